@@ -1,0 +1,89 @@
+// OutQueue: whole messages, backpressure honoured, control messages jump the queue.
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { OutQueue } from '../../../src/bgp/session/out-queue.js';
+
+/** A socket whose write() returns false once `capacity` octets are pending. */
+class FakeSocket extends EventEmitter {
+  written: Buffer[] = [];
+  pending = 0;
+  destroyed = false;
+  constructor(private readonly capacity: number) {
+    super();
+  }
+  write(data: Buffer): boolean {
+    this.written.push(data);
+    this.pending += data.length;
+    return this.pending < this.capacity;
+  }
+  /** The peer reads everything. */
+  flush(): void {
+    this.pending = 0;
+    this.emit('drain');
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.written);
+  }
+}
+
+const update = (n: number) => Buffer.alloc(100, n); // 100 octets filled with n
+const keepalive = Buffer.from('ffffffffffffffffffffffffffffffff' + '0013' + '04', 'hex'); // marker, len 19, type 4
+
+describe('OutQueue', () => {
+  it('writes at once while the socket accepts data', () => {
+    const s = new FakeSocket(1000);
+    const q = new OutQueue(s);
+    expect(q.push(update(1))).toBe(true);
+    expect(q.push(update(2))).toBe(true);
+    expect(s.written).toHaveLength(2);
+    expect(q.stats()).toMatchObject({ queuedMessages: 0, blocked: false, sentMessages: 2, sentBytes: 200 });
+  });
+
+  it('holds UPDATEs after write() returns false and releases them in order on drain', () => {
+    const s = new FakeSocket(250);
+    let writable = 0;
+    const q = new OutQueue(s, () => writable++);
+    q.push(update(1));
+    q.push(update(2));
+    expect(q.push(update(3))).toBe(false); // 300 >= 250: socket pushes back
+    q.push(update(4));
+    q.push(update(5));
+    expect(s.written).toHaveLength(3);
+    expect(q.stats()).toMatchObject({ queuedMessages: 2, queuedBytes: 200, blocked: true });
+    expect(q.writable).toBe(false);
+    s.flush();
+    expect(q.stats().queuedMessages).toBe(0);
+    expect(writable).toBe(1);
+    // every message whole and in order: 1..5
+    const all = s.bytes();
+    expect(all.length).toBe(500);
+    for (let i = 0; i < 5; i++) expect(all.subarray(i * 100, i * 100 + 100).every((b) => b === i + 1)).toBe(true);
+  });
+
+  it('control messages go out ahead of queued UPDATEs, never inside one', () => {
+    const s = new FakeSocket(150);
+    const q = new OutQueue(s);
+    q.push(update(1));
+    q.push(update(2)); // blocked now
+    q.push(update(3));
+    q.push(keepalive, 'control');
+    // the KEEPALIVE reached the socket before UPDATE 3
+    expect(s.written.map((b) => b.length)).toEqual([100, 100, 19]);
+    s.flush();
+    const all = s.bytes();
+    expect(all.subarray(200, 219).equals(keepalive)).toBe(true);
+    expect(all.subarray(219).every((b) => b === 3)).toBe(true);
+  });
+
+  it('close() drops queued UPDATEs and refuses more', () => {
+    const s = new FakeSocket(50);
+    const q = new OutQueue(s);
+    q.push(update(1));
+    q.push(update(2));
+    q.close();
+    expect(q.push(update(3))).toBe(false);
+    s.flush();
+    expect(s.written).toHaveLength(1);
+    expect(q.stats().queuedMessages).toBe(0);
+  });
+});
