@@ -49,6 +49,8 @@ export interface CodecContext {
   readonly addPathReceive: FamilyFlags;
   /** RFC 7911: NLRI we send carry a Path Identifier, per family. */
   readonly addPathSend: FamilyFlags;
+  /** RFC 7313: both sides advertised enhanced route refresh (changes the ROUTE-REFRESH length error, §5). */
+  readonly enhancedRouteRefresh?: boolean;
 }
 
 export const DEFAULT_CODEC_CONTEXT: CodecContext = {
