@@ -1,0 +1,69 @@
+// String formats the configuration schema names ('ipv4', 'ip', 'prefix'),
+// registered with TypeBox's FormatRegistry so `Value.Check`/`Value.Errors`
+// understand them. The parsers are the shared ones in src/lib/prefix.ts, so the
+// config accepts exactly what the codec, the RIB and the API accept.
+// Address text follows RFC 4291 §2.2 / RFC 5952; prefixes must have their host
+// bits clear (RFC 4632 §3.1 notation), so "10.244.1.1/26" is rejected.
+
+import { FormatRegistry } from '@sinclair/typebox';
+import {
+  prefixParse,
+  prefixToString,
+  v4KeyParse,
+  v4Parse,
+  v4ToString,
+  v6KeyParse,
+  v6Parse,
+  v6ToString,
+  type PrefixKey,
+} from '../lib/prefix.js';
+
+/** Dotted-quad IPv4 address text (no leading '+', no prefix length). */
+export function isIpv4(text: string): boolean {
+  return v4Parse(text) !== undefined;
+}
+
+/** IPv4 or IPv6 address text. */
+export function isIp(text: string): boolean {
+  return text.includes(':') ? v6Parse(text) !== undefined : v4Parse(text) !== undefined;
+}
+
+/** IPv4 or IPv6 prefix with host bits clear. */
+export function isPrefix(text: string): boolean {
+  return prefixParse(text) !== undefined;
+}
+
+/**
+ * Canonical text of an address (RFC 5952 for IPv6), so "2001:DB8::0:1" and
+ * "2001:db8::1" name the same neighbor. Undefined when not an address.
+ */
+export function canonicalIp(text: string): string | undefined {
+  if (text.includes(':')) {
+    const bytes = v6Parse(text);
+    return bytes && v6ToString(bytes);
+  }
+  const v4 = v4Parse(text);
+  return v4 === undefined ? undefined : v4ToString(v4);
+}
+
+/**
+ * The prefix the user probably meant when the host bits are set
+ * ("10.244.1.1/26" -> "10.244.1.0/26"); undefined when the text is no prefix at all.
+ */
+export function maskedPrefix(text: string): string | undefined {
+  const key: PrefixKey | undefined = text.includes(':') ? v6KeyParse(text, true) : v4KeyParse(text, true);
+  return key === undefined ? undefined : prefixToString(key);
+}
+
+let registered = false;
+
+/** Registers the config formats with TypeBox; idempotent. */
+export function registerConfigFormats(): void {
+  if (registered) return;
+  FormatRegistry.Set('ipv4', isIpv4);
+  FormatRegistry.Set('ip', isIp);
+  FormatRegistry.Set('prefix', isPrefix);
+  registered = true;
+}
+
+registerConfigFormats();
