@@ -1,0 +1,56 @@
+// The knobs and lookups the decision process needs (RFC 4271 §9.1), and the
+// string unions it reports with: ineligibility reasons, decision steps. Shared
+// by the API, logs and metrics, so the names are part of the contract.
+
+import type { Route } from '../route.js';
+
+/** Why a candidate was excluded before the tie-breaking steps (RFC 4271 §9.1.2, RFC 4456 §8). */
+export type IneligibleReason =
+  | 'as-loop'
+  | 'originator-id-is-self'
+  | 'cluster-loop'
+  | 'next-hop-unreachable'
+  | 'policy-rejected';
+
+/** The named tie-breaking steps, in the order they run (see steps.ts). */
+export type DecisionStep =
+  | 'local-pref'
+  | 'local-origin'
+  | 'as-path-length'
+  | 'origin'
+  | 'med'
+  | 'ebgp-over-ibgp'
+  | 'igp-cost'
+  | 'originator-id'
+  | 'cluster-list-length'
+  | 'peer-address'
+  | 'path-id';
+
+/** What decided: the step that separated best from the runner-up, or why there was no contest. */
+export type DecisionReason = DecisionStep | 'only-path' | 'no-eligible-path';
+
+export interface DecisionContext {
+  /** Our BGP Identifier (RFC 4456 §8 ORIGINATOR_ID loop check). */
+  readonly routerId: number;
+  /** Set only when we reflect (RFC 4456 §7/§8 CLUSTER_LIST loop check). */
+  readonly clusterId?: number;
+  /** Compare MED across neighbour ASes too (RFC 4271 §9.1.2.2 c allows it as policy). */
+  readonly alwaysCompareMed: boolean;
+  /** Largest multipath (ECMP) set; 1 disables multipath. */
+  readonly maxPaths: number;
+  /** Degree of preference when LOCAL_PREF is absent (RFC 4271 §9.1.1); 100 by convention. */
+  readonly defaultLocalPref: number;
+  /** RFC 4271 §9.1.2.1: is the next hop resolvable? Absent = always. */
+  readonly nextHopReachable?: (route: Route) => boolean;
+  /** RFC 4271 §9.1.2.2 e: IGP cost to the next hop; undefined = unknown (least preferred). Absent = step skipped. */
+  readonly igpCost?: (route: Route) => number | undefined;
+  /** Import policy verdict, for routes kept but rejected (soft reconfiguration). Absent = none rejected. */
+  readonly policyRejected?: (route: Route) => boolean;
+}
+
+export const DEFAULT_DECISION_CONTEXT: DecisionContext = {
+  routerId: 0,
+  alwaysCompareMed: false,
+  maxPaths: 1,
+  defaultLocalPref: 100,
+};
