@@ -84,7 +84,8 @@ export function parseConfig(text: string, source?: string, opts: ParseOptions = 
     const line = locate(pathSegments(e.path));
     return line === undefined ? e : { ...e, line };
   };
-  for (const finding of semanticChecks(config)) (finding.severity === 'error' ? errors : warnings).push(withLine(finding));
+  for (const { severity, path, message } of semanticChecks(config))
+    (severity === 'error' ? errors : warnings).push(withLine({ path, message }));
   const tokenErrors: ConfigError[] = [];
   if (errors.length === 0) readTokenFile(config, source, opts.readSecret ?? ((p) => readFileSync(p, 'utf8')), tokenErrors);
   errors.push(...tokenErrors.map(withLine));
