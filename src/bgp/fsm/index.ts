@@ -3,3 +3,19 @@
 // The session shell imports from here.
 
 export * from './types.js';
+export { step, jitter, connectRetryDelay, idleHoldDelay, notification, cease } from './fsm.js';
+export {
+  buildOpen,
+  negotiate,
+  peerFamilies,
+  localSettingsFromConfig,
+  fsmConfigFromConfig,
+  type LocalSettingsExtras,
+} from './negotiate.js';
+export {
+  admitInbound,
+  collisionWinner,
+  resolveCollision,
+  type CollisionInput,
+  type CollisionPolicy,
+} from './collision.js';
