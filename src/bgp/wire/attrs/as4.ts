@@ -41,12 +41,13 @@ export function mergeAs4Path(asPath: readonly AsPathSegment[], as4Path: readonly
       budget -= take;
     }
   }
-  for (const s of as4Path) {
-    const last = out[out.length - 1];
-    if (last && last.type === AS_SEQUENCE && s.type === AS_SEQUENCE && last.asns.length + s.asns.length <= 255)
-      out[out.length - 1] = { type: AS_SEQUENCE, asns: [...last.asns, ...s.asns] };
-    else out.push(s);
-  }
+  // Join the seam between the kept AS_PATH head and AS4_PATH when both sides are sequences.
+  const last = out[out.length - 1];
+  const first = as4Path[0];
+  if (last && first && last.type === AS_SEQUENCE && first.type === AS_SEQUENCE && last.asns.length + first.asns.length <= 255) {
+    out[out.length - 1] = { type: AS_SEQUENCE, asns: [...last.asns, ...first.asns] };
+    for (let i = 1; i < as4Path.length; i++) out.push(as4Path[i]!);
+  } else out.push(...as4Path);
   return out;
 }
 
