@@ -1,0 +1,258 @@
+#!/usr/bin/env node
+// The bgp-ts command line (DESIGN.md, "The contract"): the only module that
+// reads argv and calls process.exit. Subcommands live in one table, so the API
+// clients (peers, routes, explain, announce, withdraw, reset, status) slot in
+// beside `daemon` and `config check` without touching the dispatcher.
+//
+// Exit codes: 0 success, 1 failure (bad config, daemon error), 2 usage error.
+// Signals under `daemon`: SIGTERM/SIGINT stop gracefully (a second one exits at
+// once); SIGHUP re-reads the config file: invalid -> logged and ignored
+// (event config-reload-rejected), valid -> handed to the daemon's reload.
+
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { LevelWithSilent } from 'pino';
+import { formatConfigErrors, loadConfigFile, type ConfigError } from './config/load.js';
+import type { BgpConfig } from './config/schema.js';
+import { createLogger, type Logger } from './lib/log.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/bgp-ts/bgp-ts.yaml';
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** What the daemon module (src/daemon.ts) provides; the CLI only needs this much of it. */
+export interface DaemonHandle {
+  stop(opts?: { reason?: string }): Promise<void>;
+  reload(config: BgpConfig): Promise<void>;
+}
+export type StartDaemon = (config: BgpConfig, opts: { logger: Logger; configPath: string }) => Promise<DaemonHandle>;
+
+/** Where output goes and how signals arrive; `process` in production, fakes in tests. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  onSignal(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP', handler: () => void): void;
+  offSignal(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP', handler: () => void): void;
+  createLogger(level: LevelWithSilent): Logger;
+  startDaemon(): Promise<StartDaemon>;
+}
+
+interface Command {
+  /** One or two words: "daemon", "config check". */
+  readonly name: string;
+  readonly args: string;
+  readonly summary: string;
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+class UsageError extends Error {}
+
+const COMMANDS: readonly Command[] = [
+  {
+    name: 'daemon',
+    args: `[--config FILE] [--log-level LEVEL]`,
+    summary: `run the BGP daemon (config default ${DEFAULT_CONFIG_PATH})`,
+    run: (argv, io) => {
+      const { values } = parse(argv, { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } }, 0);
+      const level = values['log-level'] as string | undefined;
+      if (level !== undefined && !(LEVELS as readonly string[]).includes(level))
+        throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+      return runDaemon((values.config as string | undefined) ?? DEFAULT_CONFIG_PATH, level as LevelWithSilent | undefined, io);
+    },
+  },
+  {
+    name: 'config check',
+    args: 'FILE',
+    summary: 'validate a config file; prints "FILE: ok" and any warnings, or the errors (exit 1)',
+    run: async (argv, io) => {
+      const { positionals } = parse(argv, {}, 1);
+      const file = positionals[0]!;
+      const result = await loadConfigFile(file);
+      for (const line of formatConfigErrors(result.warnings)) io.out(`${file}: warning: ${line}\n`);
+      if (!result.ok) {
+        for (const line of formatConfigErrors(result.errors)) io.err(`${file}: ${line}\n`);
+        return 1;
+      }
+      io.out(`${file}: ok\n`);
+      return 0;
+    },
+  },
+];
+
+/** Parses one subcommand's options; `positionals` is the exact count wanted. */
+function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>, positionals: number) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (parsed.positionals.length !== positionals)
+    throw new UsageError(positionals === 0 ? `unexpected argument "${parsed.positionals[0]}"` : `expected ${positionals} argument(s)`);
+  return parsed;
+}
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args}`.length));
+  const lines = COMMANDS.map((c) => `  bgp-ts ${`${c.name} ${c.args}`.padEnd(width)}  ${c.summary}`);
+  return ['Usage:', ...lines, `  bgp-ts ${'--help'.padEnd(width)}  show this help`, `  bgp-ts ${'--version'.padEnd(width)}  print the version`, ''].join('\n');
+}
+
+export function version(): string {
+  // src/cli.ts and dist/cli.js both sit one level below package.json.
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs the command line; resolves to the process exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [first, second] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    io.out(usage());
+    return 0;
+  }
+  if (first === '--version' || first === '-V') {
+    io.out(`${version()}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === `${first} ${second}`) ?? COMMANDS.find((c) => c.name === first);
+  if (!command) {
+    io.err(`${first === undefined ? 'no command given' : `unknown command "${argv.slice(0, 2).join(' ')}"`}\n\n${usage()}`);
+    return 2;
+  }
+  const rest = argv.slice(command.name.split(' ').length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`Usage: bgp-ts ${command.name} ${command.args}\n  ${command.summary}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`bgp-ts ${command.name}: ${err.message}\nUsage: bgp-ts ${command.name} ${command.args}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+/**
+ * `bgp-ts daemon`: validate, start, then serve signals until stopped.
+ * Resolves with the exit code once the daemon has stopped.
+ */
+export async function runDaemon(configPath: string, levelOverride: LevelWithSilent | undefined, io: CliIo): Promise<number> {
+  const loaded = await loadConfigFile(configPath);
+  if (!loaded.ok) {
+    for (const line of formatConfigErrors(loaded.errors)) io.err(`${configPath}: ${line}\n`);
+    return 1;
+  }
+  const logger = io.createLogger(levelOverride ?? (loaded.config.log.level as LevelWithSilent));
+  logWarnings(logger, configPath, loaded.warnings);
+  let daemon: DaemonHandle;
+  try {
+    const start = await io.startDaemon();
+    daemon = await start(loaded.config, { logger, configPath });
+  } catch (err) {
+    logger.fatal({ event: 'daemon-start-failed', err }, 'daemon failed to start');
+    return 1;
+  }
+
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    // Reloads run one at a time; a SIGHUP during a reload queues one more.
+    let reloading: Promise<void> = Promise.resolve();
+
+    const onStop = (signal: string) => () => {
+      if (stopping) {
+        logger.warn({ event: 'daemon-stop-forced', signal }, 'second stop signal: exiting now');
+        cleanup();
+        resolveExit(1);
+        return;
+      }
+      stopping = true;
+      logger.info({ event: 'daemon-stopping', signal }, 'stopping');
+      daemon.stop({ reason: signal }).then(
+        () => {
+          cleanup();
+          resolveExit(0);
+        },
+        (err: unknown) => {
+          logger.error({ event: 'daemon-stop-failed', err }, 'error while stopping');
+          cleanup();
+          resolveExit(1);
+        },
+      );
+    };
+    const onTerm = onStop('SIGTERM');
+    const onInt = onStop('SIGINT');
+    const onHup = () => {
+      reloading = reloading.then(() => reload(configPath, logger, daemon, () => stopping));
+    };
+    const cleanup = () => {
+      io.offSignal('SIGTERM', onTerm);
+      io.offSignal('SIGINT', onInt);
+      io.offSignal('SIGHUP', onHup);
+    };
+    io.onSignal('SIGTERM', onTerm);
+    io.onSignal('SIGINT', onInt);
+    io.onSignal('SIGHUP', onHup);
+  });
+}
+
+async function reload(configPath: string, logger: Logger, daemon: DaemonHandle, stopping: () => boolean): Promise<void> {
+  if (stopping()) return;
+  const loaded = await loadConfigFile(configPath);
+  if (!loaded.ok) {
+    logger.error(
+      { event: 'config-reload-rejected', configPath, errors: formatConfigErrors(loaded.errors) },
+      'config reload rejected; keeping the running config',
+    );
+    return;
+  }
+  logWarnings(logger, configPath, loaded.warnings);
+  try {
+    await daemon.reload(loaded.config);
+    logger.info({ event: 'config-reloaded', configPath }, 'config reloaded');
+  } catch (err) {
+    logger.error({ event: 'config-reload-failed', configPath, err }, 'config reload failed');
+  }
+}
+
+function logWarnings(logger: Logger, configPath: string, warnings: readonly ConfigError[]): void {
+  for (const warning of formatConfigErrors(warnings)) logger.warn({ event: 'config-warning', configPath, warning }, warning);
+}
+
+const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  onSignal: (signal, handler) => process.on(signal, handler),
+  offSignal: (signal, handler) => process.off(signal, handler),
+  createLogger: (level) => createLogger({ level }),
+  startDaemon: async () => {
+    // Resolved at run time so the CLI builds before src/daemon.ts exists; the
+    // shape is the StartDaemon contract above.
+    const specifier = new URL('./daemon.js', import.meta.url).href;
+    const mod = (await import(specifier)) as { startDaemon: StartDaemon };
+    return mod.startDaemon;
+  },
+};
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2), processIo).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`bgp-ts: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
