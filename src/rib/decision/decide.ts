@@ -114,7 +114,9 @@ export function explain(candidates: readonly Route[], ctx: DecisionContext): Can
     for (let i = kept; i < n; i++) {
       const loser = c[i]!;
       if (decision.multipath.includes(loser)) continue;
-      const rival = step.rival ? step.rival(loser, survivors, ctx) : survivors[0]!;
+      // The best path survives every step, so it is the natural rival, except for MED
+      // whose comparison is only within a neighbour AS.
+      const rival = step.rival ? step.rival(loser, survivors, ctx) : decision.best!;
       lost.push({
         route: loser,
         status: 'lost',

@@ -14,7 +14,7 @@ export interface Step {
   readonly keep: (c: Route[], n: number, ctx: DecisionContext) => number;
   /** The quantity compared, in words ("LOCAL_PREF 100"). */
   readonly value: (r: Route, ctx: DecisionContext) => string;
-  /** For explain(): the survivor a loser is compared with (same neighbour AS for MED). */
+  /** For explain(): the survivor a loser is compared with when not the best (same neighbour AS for MED). */
   readonly rival?: (loser: Route, survivors: readonly Route[], ctx: DecisionContext) => Route;
 }
 

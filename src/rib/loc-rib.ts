@@ -1,0 +1,208 @@
+// Loc-RIB (RFC 4271 §3.2, §9.1): per prefix, the candidate paths that passed
+// import policy and the current best path and multipath set. Re-deciding is
+// incremental: update/withdraw touch one prefix and report whether its best
+// path or multipath set changed, so callers can batch the changes for export
+// and the FIB. Built for a million prefixes: a prefix with one eligible
+// candidate (the common case: each pod block comes from one node) stores the
+// Route itself; only contested prefixes get a PrefixEntry.
+
+import type { Family, PrefixKey } from '../lib/prefix.js';
+import type { AttrStore } from './attr-store.js';
+import type { DecisionContext, DecisionReason } from './decision/context.js';
+import { decideBest, explain, type CandidateExplanation, type Decision } from './decision/decide.js';
+import { checkEligibility } from './decision/eligibility.js';
+import { Route, sameCandidate, type PeerInfo } from './route.js';
+
+/** What an update/withdraw did to the prefix: its best path changed, only the multipath set, or nothing. */
+export type LocRibChange = 'none' | 'best' | 'multipath';
+
+/** A prefix with several candidates, or whose only candidate is ineligible. */
+class PrefixEntry {
+  constructor(
+    public candidates: Route[],
+    public best: Route | undefined,
+    public multipath: readonly Route[],
+    public reason: DecisionReason,
+  ) {}
+}
+
+type Slot = Route | PrefixEntry;
+
+function sameSet(a: readonly Route[], b: readonly Route[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export class LocRib {
+  private readonly v4 = new Map<number, Slot>();
+  private readonly v6 = new Map<string, Slot>();
+  private paths = 0;
+
+  /**
+   * `store`, when given, gets one reference per candidate held, so attribute
+   * sets created by import policy live exactly as long as the routes using them.
+   */
+  constructor(
+    public ctx: DecisionContext,
+    private readonly store?: AttrStore,
+  ) {}
+
+  private mapOf(prefix: PrefixKey): Map<PrefixKey, Slot> {
+    return (typeof prefix === 'number' ? this.v4 : this.v6) as Map<PrefixKey, Slot>;
+  }
+
+  /** Adds a candidate, or replaces the one with the same peer and path identifier. */
+  update(route: Route): LocRibChange {
+    const map = this.mapOf(route.prefix);
+    const slot = map.get(route.prefix);
+    this.store?.retain(route.attrs);
+    if (slot === undefined) {
+      this.paths++;
+      if (checkEligibility(route, this.ctx) === undefined) {
+        map.set(route.prefix, route);
+        return 'best';
+      }
+      map.set(route.prefix, new PrefixEntry([route], undefined, [], 'no-eligible-path'));
+      return 'none';
+    }
+    if (slot instanceof Route) {
+      if (sameCandidate(slot, route)) {
+        this.store?.release(slot.attrs);
+        return this.settle(map, route.prefix, slot, [route]);
+      }
+      this.paths++;
+      return this.settle(map, route.prefix, slot, [slot, route]);
+    }
+    const idx = slot.candidates.findIndex((c) => sameCandidate(c, route));
+    if (idx >= 0) {
+      this.store?.release(slot.candidates[idx]!.attrs);
+      slot.candidates[idx] = route;
+    } else {
+      this.paths++;
+      slot.candidates.push(route);
+    }
+    return this.settle(map, route.prefix, slot, slot.candidates);
+  }
+
+  /** Removes the candidate from `peer` with `pathId`, if held. */
+  withdraw(prefix: PrefixKey, peer: PeerInfo, pathId = 0): LocRibChange {
+    const map = this.mapOf(prefix);
+    const slot = map.get(prefix);
+    if (slot === undefined) return 'none';
+    if (slot instanceof Route) {
+      if (slot.peer !== peer || slot.pathId !== pathId) return 'none';
+      this.paths--;
+      this.store?.release(slot.attrs);
+      map.delete(prefix);
+      return 'best';
+    }
+    const idx = slot.candidates.findIndex((c) => c.peer === peer && c.pathId === pathId);
+    if (idx < 0) return 'none';
+    this.paths--;
+    this.store?.release(slot.candidates[idx]!.attrs);
+    slot.candidates.splice(idx, 1);
+    return this.settle(map, prefix, slot, slot.candidates);
+  }
+
+  /** Re-runs the decision for a prefix after the context changed (next-hop reachability, IGP cost, policy). */
+  redecide(prefix: PrefixKey): LocRibChange {
+    const map = this.mapOf(prefix);
+    const slot = map.get(prefix);
+    if (slot === undefined) return 'none';
+    return this.settle(map, prefix, slot, slot instanceof Route ? [slot] : slot.candidates);
+  }
+
+  /**
+   * Decides among `candidates`, stores the result compactly and says what
+   * changed against `old` (the slot before; an entry's candidates may already
+   * have been edited in place, its best and multipath not).
+   */
+  private settle(map: Map<PrefixKey, Slot>, prefix: PrefixKey, old: Slot, candidates: Route[]): LocRibChange {
+    const oldBest = old instanceof Route ? old : old.best;
+    const oldMultipath = old instanceof Route ? undefined : old.multipath;
+    let best: Route | undefined;
+    let multipath: readonly Route[];
+    if (candidates.length === 0) {
+      map.delete(prefix);
+      best = undefined;
+      multipath = [];
+    } else if (candidates.length === 1 && checkEligibility(candidates[0]!, this.ctx) === undefined) {
+      best = candidates[0]!;
+      multipath = [best];
+      map.set(prefix, best);
+    } else {
+      const d = decideBest(candidates, this.ctx);
+      best = d.best;
+      multipath = d.multipath;
+      if (old instanceof PrefixEntry) {
+        old.candidates = candidates;
+        old.best = best;
+        old.multipath = multipath;
+        old.reason = d.reason;
+      } else map.set(prefix, new PrefixEntry(candidates, best, multipath, d.reason));
+    }
+    if (best !== oldBest) return 'best';
+    // A lone Route slot's multipath is [itself].
+    const same = oldMultipath ? sameSet(multipath, oldMultipath) : multipath.length === 1;
+    return same ? 'none' : 'multipath';
+  }
+
+  best(prefix: PrefixKey): Route | undefined {
+    const slot = this.mapOf(prefix).get(prefix);
+    return slot instanceof Route ? slot : slot?.best;
+  }
+
+  /** The multipath (ECMP) set, best first; empty when there is no best. */
+  multipath(prefix: PrefixKey): readonly Route[] {
+    const slot = this.mapOf(prefix).get(prefix);
+    if (slot === undefined) return [];
+    return slot instanceof Route ? [slot] : slot.multipath;
+  }
+
+  candidates(prefix: PrefixKey): readonly Route[] {
+    const slot = this.mapOf(prefix).get(prefix);
+    if (slot === undefined) return [];
+    return slot instanceof Route ? [slot] : slot.candidates;
+  }
+
+  /** The stored decision for a prefix (recomputed: cheap, and carries the ineligible list). */
+  decision(prefix: PrefixKey): Decision {
+    return decideBest(this.candidates(prefix), this.ctx);
+  }
+
+  /** Step recorded when the prefix was last decided. */
+  reason(prefix: PrefixKey): DecisionReason | undefined {
+    const slot = this.mapOf(prefix).get(prefix);
+    if (slot === undefined) return undefined;
+    return slot instanceof Route ? 'only-path' : slot.reason;
+  }
+
+  explain(prefix: PrefixKey): CandidateExplanation[] {
+    return explain(this.candidates(prefix), this.ctx);
+  }
+
+  /** Prefixes with a best path, per family or both. */
+  *bestRoutes(family?: Family): IterableIterator<Route> {
+    const maps: Map<PrefixKey, Slot>[] = [];
+    if (family !== 'ipv6-unicast') maps.push(this.v4 as Map<PrefixKey, Slot>);
+    if (family !== 'ipv4-unicast') maps.push(this.v6 as Map<PrefixKey, Slot>);
+    for (const map of maps)
+      for (const slot of map.values()) {
+        if (slot instanceof Route) yield slot;
+        else if (slot.best) yield slot.best;
+      }
+  }
+
+  /** Prefixes held (with or without a best path). */
+  prefixCount(family?: Family): number {
+    if (family === 'ipv4-unicast') return this.v4.size;
+    if (family === 'ipv6-unicast') return this.v6.size;
+    return this.v4.size + this.v6.size;
+  }
+
+  /** Candidate paths held. */
+  pathCount(): number {
+    return this.paths;
+  }
+}
