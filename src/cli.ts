@@ -116,6 +116,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === `${first} ${second}`) ?? COMMANDS.find((c) => c.name === first);
+  const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
+  if (!command && group.length > 0) {
+    io.err(`bgp-ts ${first}: expected one of: ${group.map((c) => c.name.split(' ')[1]).join(', ')}\n\n${usage()}`);
+    return 2;
+  }
   if (!command) {
     io.err(`${first === undefined ? 'no command given' : `unknown command "${argv.slice(0, 2).join(' ')}"`}\n\n${usage()}`);
     return 2;

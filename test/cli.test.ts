@@ -124,6 +124,9 @@ describe('bgp-ts usage', () => {
   it('no command, wrong arity and unknown options: exit 2', () => {
     expect(run().code).toBe(2);
     expect(run('config', 'check').code).toBe(2);
+    const group = run('config');
+    expect(group.code).toBe(2);
+    expect(group.stderr).toContain('bgp-ts config: expected one of: check');
     const r = run('daemon', '--bogus');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("Unknown option '--bogus'");

@@ -55,14 +55,19 @@ export function maskedPrefix(text: string): string | undefined {
   return key === undefined ? undefined : prefixToString(key);
 }
 
+/** The formats by name, for validators other than TypeBox's (e.g. ajv's addFormat in the API). */
+export const configFormats: Readonly<Record<'ipv4' | 'ip' | 'prefix', (text: string) => boolean>> = {
+  ipv4: isIpv4,
+  ip: isIp,
+  prefix: isPrefix,
+};
+
 let registered = false;
 
 /** Registers the config formats with TypeBox; idempotent. */
 export function registerConfigFormats(): void {
   if (registered) return;
-  FormatRegistry.Set('ipv4', isIpv4);
-  FormatRegistry.Set('ip', isIp);
-  FormatRegistry.Set('prefix', isPrefix);
+  for (const [name, check] of Object.entries(configFormats)) FormatRegistry.Set(name, check);
   registered = true;
 }
 

@@ -1,9 +1,12 @@
 // The configuration contract (DESIGN.md, "The contract"): one TypeBox schema
-// that the loader validates with, the API shares, and `npm run schema` turns
-// into config/bgp-ts.schema.json for editors. Keys are camelCase; defaults live
-// here so every consumer sees the same values.
+// that the loader validates with, the API shares, and
+// `node dist/config/json-schema.js > config/bgp-ts.schema.json` turns into a
+// JSON Schema for editors. Keys are camelCase; defaults live here so every
+// consumer sees the same values. Importing this module registers the string
+// formats it names ('ipv4', 'ip', 'prefix', formats.ts) with TypeBox.
 
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import './formats.js';
 
 const Ipv4 = Type.String({ format: 'ipv4', description: 'IPv4 address' });
 const IpAddress = Type.String({ format: 'ip', description: 'IPv4 or IPv6 address' });
