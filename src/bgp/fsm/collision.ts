@@ -45,6 +45,8 @@ export function admitInbound(existing: ConnectionView | undefined, policy: Colli
     case 'Connect':
     case 'Active':
       // No connection yet: the existing FSM takes it (TcpConnectionConfirmed, event 17).
+      // In Connect the shell abandons its own attempt still in flight (or, if that
+      // completes first, runs it as a second FsmState resolved like any collision).
       return { type: 'accept' };
     case 'OpenSent':
     case 'OpenConfirm':
