@@ -29,7 +29,7 @@ function bad(reason: string): Decoded<Nlri> {
  * is preceded by a 4-octet Path Identifier (RFC 7911 §3).
  */
 export function decodeNlri(buf: Buffer, start: number, end: number, family: Family, addPath: boolean): Decoded<Nlri> {
-  if (start === end) return ok(emptyNlri(family));
+  if (start === end) return ok(addPath ? { family, prefixes: [], pathIds: [] } : emptyNlri(family));
   const v4 = family === 'ipv4-unicast';
   const maxLen = v4 ? 32 : 128;
   const prefixes: PrefixKey[] = [];

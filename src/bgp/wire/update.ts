@@ -135,7 +135,8 @@ export function decodeUpdate(body: Buffer, ctx: CodecContext): Decoded<DecodedUp
       // unknown optional non-transitive ones are quietly ignored.
       if (!(flags & FLAG_OPTIONAL))
         return reset(UPD_UNRECOGNIZED_WELL_KNOWN, `unrecognized well-known attribute type ${code}`, attrBytes());
-      if (flags & FLAG_TRANSITIVE) (unknown ??= []).push({ flags, code, value: Buffer.from(value) });
+      // Extended Length is framing, not meaning: the encoder sets it again as the length requires.
+      if (flags & FLAG_TRANSITIVE) (unknown ??= []).push({ flags: flags & ~FLAG_EXTENDED_LENGTH, code, value: Buffer.from(value) });
       continue;
     }
 
