@@ -7,6 +7,7 @@ import { buildOpen } from '../../../src/bgp/fsm/negotiate.js';
 import {
   initialFsmState,
   OPEN_SENT_HOLD_MS,
+  SESSION_STATES,
   type FsmAction,
   type FsmConfig,
   type FsmEvent,
@@ -480,4 +481,40 @@ describe('invariants over random event sequences', () => {
       else expect(connects).toBeGreaterThan(0);
     }
   });
+});
+
+describe('transition table (RFC 4271 §8.2.2)', () => {
+  const EVENTS: Record<string, FsmEvent> = {
+    MStart: { type: 'ManualStart' },
+    MStop: { type: 'ManualStop' },
+    AStart: { type: 'AutomaticStart' },
+    CRT: { type: 'ConnectRetryTimerExpires' },
+    HT: { type: 'HoldTimerExpires' },
+    KT: { type: 'KeepaliveTimerExpires' },
+    IHT: { type: 'IdleHoldTimerExpires' },
+    TcpIn: { type: 'TcpConnectionConfirmed' },
+    TcpOut: { type: 'TcpCRAcked' },
+    TcpFail: { type: 'TcpConnectionFails' },
+    Open: { type: 'BGPOpen', open: PEER_OPEN },
+    KA: { type: 'KeepAliveMsg' },
+    Upd: { type: 'UpdateMsg', update: UPDATE },
+    Notif: { type: 'NotifMsg', notification: notif(6, 2) },
+    Dump: { type: 'OpenCollisionDump' },
+  };
+  const I = 'Idle', C = 'Connect', A = 'Active', S = 'OpenSent', O = 'OpenConfirm', E = 'Established';
+  // prettier-ignore
+  const TABLE: Record<SessionState, Record<string, SessionState>> = {
+    //           MStart    MStop    AStart    CRT      HT       KT       IHT      TcpIn    TcpOut   TcpFail  Open     KA       Upd      Notif    Dump
+    Idle:        { MStart: C, MStop: I, AStart: C, CRT: I, HT: I, KT: I, IHT: I, TcpIn: I, TcpOut: I, TcpFail: I, Open: I, KA: I, Upd: I, Notif: I, Dump: I },
+    Connect:     { MStart: C, MStop: I, AStart: C, CRT: C, HT: C, KT: C, IHT: C, TcpIn: S, TcpOut: S, TcpFail: A, Open: I, KA: I, Upd: I, Notif: I, Dump: I },
+    Active:      { MStart: A, MStop: I, AStart: A, CRT: C, HT: A, KT: A, IHT: A, TcpIn: S, TcpOut: S, TcpFail: A, Open: I, KA: I, Upd: I, Notif: I, Dump: I },
+    OpenSent:    { MStart: S, MStop: I, AStart: S, CRT: S, HT: I, KT: S, IHT: S, TcpIn: S, TcpOut: S, TcpFail: A, Open: O, KA: I, Upd: I, Notif: I, Dump: I },
+    OpenConfirm: { MStart: O, MStop: I, AStart: O, CRT: O, HT: I, KT: O, IHT: O, TcpIn: O, TcpOut: O, TcpFail: I, Open: I, KA: E, Upd: I, Notif: I, Dump: I },
+    Established: { MStart: E, MStop: I, AStart: E, CRT: E, HT: I, KT: E, IHT: E, TcpIn: E, TcpOut: E, TcpFail: I, Open: I, KA: E, Upd: E, Notif: I, Dump: I },
+  };
+  for (const from of SESSION_STATES)
+    for (const [name, event] of Object.entries(EVENTS))
+      it(`${from} --${name}--> ${TABLE[from][name]}`, () => {
+        expect(step(reach(from), event, CFG).state.state).toBe(TABLE[from][name]);
+      });
 });
