@@ -6,7 +6,7 @@ import { decodeUpdate, encodeUpdate, encodedUpdateLength } from '../../../src/bg
 import { endOfRib, endOfRibFamily } from '../../../src/bgp/wire/eor.js';
 import type { AsPathSegment, CodecContext, PathAttributes, UpdateMessage } from '../../../src/bgp/wire/types.js';
 import { NO_FAMILIES } from '../../../src/bgp/wire/types.js';
-import { prefixParse, v4Key, v6KeyFromBytes, v6ToString } from '../../../src/lib/prefix.js';
+import { prefixParse, v4Key, v6KeyFromBytes, v6ToString, type PrefixKey } from '../../../src/lib/prefix.js';
 import { ADD_PATH, NEW, OLD, body } from './attrs-helpers.js';
 
 const p = (t: string) => prefixParse(t)!;
@@ -184,7 +184,7 @@ function randomUpdate(rnd: () => number, ctx: CodecContext): UpdateMessage {
   };
   const ipv4 = () => `${int(256)}.${int(256)}.${int(256)}.${int(256)}`;
   const nlri = (family: 'ipv4-unicast' | 'ipv6-unicast', max: number) => {
-    const prefixes = list(max, family === 'ipv4-unicast' ? v4 : v6);
+    const prefixes: PrefixKey[] = list<PrefixKey>(max, family === 'ipv4-unicast' ? v4 : v6);
     return ctx.addPathSend[family] ? { family, prefixes, pathIds: prefixes.map(u32) } : { family, prefixes };
   };
   const asn = () => (rnd() < 0.5 ? int(65536) : u32());
