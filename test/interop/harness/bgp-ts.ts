@@ -1,0 +1,164 @@
+// The daemon under test: writes a YAML config, runs `node dist/cli.js daemon
+// --config FILE` inside a namespace, and turns its stdout (pino JSON, one
+// event per line, field `event`: DESIGN.md's log contract) into a list of
+// events the tests wait on. Lines that are not JSON are kept for failure
+// messages.
+
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import type { ManagedProcess } from './processes.js';
+import { spawnIn } from './processes.js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
+export const CLI_PATH = join(REPO_ROOT, 'dist', 'cli.js');
+
+/** One parsed log line. */
+export interface LogEvent {
+  readonly event?: string;
+  readonly level?: string | number;
+  readonly [field: string]: unknown;
+}
+
+/** The config subset the interop tests write (keys as in src/config/schema.ts). */
+export interface DaemonConfig {
+  readonly routerId: string;
+  readonly asn: number;
+  readonly listen?: { addresses?: string[]; port?: number };
+  readonly neighbors?: ReadonlyArray<Record<string, unknown> & { address: string; asn: number }>;
+  readonly listenRanges?: ReadonlyArray<Record<string, unknown> & { prefix: string; asn: number }>;
+  readonly [key: string]: unknown;
+}
+
+export type EventPredicate = (e: LogEvent) => boolean;
+
+/** Matches an event by name and a subset of its fields. */
+export const eventIs =
+  (event: string, fields: Record<string, unknown> = {}): EventPredicate =>
+  (e) =>
+    e.event === event && Object.entries(fields).every(([k, v]) => e[k] === v);
+
+export class BgpTsDaemon {
+  readonly events: LogEvent[] = [];
+  private proc: ManagedProcess | undefined;
+  private waiters = new Set<() => void>();
+  /** Output of earlier runs (restart), for failure messages. */
+  private history: string[] = [];
+
+  constructor(
+    readonly ns: string,
+    private readonly dir: string,
+    public config: DaemonConfig,
+  ) {}
+
+  get configPath(): string {
+    return join(this.dir, 'bgp-ts.yaml');
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get running(): boolean {
+    return this.proc?.running ?? false;
+  }
+
+  /** Writes the config (debug logging, FIB and API off unless given) and starts; resolves on `daemon-started`. */
+  async start(): Promise<void> {
+    if (this.proc?.running) throw new Error('bgp-ts already running');
+    if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} missing: run npm run build`);
+    const config = { log: { level: 'debug' }, fib: { enabled: false }, api: { listen: 'none' }, ...this.config };
+    await writeFile(this.configPath, stringify(config));
+    const proc = spawnIn(this.ns, 'bgp-ts', process.execPath, [CLI_PATH, 'daemon', '--config', this.configPath]);
+    this.proc = proc;
+    proc.onLine((line) => {
+      if (line.stream !== 'stdout') return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line.text);
+      } catch {
+        return;
+      }
+      if (parsed === null || typeof parsed !== 'object') return;
+      this.events.push(parsed as LogEvent);
+      for (const w of this.waiters) w();
+    });
+    void proc.exited.then(() => {
+      for (const w of this.waiters) w();
+    });
+    await this.waitForEvent(eventIs('daemon-started'), 15_000, this.events.length);
+  }
+
+  /** Index of the next event; pass it as `since` to wait only for later events. */
+  mark(): number {
+    return this.events.length;
+  }
+
+  find(predicate: EventPredicate, since = 0): LogEvent | undefined {
+    return this.events.slice(since).find(predicate);
+  }
+
+  filter(predicate: EventPredicate, since = 0): LogEvent[] {
+    return this.events.slice(since).filter(predicate);
+  }
+
+  /**
+   * Resolves with the first event at index >= `since` matching `predicate`;
+   * rejects on timeout, or when the daemon exits while `failOnExit` is set.
+   */
+  waitForEvent(predicate: EventPredicate, timeoutMs: number, since = 0, failOnExit = true): Promise<LogEvent> {
+    return new Promise((resolvePromise, reject) => {
+      let checked = since;
+      const check = (): void => {
+        for (; checked < this.events.length; checked++) {
+          const e = this.events[checked]!;
+          if (predicate(e)) {
+            done();
+            resolvePromise(e);
+            return;
+          }
+        }
+        if (failOnExit && this.proc && !this.proc.running) {
+          done();
+          reject(new Error(`bgp-ts exited (code ${this.proc.exitCode}, signal ${this.proc.exitSignal}) before the awaited event\n${this.tail()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for a bgp-ts event; last output:\n${this.tail()}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** SIGTERM; resolves with the exit code once the process is gone (SIGKILL after 10 s). */
+  async stop(): Promise<number | null> {
+    const proc = this.proc;
+    if (!proc) return null;
+    await proc.stop(10_000);
+    this.history.push(proc.tail(60));
+    return proc.exitCode;
+  }
+
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    await proc.kill();
+    this.history.push(proc.tail(60));
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  tail(n = 60): string {
+    return this.proc?.tail(n) ?? this.history.at(-1) ?? '';
+  }
+}

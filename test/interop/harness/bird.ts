@@ -1,0 +1,130 @@
+// BIRD 2 as an interop peer: `bird -f -c CONF -s SOCK -P PIDFILE` inside a
+// namespace, one `protocol bgp` per neighbor, originated prefixes as static
+// blackhole routes in an included file that `birdc configure` reloads.
+// BIRD shows a received NOTIFICATION as "Last error: Received: ..." plus a
+// "Message:" line carrying the RFC 8203 shutdown communication.
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from './exec.js';
+import {
+  PeerProcess,
+  familiesOf,
+  isV6,
+  type BgpState,
+  type PeerNeighbor,
+  type PeerRouter,
+  type ReceivedNotification,
+} from './peer.js';
+
+/** BIRD protocol names allow letters, digits and underscores. */
+export const birdProtocolName = (address: string): string => `n_${address.replace(/[.:]/g, '_')}`;
+
+export class BirdPeer extends PeerProcess implements PeerRouter {
+  readonly kind = 'bird' as const;
+  private get sock(): string {
+    return join(this.dir, 'bird.ctl');
+  }
+
+  protected command(): { cmd: string; args: string[] } {
+    return { cmd: 'bird', args: ['-f', '-c', join(this.dir, 'bird.conf'), '-s', this.sock, '-P', join(this.dir, 'bird.pid')] };
+  }
+
+  private staticConf(): string {
+    const lines = (family: 'ipv4' | 'ipv6'): string =>
+      [...this.routes]
+        .filter((p) => isV6(p) === (family === 'ipv6'))
+        .map((p) => `  route ${p} blackhole;`)
+        .join('\n');
+    return `protocol static sv4 {\n  ipv4;\n${lines('ipv4')}\n}\nprotocol static sv6 {\n  ipv6;\n${lines('ipv6')}\n}\n`;
+  }
+
+  private protocol(n: PeerNeighbor): string {
+    const fams = familiesOf(n);
+    const { nextHop } = this.spec;
+    // next hop self + an explicit address per family: BIRD needs the address
+    // when the channel's family differs from the session's (MP-BGP, RFC 4760).
+    const channel = (fam: 'ipv4' | 'ipv6', nh: string): string =>
+      `  ${fam} { import all; export all; next hop self; next hop address ${nh}; };`;
+    return [
+      `protocol bgp ${birdProtocolName(n.address)} {`,
+      `  local ${n.localAddress} as ${this.spec.asn};`,
+      `  neighbor ${n.address} as ${n.asn};`,
+      `  hold time ${n.holdTime ?? 9};`,
+      `  connect delay time 1; connect retry time 2; error wait time 1, 3;`,
+      fams.includes('ipv4-unicast') ? channel('ipv4', nextHop.ipv4) : '',
+      fams.includes('ipv6-unicast') ? channel('ipv6', nextHop.ipv6) : '',
+      `}`,
+    ].join('\n');
+  }
+
+  protected async writeConfig(): Promise<void> {
+    const staticPath = join(this.dir, 'static.conf');
+    await writeFile(staticPath, this.staticConf());
+    const conf = [
+      `router id ${this.spec.routerId};`,
+      `log stderr all;`,
+      `protocol device { scan time 1; }`,
+      `include "${staticPath}";`,
+      ...this.spec.neighbors.map((n) => this.protocol(n)),
+      '',
+    ].join('\n');
+    await writeFile(join(this.dir, 'bird.conf'), conf);
+  }
+
+  /** birdc talks over the unix socket, which works from outside the namespace. */
+  private async birdc(...args: string[]): Promise<string> {
+    const { stdout } = await run('birdc', ['-s', this.sock, ...args]);
+    return stdout;
+  }
+
+  protected async probeReady(): Promise<boolean> {
+    const out = await this.birdc('show', 'status');
+    return out.includes('Daemon is up');
+  }
+
+  private async reconfigure(): Promise<void> {
+    await this.writeConfig();
+    const out = await this.birdc('configure');
+    if (!/Reconfigured|Reconfiguration in progress/.test(out)) throw new Error(`birdc configure: ${out}`);
+  }
+
+  async announce(prefix: string): Promise<void> {
+    this.routes.add(prefix);
+    await this.reconfigure();
+  }
+
+  async withdraw(prefix: string): Promise<void> {
+    this.routes.delete(prefix);
+    await this.reconfigure();
+  }
+
+  private async protocolInfo(address: string): Promise<string> {
+    return this.birdc('show', 'protocols', 'all', birdProtocolName(address));
+  }
+
+  async neighborState(address: string): Promise<BgpState | 'Unknown'> {
+    const m = /BGP state:\s+(\w+)/.exec(await this.protocolInfo(address));
+    const s = m?.[1];
+    return s === 'Idle' || s === 'Connect' || s === 'Active' || s === 'OpenSent' || s === 'OpenConfirm' || s === 'Established'
+      ? s
+      : 'Unknown';
+  }
+
+  async shutdownNeighbor(address: string, text: string): Promise<void> {
+    // BIRD 2: `disable <name> "<message>"` sends Cease/Administrative Shutdown with it (RFC 8203).
+    await this.birdc('disable', birdProtocolName(address), JSON.stringify(text));
+  }
+
+  async enableNeighbor(address: string): Promise<void> {
+    await this.birdc('enable', birdProtocolName(address));
+  }
+
+  async lastNotificationReceived(address: string): Promise<ReceivedNotification | undefined> {
+    const info = await this.protocolInfo(address);
+    const err = /Last error:\s+Received: (.+)/.exec(info);
+    if (!err) return undefined;
+    const msg = /^\s+Message:\s+(.*)$/m.exec(info);
+    return { summary: err[1]!.trim(), ...(msg ? { text: msg[1]!.trim() } : {}) };
+  }
+}
