@@ -104,9 +104,14 @@ export class BgpListener {
     return this.boundPort;
   }
 
+  /**
+   * Stops accepting. Connections already handed over stay up (their sessions
+   * own them), so this does not wait for them as net.Server#close would.
+   */
   async close(): Promise<void> {
     const servers = this.servers.splice(0);
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of servers) s.close();
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   private accept(socket: Socket): void {

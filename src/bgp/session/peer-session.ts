@@ -10,14 +10,11 @@
 
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import type { Clock, TimerHandle } from '../../lib/clock.js';
-import type { Logger } from '../../lib/log.js';
 import {
   encodeNotification,
   openAsn,
   type Decoded,
   type InboundMessage,
-  type NotificationMessage,
   type RouteRefreshMessage,
   type UpdateMessage,
   type WireError,
@@ -25,76 +22,21 @@ import {
 import type { DecodedUpdate } from '../wire/update.js';
 import {
   admitInbound,
-  initialFsmState,
   resolveCollision,
   step,
   type DownReason,
   type FsmAction,
-  type FsmConfig,
   type FsmEvent,
-  type FsmState,
   type NegotiatedSession,
   type SessionState,
-  type TimerName,
 } from '../fsm/index.js';
-import { connectPeer, type PendingConnect } from './connector.js';
+import { connectPeer } from './connector.js';
 import { Connection } from './connection.js';
+import { TIMER_EVENTS, decodeErrorEvent, discardChain, newChain, type Chain } from './chain.js';
 import { logEstablished, logMessageError, logNotification, logUpdate, type PeerLogFields } from './session-log.js';
-import { MSG_OPEN, MSG_UPDATE } from '../wire/types.js';
+import type { PeerSessionEvents, PeerSessionOptions, SessionDown } from './types.js';
 
-export interface PeerSessionOptions {
-  /** Remote address (normalised text) and TCP port (RFC 4271 §8.2.1.1: 179). */
-  readonly address: string;
-  readonly port: number;
-  /** Source address for outgoing connections. */
-  readonly localAddress?: string;
-  /** The peer's configured ASN (for logs). */
-  readonly asn: number;
-  readonly fsm: FsmConfig;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  /** Outgoing connect attempt timeout, ms (default 30 s). */
-  readonly connectTimeoutMs?: number;
-}
-
-export interface SessionDown {
-  readonly reason: DownReason;
-  readonly wasEstablished: boolean;
-  readonly notification?: { readonly direction: 'sent' | 'received'; readonly message: NotificationMessage };
-  /** Transport detail (e.g. "connection closed by peer"). */
-  readonly detail?: string;
-}
-
-export interface PeerSessionEvents {
-  state: [from: SessionState, to: SessionState];
-  established: [session: NegotiatedSession];
-  update: [update: DecodedUpdate];
-  'route-refresh': [refresh: RouteRefreshMessage];
-  'notification-received': [n: NotificationMessage];
-  'notification-sent': [n: NotificationMessage];
-  down: [down: SessionDown];
-  /** The out queue drained after backpressure: more UPDATEs may be sent. */
-  writable: [];
-}
-
-/** One connection's FSM, transport and timers. */
-interface Chain {
-  fsm: FsmState;
-  conn?: Connection;
-  pending?: PendingConnect;
-  readonly timers: Map<TimerName, TimerHandle>;
-  closeDetail?: string;
-  discarded: boolean;
-}
-
-const TIMER_EVENTS: Record<TimerName, FsmEvent> = {
-  ConnectRetry: { type: 'ConnectRetryTimerExpires' },
-  Hold: { type: 'HoldTimerExpires' },
-  Keepalive: { type: 'KeepaliveTimerExpires' },
-  IdleHold: { type: 'IdleHoldTimerExpires' },
-};
-
-const newChain = (): Chain => ({ fsm: initialFsmState(), timers: new Map(), discarded: false });
+export type { PeerSessionEvents, PeerSessionOptions, SessionDown };
 
 export class PeerSession extends EventEmitter<PeerSessionEvents> {
   readonly address: string;
@@ -155,7 +97,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
 
   /** Drops everything without NOTIFICATION or events (the owner is going away). */
   dispose(): void {
-    for (const c of [this.primary, this.secondary]) if (c) this.discard(c);
+    for (const c of [this.primary, this.secondary]) if (c) discardChain(c);
     this.removeAllListeners();
   }
 
@@ -215,7 +157,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     }
     // A second connection: its own chain, promoted at once when it replaces the first.
     const replace = verdict.type === 'replace-existing' || p.conn?.direction === 'inbound';
-    if (this.secondary) this.discard(this.secondary);
+    if (this.secondary) discardChain(this.secondary);
     const c = newChain();
     this.secondary = c;
     this.feed(c, { type: 'ManualStart', passive: true });
@@ -264,12 +206,12 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   private settle(): void {
     const s = this.secondary;
     if (s && s.fsm.state === 'Idle') {
-      this.discard(s);
+      discardChain(s);
       this.secondary = undefined;
     } else if (s && this.primary.fsm.state === 'Idle' && !this.primary.conn) {
       // The first connection lost (collision or replaced): the second carries the session on,
       // active again unless the peer is configured passive.
-      this.discard(this.primary);
+      discardChain(this.primary);
       s.fsm = { ...s.fsm, passive: this.opts.fsm.passive };
       this.primary = s;
       this.secondary = undefined;
@@ -402,15 +344,6 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     void p.then(() => this.closing.delete(p));
   }
 
-  private discard(chain: Chain): void {
-    chain.discarded = true;
-    for (const t of chain.timers.values()) t.cancel();
-    chain.timers.clear();
-    chain.pending?.cancel();
-    chain.pending = undefined;
-    chain.conn?.destroy();
-    chain.conn = undefined;
-  }
 
   private onError(chain: Chain, conn: Connection, e: WireError, event: FsmEvent): void {
     if (chain.conn !== conn) return;
@@ -421,14 +354,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   private onMessage(chain: Chain, conn: Connection, r: Decoded<InboundMessage>, type: number): void {
     if (chain.conn !== conn) return;
     if (!r.ok) {
-      const e = r.error;
-      const event: FsmEvent =
-        type === MSG_OPEN
-          ? { type: 'BGPOpenMsgErr', error: e }
-          : type === MSG_UPDATE && e.code === 3
-            ? { type: 'UpdateMsgErr', error: e }
-            : { type: 'BGPHeaderErr', error: e };
-      return this.onError(chain, conn, e, event);
+      return this.onError(chain, conn, r.error, decodeErrorEvent(r.error, type));
     }
     const m = r.value;
     switch (m.type) {
@@ -494,7 +420,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
         try {
           this.feed(c, { type: 'TcpConnectionFails' });
         } catch {
-          this.discard(c); // give up on this connection's FSM rather than crash
+          discardChain(c); // give up on this connection's FSM rather than crash
         }
       }
     }

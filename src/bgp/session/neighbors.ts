@@ -1,0 +1,217 @@
+// The set of BGP peers: one PeerSession per configured neighbor, plus dynamic
+// sessions created when a connection arrives from inside a listen range
+// (dynamic neighbors, as BIRD's and FRR's "bgp listen range"). It routes each
+// accepted connection (RFC 4271 §8.2.1.1, passive establishment) to its
+// session, refuses the rest with a `connection-rejected` log line, and applies
+// a reloaded config: new neighbors start, removed ones get Cease / Peer
+// De-configured, changed ones Cease / Other Configuration Change (RFC 4486 §4)
+// and restart with the new settings.
+
+import { hostname as osHostname } from 'node:os';
+import type { BgpConfig, ListenRangeConfig, NeighborConfig } from '../../config/schema.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../lib/log.js';
+import { CEASE_ADMIN_SHUTDOWN, CEASE_OTHER_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED } from '../wire/index.js';
+import { classify } from '../../config/diff.js';
+import { localSettingsFromConfig, type FsmConfig, type SessionState } from '../fsm/index.js';
+import { findListenRange, normalizeAddress, type AcceptedConnection } from './listener.js';
+import { PeerSession } from './peer-session.js';
+
+export type PeerKind = 'configured' | 'dynamic';
+
+export interface NeighborsOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Jitter source (RFC 4271 §10); Math.random by default. */
+  readonly random?: () => number;
+  /** Called for every session created (configured or dynamic) before it starts. */
+  readonly onSession?: (session: PeerSession, kind: PeerKind) => void;
+  /** Called when a session is removed (deconfigured, or a dynamic one went down). */
+  readonly onSessionRemoved?: (session: PeerSession, kind: PeerKind) => void;
+}
+
+export interface PeerSummary {
+  readonly address: string;
+  readonly asn: number;
+  readonly kind: PeerKind;
+  readonly description?: string;
+  readonly state: SessionState;
+  readonly uptimeSeconds: number;
+}
+
+interface Entry {
+  readonly session: PeerSession;
+  readonly kind: PeerKind;
+  /** The neighbor or listen range it was built from. */
+  readonly config: NeighborConfig | ListenRangeConfig;
+}
+
+/** Ceiling of the ConnectRetry and IdleHold backoffs. */
+const BACKOFF_CAP_MS = 120_000;
+
+export class Neighbors {
+  private readonly peers = new Map<string, Entry>();
+  private config: BgpConfig;
+
+  constructor(
+    config: BgpConfig,
+    private readonly opts: NeighborsOptions,
+  ) {
+    this.config = config;
+  }
+
+  /** Creates and starts a session for every configured neighbor not shut down. */
+  startAll(): void {
+    for (const n of this.config.neighbors) if (!n.shutdown) this.addConfigured(n);
+  }
+
+  get(address: string): PeerSession | undefined {
+    return this.peers.get(normalizeAddress(address))?.session;
+  }
+
+  list(): PeerSummary[] {
+    const now = this.opts.clock.now();
+    return [...this.peers.values()].map((e) => {
+      const since = e.session.establishedSince;
+      return {
+        address: e.session.address,
+        asn: e.session.asn,
+        kind: e.kind,
+        ...(e.config.description !== undefined ? { description: e.config.description } : {}),
+        state: e.session.state,
+        uptimeSeconds: since === undefined ? 0 : Math.floor((now - since) / 1000),
+      };
+    });
+  }
+
+  /** Routes an accepted connection: configured neighbor, else listen range, else reject. */
+  accept(c: AcceptedConnection): void {
+    const entry = this.peers.get(c.remote);
+    if (entry) return entry.session.acceptConnection(c.socket);
+    const configured = this.config.neighbors.find((n) => normalizeAddress(n.address) === c.remote);
+    if (configured) return this.reject(c, 'neighbor is administratively shut down');
+    const range = findListenRange(this.config.listenRanges, c.remote);
+    if (!range) return this.reject(c, 'no matching neighbor or listen range');
+    const session = this.addDynamic(c.remote, range);
+    session.acceptConnection(c.socket);
+  }
+
+  /**
+   * Applies a new config: start added neighbors, stop removed ones, reset the
+   * ones whose change the OPEN or the transport carries (config/diff.ts
+   * `classify`); policy-only changes keep the session up.
+   */
+  async reload(config: BgpConfig): Promise<void> {
+    const old = this.config;
+    this.config = config;
+    const globalReset = old.routerId !== config.routerId || old.asn !== config.asn || old.hostname !== config.hostname;
+    const all = new Map(config.neighbors.map((n) => [normalizeAddress(n.address), n]));
+    const work: Promise<void>[] = [];
+    for (const [address, e] of this.peers) {
+      if (e.kind === 'dynamic') {
+        const range = all.has(address) ? undefined : findListenRange(config.listenRanges, address);
+        if (!range) work.push(this.remove(address, CEASE_PEER_DECONFIGURED));
+        else if (globalReset || classify(address, e.config, range).kind === 'reset')
+          work.push(this.remove(address, CEASE_OTHER_CONFIG_CHANGE));
+        continue;
+      }
+      const n = all.get(address);
+      if (!n) work.push(this.remove(address, CEASE_PEER_DECONFIGURED));
+      else if (n.shutdown) work.push(this.remove(address, CEASE_ADMIN_SHUTDOWN));
+      else if (globalReset || classify(address, e.config as NeighborConfig, n).kind === 'reset')
+        work.push(this.remove(address, CEASE_OTHER_CONFIG_CHANGE).then(() => void this.addConfigured(n)));
+      else this.peers.set(address, { ...e, config: n });
+    }
+    await Promise.all(work);
+    for (const [address, n] of all) if (!n.shutdown && !this.peers.has(address)) this.addConfigured(n);
+  }
+
+  /** Stops every session with a Cease (RFC 8203 text) and forgets them. */
+  async stopAll(opts: { subcode?: number; text?: string } = {}): Promise<void> {
+    await Promise.all([...this.peers.keys()].map((a) => this.remove(a, opts.subcode, opts.text)));
+  }
+
+  /** FSM settings for a neighbor or listen range. */
+  fsmConfig(peer: NeighborConfig | ListenRangeConfig, dynamic: boolean): FsmConfig {
+    const retryMs = 'connectRetryTime' in peer ? peer.connectRetryTime * 1000 : 5000;
+    return {
+      local: localSettingsFromConfig(this.config, peer, { hostname: osHostname() }),
+      peerAsn: peer.asn,
+      passive: dynamic || ('passive' in peer && peer.passive),
+      connectRetryMs: retryMs,
+      connectRetryMaxMs: Math.max(retryMs, BACKOFF_CAP_MS),
+      idleHoldMs: Math.min(retryMs, 5000),
+      idleHoldMaxMs: BACKOFF_CAP_MS,
+      // A dynamic session is removed when it goes down; the peer reconnects to a fresh one.
+      allowAutomaticStart: !dynamic,
+      random: this.opts.random ?? Math.random,
+    };
+  }
+
+  private addConfigured(n: NeighborConfig): PeerSession {
+    const address = normalizeAddress(n.address);
+    const session = new PeerSession({
+      address,
+      port: n.port,
+      ...(n.localAddress ? { localAddress: n.localAddress } : {}),
+      asn: n.asn,
+      fsm: this.fsmConfig(n, false),
+      clock: this.opts.clock,
+      logger: this.opts.logger,
+    });
+    this.peers.set(address, {
+      session,
+      kind: 'configured',
+      config: n,
+    });
+    this.opts.onSession?.(session, 'configured');
+    session.start();
+    return session;
+  }
+
+  private addDynamic(address: string, range: ListenRangeConfig): PeerSession {
+    const session = new PeerSession({
+      address,
+      port: 179,
+      asn: range.asn,
+      fsm: this.fsmConfig(range, true),
+      clock: this.opts.clock,
+      logger: this.opts.logger,
+    });
+    const entry: Entry = { session, kind: 'dynamic', config: range };
+    this.peers.set(address, entry);
+    this.opts.logger.info({ event: 'dynamic-peer', peer: address, asn: range.asn, range: range.prefix }, 'dynamic neighbor accepted');
+    session.on('down', () => {
+      // Removed once it goes down; a later connection from the range starts afresh.
+      if (this.peers.get(address) !== entry) return;
+      this.peers.delete(address);
+      queueMicrotask(() => {
+        this.opts.onSessionRemoved?.(session, 'dynamic');
+        session.dispose();
+      });
+    });
+    this.opts.onSession?.(session, 'dynamic');
+    session.start();
+    return session;
+  }
+
+  private async remove(address: string, subcode?: number, text?: string): Promise<void> {
+    const e = this.peers.get(address);
+    if (!e) return;
+    this.peers.delete(address);
+    await e.session.stop({
+      ...(subcode !== undefined ? { subcode } : {}),
+      ...(text !== undefined ? { text } : {}),
+      ...(subcode === CEASE_PEER_DECONFIGURED ? { reason: 'deconfigured' as const } : {}),
+      ...(subcode === CEASE_OTHER_CONFIG_CHANGE ? { reason: 'config-change' as const } : {}),
+    });
+    this.opts.onSessionRemoved?.(e.session, e.kind);
+    e.session.dispose();
+  }
+
+  private reject(c: AcceptedConnection, reason: string): void {
+    // Like BIRD and FRR: close without a NOTIFICATION (no OPEN was exchanged; RFC 4486 §4 is optional).
+    this.opts.logger.warn({ event: 'connection-rejected', remote: c.remote, reason }, `connection from ${c.remote} rejected: ${reason}`);
+    c.socket.destroy();
+  }
+}
