@@ -1,7 +1,7 @@
 // Adj-RIB-In (RFC 4271 §3.2, §9): the routes one peer advertised to us, kept
 // before import policy so the policy can be re-run without asking the peer
-// again (soft reconfiguration inbound). Keyed by prefix key (IPv4: a number,
-// IPv6: a string, one Map each); with RFC 7911 ADD-PATH a prefix may hold
+// again (soft reconfiguration inbound). Keyed by prefix key in a PrefixTable
+// (IPv4 numbers sharded by /16, IPv6 strings); with RFC 7911 ADD-PATH a prefix may hold
 // several paths, distinguished by path identifier. RFC 4724 graceful restart:
 // markAllStale() is O(1) (an epoch bump), sweepStale() removes, in bounded
 // batches, the routes the restarted peer did not re-advertise.
@@ -11,14 +11,14 @@
 
 import type { Family, PrefixKey } from '../lib/prefix.js';
 import type { AttrSet, AttrStore } from './attr-store.js';
+import { PrefixTable } from './prefix-table.js';
 import { Route, type PeerInfo } from './route.js';
 
 /** One path (the common case), or several with distinct path identifiers (RFC 7911). */
 type Slot = Route | Route[];
 
 export class AdjRibIn {
-  private readonly v4 = new Map<number, Slot>();
-  private readonly v6 = new Map<string, Slot>();
+  private readonly table = new PrefixTable<Slot>();
   private v4Count = 0;
   private v6Count = 0;
   /** Epoch stamped on routes as they are (re)advertised. */
@@ -31,10 +31,6 @@ export class AdjRibIn {
     readonly peer: PeerInfo,
     private readonly store: AttrStore,
   ) {}
-
-  private mapOf(prefix: PrefixKey): Map<PrefixKey, Slot> {
-    return (typeof prefix === 'number' ? this.v4 : this.v6) as Map<PrefixKey, Slot>;
-  }
 
   private count(prefix: PrefixKey, delta: number): void {
     if (typeof prefix === 'number') this.v4Count += delta;
@@ -53,7 +49,7 @@ export class AdjRibIn {
     for (let i = 0; i < prefixes.length; i++) {
       const prefix = prefixes[i]!;
       const pathId = pathIds ? pathIds[i]! : 0;
-      const map = this.mapOf(prefix);
+      const map = this.table;
       const slot = map.get(prefix);
       if (slot === undefined) {
         const r = new Route(prefix, this.peer, attrs, pathId, this.epoch);
@@ -94,7 +90,7 @@ export class AdjRibIn {
   }
 
   private remove(prefix: PrefixKey, pathId: number): Route | undefined {
-    const map = this.mapOf(prefix);
+    const map = this.table;
     const slot = map.get(prefix);
     if (slot === undefined) return undefined;
     let r: Route | undefined;
@@ -115,7 +111,7 @@ export class AdjRibIn {
   }
 
   get(prefix: PrefixKey, pathId = 0): Route | undefined {
-    const slot = this.mapOf(prefix).get(prefix);
+    const slot = this.table.get(prefix);
     if (slot === undefined) return undefined;
     if (slot instanceof Route) return slot.pathId === pathId ? slot : undefined;
     return slot.find((p) => p.pathId === pathId);
@@ -123,16 +119,15 @@ export class AdjRibIn {
 
   /** All paths for a prefix (several only with ADD-PATH). */
   paths(prefix: PrefixKey): readonly Route[] {
-    const slot = this.mapOf(prefix).get(prefix);
+    const slot = this.table.get(prefix);
     return slot === undefined ? [] : slot instanceof Route ? [slot] : slot;
   }
 
   *routes(): IterableIterator<Route> {
-    for (const map of [this.v4, this.v6] as Map<PrefixKey, Slot>[])
-      for (const slot of map.values()) {
-        if (slot instanceof Route) yield slot;
-        else yield* slot.slice();
-      }
+    for (const slot of this.table.values()) {
+      if (slot instanceof Route) yield slot;
+      else yield* slot.slice();
+    }
   }
 
   /** Paths held, for one family or both. */
@@ -191,15 +186,13 @@ export class AdjRibIn {
    */
   drain(max = Infinity): Route[] {
     const out: Route[] = [];
-    for (const map of [this.v4, this.v6] as Map<PrefixKey, Slot>[]) {
-      for (const [prefix, slot] of map) {
-        if (out.length >= max) return out;
-        map.delete(prefix);
-        for (const r of slot instanceof Route ? [slot] : slot) {
-          this.count(prefix, -1);
-          this.store.release(r.attrs);
-          out.push(r);
-        }
+    for (const [prefix, slot] of this.table.entries()) {
+      if (out.length >= max) break;
+      this.table.delete(prefix);
+      for (const r of slot instanceof Route ? [slot] : slot) {
+        this.count(prefix, -1);
+        this.store.release(r.attrs);
+        out.push(r);
       }
     }
     return out;

@@ -11,6 +11,7 @@ import type { AttrStore } from './attr-store.js';
 import type { DecisionContext, DecisionReason } from './decision/context.js';
 import { decideBest, explain, type CandidateExplanation, type Decision } from './decision/decide.js';
 import { checkEligibility } from './decision/eligibility.js';
+import { PrefixTable } from './prefix-table.js';
 import { Route, sameCandidate, type PeerInfo } from './route.js';
 
 /** What an update/withdraw did to the prefix: its best path changed, only the multipath set, or nothing. */
@@ -35,8 +36,7 @@ function sameSet(a: readonly Route[], b: readonly Route[]): boolean {
 }
 
 export class LocRib {
-  private readonly v4 = new Map<number, Slot>();
-  private readonly v6 = new Map<string, Slot>();
+  private readonly table = new PrefixTable<Slot>();
   private paths = 0;
 
   /**
@@ -48,13 +48,9 @@ export class LocRib {
     private readonly store?: AttrStore,
   ) {}
 
-  private mapOf(prefix: PrefixKey): Map<PrefixKey, Slot> {
-    return (typeof prefix === 'number' ? this.v4 : this.v6) as Map<PrefixKey, Slot>;
-  }
-
   /** Adds a candidate, or replaces the one with the same peer and path identifier. */
   update(route: Route): LocRibChange {
-    const map = this.mapOf(route.prefix);
+    const map = this.table;
     const slot = map.get(route.prefix);
     this.store?.retain(route.attrs);
     if (slot === undefined) {
@@ -87,7 +83,7 @@ export class LocRib {
 
   /** Removes the candidate from `peer` with `pathId`, if held. */
   withdraw(prefix: PrefixKey, peer: PeerInfo, pathId = 0): LocRibChange {
-    const map = this.mapOf(prefix);
+    const map = this.table;
     const slot = map.get(prefix);
     if (slot === undefined) return 'none';
     if (slot instanceof Route) {
@@ -107,7 +103,7 @@ export class LocRib {
 
   /** Re-runs the decision for a prefix after the context changed (next-hop reachability, IGP cost, policy). */
   redecide(prefix: PrefixKey): LocRibChange {
-    const map = this.mapOf(prefix);
+    const map = this.table;
     const slot = map.get(prefix);
     if (slot === undefined) return 'none';
     return this.settle(map, prefix, slot, slot instanceof Route ? [slot] : slot.candidates);
@@ -118,7 +114,7 @@ export class LocRib {
    * changed against `old` (the slot before; an entry's candidates may already
    * have been edited in place, its best and multipath not).
    */
-  private settle(map: Map<PrefixKey, Slot>, prefix: PrefixKey, old: Slot, candidates: Route[]): LocRibChange {
+  private settle(map: PrefixTable<Slot>, prefix: PrefixKey, old: Slot, candidates: Route[]): LocRibChange {
     const oldBest = old instanceof Route ? old : old.best;
     const oldMultipath = old instanceof Route ? undefined : old.multipath;
     let best: Route | undefined;
@@ -149,19 +145,19 @@ export class LocRib {
   }
 
   best(prefix: PrefixKey): Route | undefined {
-    const slot = this.mapOf(prefix).get(prefix);
+    const slot = this.table.get(prefix);
     return slot instanceof Route ? slot : slot?.best;
   }
 
   /** The multipath (ECMP) set, best first; empty when there is no best. */
   multipath(prefix: PrefixKey): readonly Route[] {
-    const slot = this.mapOf(prefix).get(prefix);
+    const slot = this.table.get(prefix);
     if (slot === undefined) return [];
     return slot instanceof Route ? [slot] : slot.multipath;
   }
 
   candidates(prefix: PrefixKey): readonly Route[] {
-    const slot = this.mapOf(prefix).get(prefix);
+    const slot = this.table.get(prefix);
     if (slot === undefined) return [];
     return slot instanceof Route ? [slot] : slot.candidates;
   }
@@ -173,7 +169,7 @@ export class LocRib {
 
   /** Step recorded when the prefix was last decided. */
   reason(prefix: PrefixKey): DecisionReason | undefined {
-    const slot = this.mapOf(prefix).get(prefix);
+    const slot = this.table.get(prefix);
     if (slot === undefined) return undefined;
     return slot instanceof Route ? 'only-path' : slot.reason;
   }
@@ -184,21 +180,15 @@ export class LocRib {
 
   /** Prefixes with a best path, per family or both. */
   *bestRoutes(family?: Family): IterableIterator<Route> {
-    const maps: Map<PrefixKey, Slot>[] = [];
-    if (family !== 'ipv6-unicast') maps.push(this.v4 as Map<PrefixKey, Slot>);
-    if (family !== 'ipv4-unicast') maps.push(this.v6 as Map<PrefixKey, Slot>);
-    for (const map of maps)
-      for (const slot of map.values()) {
-        if (slot instanceof Route) yield slot;
-        else if (slot.best) yield slot.best;
-      }
+    for (const slot of this.table.values(family)) {
+      if (slot instanceof Route) yield slot;
+      else if (slot.best) yield slot.best;
+    }
   }
 
   /** Prefixes held (with or without a best path). */
   prefixCount(family?: Family): number {
-    if (family === 'ipv4-unicast') return this.v4.size;
-    if (family === 'ipv6-unicast') return this.v6.size;
-    return this.v4.size + this.v6.size;
+    return this.table.size(family);
   }
 
   /** Candidate paths held. */

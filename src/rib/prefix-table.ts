@@ -1,0 +1,66 @@
+// A map from prefix key to value, shaped for a million IPv4 prefixes
+// (DESIGN.md, Memory and Event loop discipline). IPv4 keys (addr*64+len, up to
+// 38 bits) would be boxed numbers in one big Map, and growing a Map past
+// 2^19 entries rehashes it in one ~85 ms step. So IPv4 is sharded by the top
+// 16 address bits: each shard is a Map keyed by the low 16 bits * 64 + len,
+// which fits a small integer (no boxing), and a shard holds at most 64k /32s,
+// so any rehash stays short. IPv6 keys are strings in one Map.
+
+import type { Family, PrefixKey } from '../lib/prefix.js';
+
+const SHARD = 4194304; // 2^22: one /16 worth of keys (2^16 addresses * 64)
+
+export class PrefixTable<V> {
+  private readonly v4 = new Map<number, Map<number, V>>();
+  private readonly v6 = new Map<string, V>();
+  private v4Count = 0;
+
+  get(key: PrefixKey): V | undefined {
+    if (typeof key === 'string') return this.v6.get(key);
+    const top = Math.floor(key / SHARD);
+    return this.v4.get(top)?.get((key - top * SHARD) | 0);
+  }
+
+  set(key: PrefixKey, value: V): void {
+    if (typeof key === 'string') {
+      this.v6.set(key, value);
+      return;
+    }
+    const top = Math.floor(key / SHARD);
+    let shard = this.v4.get(top);
+    if (!shard) this.v4.set(top, (shard = new Map()));
+    const before = shard.size;
+    shard.set((key - top * SHARD) | 0, value);
+    this.v4Count += shard.size - before;
+  }
+
+  delete(key: PrefixKey): boolean {
+    if (typeof key === 'string') return this.v6.delete(key);
+    const top = Math.floor(key / SHARD);
+    const shard = this.v4.get(top);
+    if (!shard || !shard.delete((key - top * SHARD) | 0)) return false;
+    this.v4Count--;
+    if (shard.size === 0) this.v4.delete(top);
+    return true;
+  }
+
+  /** Prefixes held, per family or both. */
+  size(family?: Family): number {
+    if (family === 'ipv4-unicast') return this.v4Count;
+    if (family === 'ipv6-unicast') return this.v6.size;
+    return this.v4Count + this.v6.size;
+  }
+
+  /** Values, IPv4 then IPv6; entries may be deleted while iterating. */
+  *values(family?: Family): IterableIterator<V> {
+    if (family !== 'ipv6-unicast') for (const shard of this.v4.values()) yield* shard.values();
+    if (family !== 'ipv4-unicast') yield* this.v6.values();
+  }
+
+  /** [key, value] pairs, IPv4 then IPv6; entries may be deleted while iterating. */
+  *entries(family?: Family): IterableIterator<[PrefixKey, V]> {
+    if (family !== 'ipv6-unicast')
+      for (const [top, shard] of this.v4) for (const [low, v] of shard) yield [top * SHARD + low, v];
+    if (family !== 'ipv4-unicast') yield* this.v6.entries();
+  }
+}
