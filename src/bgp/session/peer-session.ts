@@ -122,6 +122,18 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     return true;
   }
 
+  /** The current connection of the session, if any: who opened it and its endpoints. */
+  transport(): { direction: 'inbound' | 'outbound'; local: string; localPort: number; remotePort: number } | undefined {
+    const c = this.primary.conn;
+    if (!c) return undefined;
+    return { direction: c.direction, local: c.local, localPort: c.localPort, remotePort: c.socket.remotePort ?? 0 };
+  }
+
+  /** Connections currently open (2 while a collision is undecided). */
+  get connectionCount(): number {
+    return (this.primary.conn ? 1 : 0) + (this.secondary?.conn ? 1 : 0);
+  }
+
   get writable(): boolean {
     return this.establishedConn()?.writable ?? false;
   }
@@ -147,10 +159,10 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
       } else socket.destroy();
       return;
     }
-    if (verdict.type === 'accept' && (p.fsm.state === 'Connect' || p.fsm.state === 'Active') && !p.conn) {
-      // No connection yet on the chain: it takes this one (event 17).
-      p.pending?.cancel();
-      p.pending = undefined;
+    if (verdict.type === 'accept' && p.fsm.state === 'Active' && !p.conn && !p.pending) {
+      // No connection and no attempt under way: the chain takes this one (event 17).
+      // In Connect our own attempt is in flight, so the inbound one runs beside it
+      // and collision resolution decides once an OPEN arrives.
       this.attach(p, socket, 'inbound');
       this.feed(p, { type: 'TcpConnectionConfirmed' });
       return;
@@ -208,21 +220,28 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     if (s && s.fsm.state === 'Idle') {
       discardChain(s);
       this.secondary = undefined;
-    } else if (s && this.primary.fsm.state === 'Idle' && !this.primary.conn) {
-      // The first connection lost (collision or replaced): the second carries the session on,
-      // active again unless the peer is configured passive.
-      discardChain(this.primary);
-      s.fsm = { ...s.fsm, passive: this.opts.fsm.passive };
-      this.primary = s;
-      this.secondary = undefined;
+    } else if (s && !this.primary.conn && !this.primary.pending) {
+      // The first chain has no connection left (collision, failure, replaced): the second leads.
+      this.promote(s);
     }
+    this.reportState();
+  }
+
+  /** Makes the second chain the session's; active again unless the peer is configured passive. */
+  private promote(s: Chain): void {
+    discardChain(this.primary);
+    s.fsm = { ...s.fsm, passive: this.opts.fsm.passive };
+    this.primary = s;
+    this.secondary = undefined;
+  }
+
+  private reportState(): void {
     const now = this.primary.fsm.state;
-    if (now !== this.reported) {
-      const from = this.reported;
-      this.reported = now;
-      this.opts.logger.info({ event: 'peer-state', ...this.who, from, to: now }, `${from} -> ${now}`);
-      this.emit('state', from, now);
-    }
+    if (now === this.reported) return;
+    const from = this.reported;
+    this.reported = now;
+    this.opts.logger.info({ event: 'peer-state', ...this.who, from, to: now }, `${from} -> ${now}`);
+    this.emit('state', from, now);
   }
 
   private execute(chain: Chain, a: FsmAction): void {
@@ -254,6 +273,11 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
       case 'close':
         return this.closeTransport(chain);
       case 'established':
+        if (chain === this.secondary) {
+          // The second connection got there first; the first one (still opening) is dropped.
+          this.promote(chain);
+          this.reportState();
+        }
         chain.conn?.setCodec(a.session.codec);
         this.negotiated = a.session;
         this.establishedAt = this.opts.clock.now();

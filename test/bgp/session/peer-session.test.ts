@@ -7,6 +7,7 @@ import type { SessionDown } from '../../../src/bgp/session/peer-session.js';
 import { FakeClock } from '../../../src/lib/clock.js';
 import { v4KeyParse } from '../../../src/lib/prefix.js';
 import { fsmConfig, listenFor, recordingLogger, session, until } from './helpers.js';
+import { RawPeer } from './raw-peer.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -94,24 +95,125 @@ describe('PeerSession', () => {
     const clock = new FakeClock();
     let b!: PeerSession;
     const lst = await listenFor('127.0.0.1', () => b);
-    const a = session({ address: '127.0.0.1', port: lst.port, localAddress: '127.0.0.3', asn: 65002, fsm: fsmConfig('10.0.0.1', 65001, 65002) }, clock);
     b = session({ address: '127.0.0.3', port: 179, asn: 65001, fsm: fsmConfig('10.0.0.2', 65002, 65001, { passive: true }) }, clock);
-    track(lst, a, b);
+    track(lst, b);
+    const downs: SessionDown[] = [];
+    b.on('down', (d) => downs.push(d));
     b.start();
+    const raw = await RawPeer.connect('127.0.0.1', lst.port, '127.0.0.3');
+    cleanup.push(() => raw.destroy());
+    await raw.waitFor('open');
+    raw.sendOpen(65001, '10.0.0.3', 9);
+    raw.sendKeepalive();
+    await until(() => b.state === 'Established', 2000, 'Established');
+    expect(b.session?.holdTime).toBe(9);
+    // The peer says nothing more. 8.9 s: still up (KEEPALIVEs from B go out every 3 s).
+    clock.advance(8_900);
+    expect(b.state).toBe('Established');
+    await until(() => raw.received.filter((m) => m.type === 'keepalive').length >= 3, 2000, 'B keepalives');
+    clock.advance(200);
+    expect(downs).toEqual([expect.objectContaining({ reason: 'hold-timer-expired', wasEstablished: true })]);
+    // RFC 4271 §6.5: NOTIFICATION Hold Timer Expired on the wire.
+    expect(await raw.waitFor('notification')).toMatchObject({ code: 4, subcode: 0 });
+    await until(() => raw.closed, 2000, 'closed');
+  });
+
+  it('collision: both sides connect at once, exactly one connection survives (RFC 4271 §6.8)', async () => {
+    let a!: PeerSession;
+    let b!: PeerSession;
+    const la = await listenFor('127.0.0.51', (r) => (r === '127.0.0.52' ? a : undefined));
+    const lb = await listenFor('127.0.0.52', (r) => (r === '127.0.0.51' ? b : undefined));
+    a = session({ address: '127.0.0.52', port: lb.port, localAddress: '127.0.0.51', asn: 65002, fsm: fsmConfig('10.0.0.1', 65001, 65002) });
+    b = session({ address: '127.0.0.51', port: la.port, localAddress: '127.0.0.52', asn: 65001, fsm: fsmConfig('10.0.0.2', 65002, 65001) });
+    track(la, lb, a, b);
+    const sent: number[] = [];
+    for (const s of [a, b]) s.on('notification-sent', (n) => sent.push(n.subcode));
     a.start();
+    b.start();
     await until(() => a.state === 'Established' && b.state === 'Established', 3000, 'Established');
-    // B goes silent: its timers stop (the shared fake clock fires only A's from now on).
-    b.removeAllListeners();
-    const bDowns: SessionDown[] = [];
-    b.on('down', (d) => bDowns.push(d));
-    const aDowns: SessionDown[] = [];
-    a.on('down', (d) => aDowns.push(d));
-    // Keep B from answering: pause its socket by making it receive nothing (stop B's keepalive timer).
-    (b as unknown as { primary: { timers: Map<string, { cancel(): void }> } }).primary.timers.get('Keepalive')!.cancel();
-    (b as unknown as { primary: { timers: Map<string, { cancel(): void }> } }).primary.timers.get('Hold')!.cancel();
-    clock.advance(90_000);
-    expect(aDowns).toEqual([expect.objectContaining({ reason: 'hold-timer-expired', wasEstablished: true })]);
-    await until(() => bDowns.length === 1, 2000, 'B sees the NOTIFICATION');
-    expect(bDowns[0]!.notification?.message).toMatchObject({ code: 4, subcode: 0 });
+    await until(() => a.connectionCount === 1 && b.connectionCount === 1, 2000, 'one connection each');
+    // 10.0.0.2 > 10.0.0.1: the connection B opened survives.
+    expect(a.transport()?.direction).toBe('inbound');
+    expect(b.transport()?.direction).toBe('outbound');
+    expect(a.transport()?.localPort).toBe(b.transport()?.remotePort);
+    // Cease / Connection Collision Resolution on the dropped connection (by one or both sides).
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    expect(sent.every((sc) => sc === 7)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect([a.state, b.state]).toEqual(['Established', 'Established']);
+  });
+
+  it('a peer that stops reading does not stall another peer: its UPDATEs queue, keepalives elsewhere flow', async () => {
+    let slow!: PeerSession;
+    let fast!: PeerSession;
+    const lst = await listenFor('127.0.0.61', (r) => (r === '127.0.0.62' ? slow : r === '127.0.0.63' ? fast : undefined));
+    slow = session({ address: '127.0.0.62', port: 179, asn: 65062, fsm: fsmConfig('10.0.0.61', 65061, 65062, { passive: true }) });
+    const short = { local: { ...fsmConfig('10.0.0.61', 65061, 0).local, holdTime: 3 } };
+    fast = session({ address: '127.0.0.63', port: 179, asn: 65063, fsm: fsmConfig('10.0.0.61', 65061, 65063, { passive: true, ...short }) });
+    const other = session({ address: '127.0.0.61', port: lst.port, localAddress: '127.0.0.63', asn: 65061, fsm: fsmConfig('10.0.0.63', 65063, 65061) });
+    track(lst, slow, fast, other);
+    slow.start();
+    fast.start();
+    other.start();
+    const raw = await RawPeer.connect('127.0.0.61', lst.port, '127.0.0.62');
+    cleanup.push(() => raw.destroy());
+    await raw.waitFor('open');
+    raw.sendOpen(65062, '10.0.0.62', 0); // hold time 0: no keepalives either way
+    raw.sendKeepalive();
+    await until(() => slow.state === 'Established' && fast.state === 'Established', 3000, 'Established');
+    raw.socket.pause(); // stops reading: TCP windows fill up
+    // 4096-octet UPDATEs: marker, length 0x1000, type 2, then zero padding standing in for a body.
+    const upd = Buffer.alloc(4096);
+    upd.fill(0xff, 0, 16);
+    upd.writeUInt16BE(4096, 16);
+    upd[18] = 2;
+    const t0 = performance.now();
+    let accepted = 0;
+    for (let i = 0; i < 8000; i++) if (slow.sendRaw(upd)) accepted++; // 32 MB
+    const pushMs = performance.now() - t0;
+    expect(pushMs).toBeLessThan(500); // queuing never waits on the socket
+    expect(accepted).toBeLessThan(8000);
+    const q = slow.queueStats()!;
+    expect(q.blocked).toBe(true);
+    expect(q.queuedBytes).toBeGreaterThan(16 * 1024 * 1024);
+    // 3.5 s > 3 s hold time on the other session: only its KEEPALIVEs keep it up.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(fast.state).toBe('Established');
+    expect(other.state).toBe('Established');
+    expect(slow.state).toBe('Established');
+  });
+
+  it('paces a flood of inbound messages across many macrotasks', async () => {
+    let b!: PeerSession;
+    const lst = await listenFor('127.0.0.71', () => b);
+    b = session({ address: '127.0.0.72', port: 179, asn: 65072, fsm: fsmConfig('10.0.0.71', 65071, 65072, { passive: true }) });
+    track(lst, b);
+    b.start();
+    const raw = await RawPeer.connect('127.0.0.71', lst.port, '127.0.0.72');
+    cleanup.push(() => raw.destroy());
+    await raw.waitFor('open');
+    raw.sendOpen(65072, '10.0.0.72');
+    raw.sendKeepalive();
+    await until(() => b.state === 'Established', 2000, 'Established');
+    // 5000 End-of-RIB UPDATEs (marker, length 23, type 2, withdrawn 0, attributes 0) in one write.
+    const eor = Buffer.from('ff'.repeat(16) + '0017' + '02' + '0000' + '0000', 'hex');
+    let ticks = 0;
+    let ticking = true;
+    const tick = () => {
+      ticks++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const perTick = new Map<number, number>();
+    let got = 0;
+    b.on('update', () => {
+      got++;
+      perTick.set(ticks, (perTick.get(ticks) ?? 0) + 1);
+    });
+    raw.write(Buffer.concat(new Array(5000).fill(eor)));
+    await until(() => got === 5000, 5000, 'all UPDATEs');
+    ticking = false;
+    expect(Math.max(...perTick.values())).toBeLessThanOrEqual(64 * 2);
+    expect(perTick.size).toBeGreaterThanOrEqual(5000 / 128);
   });
 });
