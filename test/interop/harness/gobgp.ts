@@ -129,11 +129,16 @@ export class GobgpPeer extends PeerProcess implements PeerRouter {
     // logfmt quotes values with colons: Key=10.0.0.1 but Key="2001:db8::1"
     const key = new RegExp(`\\bKey="?${address.replace(/\./g, '\\.')}"?(\\s|$)`);
     const lines = (this.proc?.lines ?? []).map((l) => l.text).filter((t) => key.test(t));
-    const received = lines.filter((t) => t.includes('msg="received notification"')).at(-1);
-    if (!received) return undefined;
+    let at = lines.length - 1;
+    while (at >= 0 && !lines[at]!.includes('msg="received notification"')) at--;
+    if (at < 0) return undefined;
+    const received = lines[at]!;
     const code = /\bCode=(\d+)/.exec(received)?.[1];
     const subcode = /\bSubcode=(\d+)/.exec(received)?.[1];
     const text = /Communicated-Reason="((?:[^"\\]|\\.)*)"/.exec(received)?.[1];
-    return { summary: `code ${code} subcode ${subcode}`, ...(text ? { text } : {}) };
+    // the "Peer Down" line that follows names it: "notification-received code 6(cease) subcode 2(administrative shutdown)"
+    const down = lines.slice(at).find((t) => t.includes('msg="Peer Down"'));
+    const reason = down ? /Reason="([^"]*)"/.exec(down)?.[1] : undefined;
+    return { summary: reason ?? `code ${code} subcode ${subcode}`, ...(text ? { text } : {}) };
   }
 }

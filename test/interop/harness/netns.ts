@@ -79,7 +79,14 @@ export class Topology {
     registerNamespace(ns);
     await run('ip', ['netns', 'add', ns]);
     this.allNamespaces.push(ns);
-    await runIn(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+    // no DAD: addresses usable at once; keep IPv6 addresses across `link set down` (linkDown/linkUp)
+    await runIn(ns, 'sysctl', [
+      '-qw',
+      'net.ipv6.conf.all.accept_dad=0',
+      'net.ipv6.conf.default.accept_dad=0',
+      'net.ipv6.conf.all.keep_addr_on_down=1',
+      'net.ipv6.conf.default.keep_addr_on_down=1',
+    ]);
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   }
 
