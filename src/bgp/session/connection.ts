@@ -142,6 +142,9 @@ export class Connection {
 
   private lost(reason: string): void {
     if (this.done) return;
+    // A NOTIFICATION usually arrives just before the FIN: deliver what is queued first.
+    this.drainBacklog(Infinity);
+    if (this.done) return;
     this.finish();
     this.socket.destroy();
     this.handlers.onClosed(reason);
