@@ -4,7 +4,8 @@
 // path or multipath set changed, so callers can batch the changes for export
 // and the FIB. Built for a million prefixes: a prefix with one eligible
 // candidate (the common case: each pod block comes from one node) stores the
-// Route itself; only contested prefixes get a PrefixEntry.
+// shared Path itself, so it costs one table entry; only contested prefixes
+// get a PrefixEntry.
 
 import type { Family, PrefixKey } from '../lib/prefix.js';
 import type { AttrStore } from './attr-store.js';
@@ -12,7 +13,7 @@ import type { DecisionContext, DecisionReason } from './decision/context.js';
 import { decideBest, explain, type CandidateExplanation, type Decision } from './decision/decide.js';
 import { checkEligibility } from './decision/eligibility.js';
 import { PrefixTable } from './prefix-table.js';
-import { Route, sameCandidate, type PeerInfo } from './route.js';
+import { Path, sameCandidate, type PeerInfo } from './route.js';
 
 /** What an update/withdraw did to the prefix: its best path changed, only the multipath set, or nothing. */
 export type LocRibChange = 'none' | 'best' | 'multipath';
@@ -20,16 +21,16 @@ export type LocRibChange = 'none' | 'best' | 'multipath';
 /** A prefix with several candidates, or whose only candidate is ineligible. */
 class PrefixEntry {
   constructor(
-    public candidates: Route[],
-    public best: Route | undefined,
-    public multipath: readonly Route[],
+    public candidates: Path[],
+    public best: Path | undefined,
+    public multipath: readonly Path[],
     public reason: DecisionReason,
   ) {}
 }
 
-type Slot = Route | PrefixEntry;
+type Slot = Path | PrefixEntry;
 
-function sameSet(a: readonly Route[], b: readonly Route[]): boolean {
+function sameSet(a: readonly Path[], b: readonly Path[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -48,37 +49,37 @@ export class LocRib {
     private readonly store?: AttrStore,
   ) {}
 
-  /** Adds a candidate, or replaces the one with the same peer and path identifier. */
-  update(route: Route): LocRibChange {
+  /** Adds a candidate for `prefix`, or replaces the one with the same peer and path identifier. */
+  update(prefix: PrefixKey, path: Path): LocRibChange {
     const map = this.table;
-    const slot = map.get(route.prefix);
-    this.store?.retain(route.attrs);
+    const slot = map.get(prefix);
+    this.store?.retain(path.attrs);
     if (slot === undefined) {
       this.paths++;
-      if (checkEligibility(route, this.ctx) === undefined) {
-        map.set(route.prefix, route);
+      if (checkEligibility(path, this.ctx) === undefined) {
+        map.set(prefix, path);
         return 'best';
       }
-      map.set(route.prefix, new PrefixEntry([route], undefined, [], 'no-eligible-path'));
+      map.set(prefix, new PrefixEntry([path], undefined, [], 'no-eligible-path'));
       return 'none';
     }
-    if (slot instanceof Route) {
-      if (sameCandidate(slot, route)) {
+    if (slot instanceof Path) {
+      if (sameCandidate(slot, path)) {
         this.store?.release(slot.attrs);
-        return this.settle(map, route.prefix, slot, [route]);
+        return this.settle(map, prefix, slot, [path]);
       }
       this.paths++;
-      return this.settle(map, route.prefix, slot, [slot, route]);
+      return this.settle(map, prefix, slot, [slot, path]);
     }
-    const idx = slot.candidates.findIndex((c) => sameCandidate(c, route));
+    const idx = slot.candidates.findIndex((c) => sameCandidate(c, path));
     if (idx >= 0) {
       this.store?.release(slot.candidates[idx]!.attrs);
-      slot.candidates[idx] = route;
+      slot.candidates[idx] = path;
     } else {
       this.paths++;
-      slot.candidates.push(route);
+      slot.candidates.push(path);
     }
-    return this.settle(map, route.prefix, slot, slot.candidates);
+    return this.settle(map, prefix, slot, slot.candidates);
   }
 
   /** Removes the candidate from `peer` with `pathId`, if held. */
@@ -86,7 +87,7 @@ export class LocRib {
     const map = this.table;
     const slot = map.get(prefix);
     if (slot === undefined) return 'none';
-    if (slot instanceof Route) {
+    if (slot instanceof Path) {
       if (slot.peer !== peer || slot.pathId !== pathId) return 'none';
       this.paths--;
       this.store?.release(slot.attrs);
@@ -106,7 +107,7 @@ export class LocRib {
     const map = this.table;
     const slot = map.get(prefix);
     if (slot === undefined) return 'none';
-    return this.settle(map, prefix, slot, slot instanceof Route ? [slot] : slot.candidates);
+    return this.settle(map, prefix, slot, slot instanceof Path ? [slot] : slot.candidates);
   }
 
   /**
@@ -114,11 +115,11 @@ export class LocRib {
    * changed against `old` (the slot before; an entry's candidates may already
    * have been edited in place, its best and multipath not).
    */
-  private settle(map: PrefixTable<Slot>, prefix: PrefixKey, old: Slot, candidates: Route[]): LocRibChange {
-    const oldBest = old instanceof Route ? old : old.best;
-    const oldMultipath = old instanceof Route ? undefined : old.multipath;
-    let best: Route | undefined;
-    let multipath: readonly Route[];
+  private settle(map: PrefixTable<Slot>, prefix: PrefixKey, old: Slot, candidates: Path[]): LocRibChange {
+    const oldBest = old instanceof Path ? old : old.best;
+    const oldMultipath = old instanceof Path ? undefined : old.multipath;
+    let best: Path | undefined;
+    let multipath: readonly Path[];
     if (candidates.length === 0) {
       map.delete(prefix);
       best = undefined;
@@ -139,27 +140,27 @@ export class LocRib {
       } else map.set(prefix, new PrefixEntry(candidates, best, multipath, d.reason));
     }
     if (best !== oldBest) return 'best';
-    // A lone Route slot's multipath is [itself].
+    // A lone Path slot's multipath is [itself].
     const same = oldMultipath ? sameSet(multipath, oldMultipath) : multipath.length === 1;
     return same ? 'none' : 'multipath';
   }
 
-  best(prefix: PrefixKey): Route | undefined {
+  best(prefix: PrefixKey): Path | undefined {
     const slot = this.table.get(prefix);
-    return slot instanceof Route ? slot : slot?.best;
+    return slot instanceof Path ? slot : slot?.best;
   }
 
   /** The multipath (ECMP) set, best first; empty when there is no best. */
-  multipath(prefix: PrefixKey): readonly Route[] {
+  multipath(prefix: PrefixKey): readonly Path[] {
     const slot = this.table.get(prefix);
     if (slot === undefined) return [];
-    return slot instanceof Route ? [slot] : slot.multipath;
+    return slot instanceof Path ? [slot] : slot.multipath;
   }
 
-  candidates(prefix: PrefixKey): readonly Route[] {
+  candidates(prefix: PrefixKey): readonly Path[] {
     const slot = this.table.get(prefix);
     if (slot === undefined) return [];
-    return slot instanceof Route ? [slot] : slot.candidates;
+    return slot instanceof Path ? [slot] : slot.candidates;
   }
 
   /** The stored decision for a prefix (recomputed: cheap, and carries the ineligible list). */
@@ -171,18 +172,18 @@ export class LocRib {
   reason(prefix: PrefixKey): DecisionReason | undefined {
     const slot = this.table.get(prefix);
     if (slot === undefined) return undefined;
-    return slot instanceof Route ? 'only-path' : slot.reason;
+    return slot instanceof Path ? 'only-path' : slot.reason;
   }
 
   explain(prefix: PrefixKey): CandidateExplanation[] {
     return explain(this.candidates(prefix), this.ctx);
   }
 
-  /** Prefixes with a best path, per family or both. */
-  *bestRoutes(family?: Family): IterableIterator<Route> {
-    for (const slot of this.table.values(family)) {
-      if (slot instanceof Route) yield slot;
-      else if (slot.best) yield slot.best;
+  /** Prefixes with a best path and that path, per family or both. */
+  *bestRoutes(family?: Family): IterableIterator<[PrefixKey, Path]> {
+    for (const [prefix, slot] of this.table.entries(family)) {
+      if (slot instanceof Path) yield [prefix, slot];
+      else if (slot.best) yield [prefix, slot.best];
     }
   }
 

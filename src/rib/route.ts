@@ -1,10 +1,13 @@
-// Peers and routes as the RIB sees them. A route (a "path" in RFC 4271 §3.1
-// terms) is a prefix key, the peer it came from, a pointer to an interned
-// attribute set, an RFC 7911 path identifier and an epoch the Adj-RIB-In uses
-// to mark it stale during RFC 4724 graceful restart. Five fields, one small
-// fixed-shape object: nothing per route is copied out of the attribute set.
+// Peers and paths as the RIB sees them. A route is a prefix key plus a Path:
+// the peer it came from, a pointer to an interned attribute set and an RFC
+// 7911 path identifier (RFC 4271 §1.1: the information reported with a set of
+// destinations). Every prefix of one UPDATE shares one Path object, so a
+// route costs only its table entries: the prefix key is the table key and
+// nothing per prefix is allocated beyond them (DESIGN.md, Memory). Staleness
+// for RFC 4724 graceful restart is kept by the Adj-RIB-In, not in the Path.
 
-import { v4Parse, v6Parse, type PrefixKey } from '../lib/prefix.js';
+import { v4Parse, v6Parse } from '../lib/prefix.js';
+import type { PrefixKey } from '../lib/prefix.js';
 import type { AttrSet } from './attr-store.js';
 
 /** What the RIB needs to know about the peer a route was learned from. */
@@ -77,23 +80,27 @@ export function localPeer(routerId: number, asn: number): PeerInfo {
 }
 
 /**
- * One path to a prefix. The same object may sit in an Adj-RIB-In and the
- * Loc-RIB when import policy leaves the attributes alone. Candidates are
- * identified by (peer object, pathId).
+ * A path: how one peer reaches the prefixes it is stored under. Shared by
+ * every prefix advertised with it; the same object may sit in an Adj-RIB-In
+ * and the Loc-RIB when import policy leaves the attributes alone. Candidates
+ * for a prefix are identified by (peer object, pathId).
  */
-export class Route {
+export class Path {
   constructor(
-    readonly prefix: PrefixKey,
     readonly peer: PeerInfo,
     readonly attrs: AttrSet,
     /** RFC 7911 path identifier; 0 when ADD-PATH is not in use. */
-    readonly pathId: number,
-    /** Owned by the Adj-RIB-In: routes with an epoch below its stale mark are stale (RFC 4724 §4.2). */
-    public epoch: number,
+    readonly pathId: number = 0,
   ) {}
 }
 
+/** Prefixes with their paths, as parallel arrays (no object per prefix): what RIB operations report. */
+export interface RouteList {
+  readonly prefixes: PrefixKey[];
+  readonly paths: Path[];
+}
+
 /** True when both describe the same candidate: same session, same path identifier. */
-export function sameCandidate(a: Route, b: Route): boolean {
+export function sameCandidate(a: Path, b: Path): boolean {
   return a.peer === b.peer && a.pathId === b.pathId;
 }

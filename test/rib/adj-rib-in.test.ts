@@ -19,14 +19,17 @@ function setup() {
 }
 
 describe('AdjRibIn', () => {
-  it('holds one route per prefix, each with a reference on the shared set', () => {
+  it('holds one route per prefix, all sharing one Path, each with a reference on the set', () => {
     const { store, rib } = setup();
     const set = store.intern(attrs());
     const added = rib.update([A, B, C], set);
     store.release(set); // the caller's own reference
-    expect(added.map((r) => r.prefix)).toEqual([A, B, C]);
+    expect(added.prefixes).toEqual([A, B, C]);
+    expect(new Set(added.paths).size).toBe(1);
+    expect(added.paths[0]!.attrs).toBe(set);
+    expect(added.paths[0]!.peer).toBe(rib.peer);
     expect(set.refs).toBe(3);
-    expect(rib.get(B)!.attrs).toBe(set);
+    expect(rib.get(B)).toBe(added.paths[0]);
     expect(rib.size()).toBe(3);
     expect(rib.size('ipv4-unicast')).toBe(3);
     expect(rib.size('ipv6-unicast')).toBe(0);
@@ -39,13 +42,13 @@ describe('AdjRibIn', () => {
     store.release(s1);
     const first = rib.get(A)!;
     const same = store.intern(attrs());
-    expect(rib.update([A], same)).toEqual([]);
+    expect(rib.update([A], same).prefixes).toEqual([]);
     store.release(same);
     expect(rib.get(A)).toBe(first);
     const s2 = store.intern(attrs({ med: 5 }));
     const changed = rib.update([A, B], s2);
     store.release(s2);
-    expect(changed).toHaveLength(2);
+    expect(changed.prefixes).toEqual([A, B]);
     expect(store.has(s1)).toBe(false);
     expect(s2.refs).toBe(2);
     expect(rib.size()).toBe(2);
@@ -58,7 +61,7 @@ describe('AdjRibIn', () => {
     store.release(s);
     expect(rib.size('ipv6-unicast')).toBe(1);
     const gone = rib.withdraw([A, C, V6]);
-    expect(gone.map((r) => r.prefix)).toEqual([A, V6]);
+    expect(gone.prefixes).toEqual([A, V6]);
     expect(s.refs).toBe(1);
     expect(rib.get(A)).toBeUndefined();
     expect(rib.size()).toBe(1);
@@ -77,46 +80,64 @@ describe('AdjRibIn', () => {
       [2, '10.0.0.2'],
     ]);
     expect(rib.size()).toBe(2);
-    expect(rib.withdraw([A], [1]).map((r) => r.pathId)).toEqual([1]);
+    expect(rib.withdraw([A], [1]).paths.map((r) => r.pathId)).toEqual([1]);
     expect(rib.paths(A).map((r) => r.pathId)).toEqual([2]);
-    expect(rib.withdraw([A], [1])).toEqual([]);
+    expect(rib.withdraw([A], [1]).prefixes).toEqual([]);
     expect(rib.get(A, 2)!.attrs).toBe(s2);
   });
 
-  it('graceful restart: marks all stale in O(1), re-advertised routes are fresh, the sweep removes the rest in batches', () => {
+  it('graceful restart: marks all stale, re-advertised routes are fresh, the sweep removes the rest in batches', () => {
     const { store, rib } = setup();
     const s = store.intern(attrs());
     const prefixes = Array.from({ length: 10 }, (_, i) => k(`10.244.${i}.0/26`));
     rib.update(prefixes, s);
     rib.markAllStale();
     expect(rib.staleCount()).toBe(10);
+    expect(rib.size()).toBe(10);
+    expect(rib.isStale(prefixes[0]!)).toBe(true);
     // The restarted peer re-advertises 3 unchanged and 1 changed route.
-    expect(rib.update(prefixes.slice(0, 3), s)).toEqual([]);
+    expect(rib.update(prefixes.slice(0, 3), s).prefixes).toEqual([]);
+    expect(rib.isStale(prefixes[0]!)).toBe(false);
     const s2 = store.intern(attrs({ med: 1 }));
-    rib.update([prefixes[3]!], s2);
+    expect(rib.update([prefixes[3]!], s2).prefixes).toEqual([prefixes[3]]);
     store.release(s2);
     store.release(s);
     expect(rib.staleCount()).toBe(6);
-    const swept = [...rib.sweepStale(4), ...rib.sweepStale(4)];
-    expect(rib.sweepStale(4)).toEqual([]);
-    expect(swept.map((r) => r.prefix).sort()).toEqual(prefixes.slice(4).sort());
+    expect(rib.size()).toBe(10);
+    const swept = [...rib.sweepStale(4).prefixes, ...rib.sweepStale(4).prefixes];
+    expect(rib.sweepStale(4).prefixes).toEqual([]);
+    expect(swept.sort()).toEqual(prefixes.slice(4).sort());
     expect(rib.size()).toBe(4);
     expect(rib.staleCount()).toBe(0);
     expect(s.refs).toBe(3);
+    expect(s2.refs).toBe(1);
     // A second restart marks the survivors stale again.
     rib.markAllStale();
     expect(rib.staleCount()).toBe(4);
   });
 
-  it('a route re-advertised during the sweep survives it', () => {
+  it('a restart during a restart keeps both generations stale', () => {
     const { store, rib } = setup();
     const s = store.intern(attrs());
-    rib.update([A, B, C], s);
+    rib.update([A, B], s);
     rib.markAllStale();
-    expect(rib.sweepStale(1).map((r) => r.prefix)).toEqual([A]);
+    rib.update([A], s);
     rib.update([C], s);
-    expect(rib.sweepStale().map((r) => r.prefix)).toEqual([B]);
-    expect([...rib.routes()].map((r) => r.prefix)).toEqual([C]);
+    rib.markAllStale();
+    expect(rib.staleCount()).toBe(3);
+    rib.update([B], s);
+    expect(rib.sweepStale().prefixes.sort()).toEqual([A, C].sort());
+    expect([...rib.routes()].map(([p]) => p)).toEqual([B]);
+  });
+
+  it('withdrawing a stale route removes it', () => {
+    const { store, rib } = setup();
+    const s = store.intern(attrs());
+    rib.update([A, B], s);
+    rib.markAllStale();
+    expect(rib.withdraw([A]).prefixes).toEqual([A]);
+    expect(rib.staleCount()).toBe(1);
+    expect(rib.size()).toBe(1);
   });
 
   it('drain empties the table in bounded slices and frees every set', () => {
@@ -124,12 +145,15 @@ describe('AdjRibIn', () => {
     const s1 = store.intern(attrs());
     const s2 = store.intern(attrs({ med: 9 }));
     rib.update([A, B], s1);
+    rib.markAllStale();
     rib.update([C, V6], s2);
     store.release(s1);
     store.release(s2);
     const slices = [rib.drain(3), rib.drain(3)];
-    expect(slices.map((x) => x.length)).toEqual([3, 1]);
+    expect(slices.map((x) => x.prefixes.length)).toEqual([3, 1]);
+    expect(slices.flatMap((x) => x.prefixes).sort()).toEqual([A, B, C, V6].sort());
     expect(rib.size()).toBe(0);
+    expect(rib.staleCount()).toBe(0);
     expect(store.size()).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import { AS_SEQUENCE, type PathAttributes } from '../../src/bgp/wire/types.js';
 import { v4KeyParse, v4Parse } from '../../src/lib/prefix.js';
 import { AttrStore } from '../../src/rib/attr-store.js';
 import type { DecisionContext } from '../../src/rib/decision/context.js';
-import { Route, makePeer, type PeerInfo } from '../../src/rib/route.js';
+import { Path, makePeer, type PeerInfo } from '../../src/rib/route.js';
 
 export const LOCAL_AS = 64512;
 export const ROUTER_ID = v4Parse('192.0.2.1')!;
@@ -37,8 +37,9 @@ export function attrs(over: Partial<PathAttributes> = {}): PathAttributes {
   return { origin: 0, asPath: seq(65001), nextHop: '192.0.2.254', ...over };
 }
 
-export function route(p: PeerInfo, over: Partial<PathAttributes> = {}, pathId = 0, prefix: number = P): Route {
-  return new Route(prefix, p, store.intern(attrs(over)), pathId, 0);
+/** A path from `p` (the fixtures' store keeps every set alive). */
+export function route(p: PeerInfo, over: Partial<PathAttributes> = {}, pathId = 0): Path {
+  return new Path(p, store.intern(attrs(over)), pathId);
 }
 
 export function ctx(over: Partial<DecisionContext> = {}): DecisionContext {

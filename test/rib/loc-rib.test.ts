@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AttrStore } from '../../src/rib/attr-store.js';
 import { LocRib } from '../../src/rib/loc-rib.js';
-import { Route } from '../../src/rib/route.js';
+import { Path } from '../../src/rib/route.js';
 import { LOCAL_AS, P, attrs, ctx, peer, permutations, seq } from './fixtures.js';
 
 const a = peer('192.0.2.1', { asn: 65001 });
@@ -15,7 +15,7 @@ function setup(maxPaths = 1) {
   const rib = new LocRib(ctx({ maxPaths }), store);
   const mk = (p = a, over = {}, pathId = 0) => {
     const set = store.intern(attrs({ asPath: seq(p.asn === LOCAL_AS ? 65009 : p.asn), ...over }));
-    const r = new Route(P, p, set, pathId, 0);
+    const r = new Path(p, set, pathId);
     store.release(set); // the Loc-RIB takes its own reference
     return r;
   };
@@ -26,17 +26,17 @@ describe('LocRib', () => {
   it('reports best changes and no-ops per update and withdraw', () => {
     const { rib, mk } = setup();
     const ra = mk(a, { med: 0 });
-    expect(rib.update(ra)).toBe('best');
+    expect(rib.update(P, ra)).toBe('best');
     expect(rib.best(P)).toBe(ra);
     expect(rib.reason(P)).toBe('only-path');
     // A worse path (longer AS_PATH) does not change the best.
     const rb = mk(b, { asPath: seq(65002, 1) });
-    expect(rib.update(rb)).toBe('none');
+    expect(rib.update(P, rb)).toBe('none');
     expect(rib.best(P)).toBe(ra);
     expect(rib.reason(P)).toBe('as-path-length');
     // Replacing a's path with a worse one moves the best to b.
     const ra2 = mk(a, { asPath: seq(65001, 1, 2) });
-    expect(rib.update(ra2)).toBe('best');
+    expect(rib.update(P, ra2)).toBe('best');
     expect(rib.best(P)).toBe(rb);
     expect(rib.candidates(P)).toHaveLength(2);
     expect(rib.pathCount()).toBe(2);
@@ -54,7 +54,7 @@ describe('LocRib', () => {
     for (const order of permutations([0, 1, 2])) {
       const { rib, mk } = setup();
       const rs = routes(mk);
-      for (const i of order) rib.update(rs[i]!);
+      for (const i of order) rib.update(P, rs[i]!);
       bests.add(rib.best(P)!.peer.address);
       rib.withdraw(P, rs[order[0]!]!.peer);
       rib.withdraw(P, rs[order[1]!]!.peer);
@@ -67,8 +67,8 @@ describe('LocRib', () => {
     const { rib, mk } = setup(4);
     const ra = mk(a);
     const rb = mk(b);
-    rib.update(ra);
-    expect(rib.update(rb)).toBe('multipath');
+    rib.update(P, ra);
+    expect(rib.update(P, rb)).toBe('multipath');
     expect(rib.multipath(P)).toEqual([ra, rb]);
     expect(rib.withdraw(P, b)).toBe('multipath');
     expect(rib.multipath(P)).toEqual([ra]);
@@ -77,7 +77,7 @@ describe('LocRib', () => {
   it('keeps an ineligible lone candidate without a best', () => {
     const { rib, mk } = setup();
     const looped = mk(a, { asPath: seq(65001, LOCAL_AS) });
-    expect(rib.update(looped)).toBe('none');
+    expect(rib.update(P, looped)).toBe('none');
     expect(rib.best(P)).toBeUndefined();
     expect(rib.candidates(P)).toEqual([looped]);
     expect(rib.explain(P)[0]).toMatchObject({ status: 'ineligible', ineligible: 'as-loop' });
@@ -88,8 +88,8 @@ describe('LocRib', () => {
     const { rib, mk } = setup();
     const ra = mk(a, { nextHop: '10.0.0.1' });
     const rb = mk(b, { nextHop: '10.0.0.2', med: 50, asPath: seq(65002, 7) });
-    rib.update(ra);
-    rib.update(rb);
+    rib.update(P, ra);
+    rib.update(P, rb);
     expect(rib.best(P)).toBe(ra);
     expect(rib.redecide(P)).toBe('none');
     rib.ctx = { ...rib.ctx, nextHopReachable: (r) => r.attrs.nextHopV4 !== '10.0.0.1' };
@@ -101,11 +101,11 @@ describe('LocRib', () => {
     const { store, rib, mk } = setup();
     const ra = mk(a);
     const rb = mk(b);
-    rib.update(ra);
-    rib.update(rb);
+    rib.update(P, ra);
+    rib.update(P, rb);
     expect(ra.attrs.refs).toBe(1);
     const ra2 = mk(a, { med: 3 });
-    rib.update(ra2);
+    rib.update(P, ra2);
     expect(store.has(ra.attrs)).toBe(false);
     rib.withdraw(P, a);
     rib.withdraw(P, b);
@@ -114,10 +114,11 @@ describe('LocRib', () => {
 
   it('lists best routes per family', () => {
     const { rib, mk } = setup();
-    rib.update(mk(a));
-    const v6 = new Route('20010db8000000000000000000000000/32', a, mk(a).attrs, 0, 0);
-    rib.update(v6);
-    expect([...rib.bestRoutes('ipv6-unicast')]).toEqual([v6]);
+    rib.update(P, mk(a));
+    const v6 = mk(a);
+    const V6 = '20010db8000000000000000000000000/32';
+    rib.update(V6, v6);
+    expect([...rib.bestRoutes('ipv6-unicast')]).toEqual([[V6, v6]]);
     expect([...rib.bestRoutes()]).toHaveLength(2);
     expect(rib.prefixCount('ipv4-unicast')).toBe(1);
   });

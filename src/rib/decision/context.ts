@@ -2,7 +2,7 @@
 // string unions it reports with: ineligibility reasons, decision steps. Shared
 // by the API, logs and metrics, so the names are part of the contract.
 
-import type { Route } from '../route.js';
+import type { Path } from '../route.js';
 
 /** Why a candidate was excluded before the tie-breaking steps (RFC 4271 §9.1.2, RFC 4456 §8). */
 export type IneligibleReason =
@@ -41,11 +41,11 @@ export interface DecisionContext {
   /** Degree of preference when LOCAL_PREF is absent (RFC 4271 §9.1.1); 100 by convention. */
   readonly defaultLocalPref: number;
   /** RFC 4271 §9.1.2.1: is the next hop resolvable? Absent = always. */
-  readonly nextHopReachable?: (route: Route) => boolean;
+  readonly nextHopReachable?: (route: Path) => boolean;
   /** RFC 4271 §9.1.2.2 e: IGP cost to the next hop; undefined = unknown (least preferred). Absent = step skipped. */
-  readonly igpCost?: (route: Route) => number | undefined;
+  readonly igpCost?: (route: Path) => number | undefined;
   /** Import policy verdict, for routes kept but rejected (soft reconfiguration). Absent = none rejected. */
-  readonly policyRejected?: (route: Route) => boolean;
+  readonly policyRejected?: (route: Path) => boolean;
 }
 
 export const DEFAULT_DECISION_CONTEXT: DecisionContext = {

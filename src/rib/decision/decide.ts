@@ -5,33 +5,33 @@
 // removed anything: the one that separated the best path from the runner-up.
 // Survivors of the steps up to IGP cost form the multipath (ECMP) set.
 
-import type { Route } from '../route.js';
+import type { Path } from '../route.js';
 import type { DecisionContext, DecisionReason, DecisionStep, IneligibleReason } from './context.js';
 import { checkEligibility } from './eligibility.js';
 import { MULTIPATH_AFTER, STEPS, originatorIdOf } from './steps.js';
 
-export interface IneligibleRoute {
-  readonly route: Route;
+export interface IneligiblePath {
+  readonly path: Path;
   readonly reason: IneligibleReason;
 }
 
 export interface Decision {
-  readonly best: Route | undefined;
+  readonly best: Path | undefined;
   readonly reason: DecisionReason;
   /** Best first; equal to the best through the IGP-cost step, same kind (eBGP/iBGP/local), capped at maxPaths. */
-  readonly multipath: readonly Route[];
-  readonly ineligible: readonly IneligibleRoute[];
+  readonly multipath: readonly Path[];
+  readonly ineligible: readonly IneligiblePath[];
 }
 
-const NONE: readonly IneligibleRoute[] = Object.freeze([]);
+const NONE: readonly IneligiblePath[] = Object.freeze([]);
 
 /** eBGP 0, iBGP 1, local 2: multipath never mixes kinds. */
-function kindOf(r: Route): number {
+function kindOf(r: Path): number {
   return r.peer.local ? 2 : r.peer.ibgp ? 1 : 0;
 }
 
 /** The total order of the steps after IGP cost, used to rank (and cap) the multipath set. */
-function tieBreakCompare(a: Route, b: Route): number {
+function tieBreakCompare(a: Path, b: Path): number {
   const oa = originatorIdOf(a);
   const ob = originatorIdOf(b);
   if (oa !== ob) return oa < ob ? -1 : 1;
@@ -41,19 +41,19 @@ function tieBreakCompare(a: Route, b: Route): number {
 }
 
 /** Splits candidates into eligible (a fresh scratch array) and ineligible. */
-function eligibleOf(candidates: readonly Route[], ctx: DecisionContext): { c: Route[]; ineligible: IneligibleRoute[] | undefined } {
-  const c: Route[] = [];
-  let ineligible: IneligibleRoute[] | undefined;
+function eligibleOf(candidates: readonly Path[], ctx: DecisionContext): { c: Path[]; ineligible: IneligiblePath[] | undefined } {
+  const c: Path[] = [];
+  let ineligible: IneligiblePath[] | undefined;
   for (const r of candidates) {
     const why = checkEligibility(r, ctx);
     if (why === undefined) c.push(r);
-    else (ineligible ??= []).push({ route: r, reason: why });
+    else (ineligible ??= []).push({ path: r, reason: why });
   }
   return { c, ineligible };
 }
 
 /** Runs the decision process over all candidates of one prefix. */
-export function decideBest(candidates: readonly Route[], ctx: DecisionContext): Decision {
+export function decideBest(candidates: readonly Path[], ctx: DecisionContext): Decision {
   const { c, ineligible } = eligibleOf(candidates, ctx);
   const inel = ineligible ?? NONE;
   if (c.length === 0) return { best: undefined, reason: 'no-eligible-path', multipath: [], ineligible: inel };
@@ -61,7 +61,7 @@ export function decideBest(candidates: readonly Route[], ctx: DecisionContext): 
 
   let n = c.length;
   let reason: DecisionStep = STEPS[0]!.name;
-  let multipath: Route[] | undefined;
+  let multipath: Path[] | undefined;
   for (let s = 0; s < STEPS.length && n > 1; s++) {
     const step = STEPS[s]!;
     const kept = step.keep(c, n, ctx);
@@ -81,7 +81,7 @@ export type ExplainStatus = 'best' | 'multipath' | 'lost' | 'ineligible';
 
 /** Why each candidate did or did not win, for the API's explain endpoint. */
 export interface CandidateExplanation {
-  readonly route: Route;
+  readonly path: Path;
   readonly status: ExplainStatus;
   /** The step that removed it ('lost'), or that decided ('best'). */
   readonly step?: DecisionReason;
@@ -99,11 +99,11 @@ const INELIGIBLE_TEXT: Record<IneligibleReason, string> = {
 };
 
 /** Replays the decision process and reports, for each candidate, where it dropped out and against what. */
-export function explain(candidates: readonly Route[], ctx: DecisionContext): CandidateExplanation[] {
+export function explain(candidates: readonly Path[], ctx: DecisionContext): CandidateExplanation[] {
   const decision = decideBest(candidates, ctx);
   const out: CandidateExplanation[] = [];
-  for (const { route, reason } of decision.ineligible)
-    out.push({ route, status: 'ineligible', ineligible: reason, text: INELIGIBLE_TEXT[reason] });
+  for (const { path, reason } of decision.ineligible)
+    out.push({ path, status: 'ineligible', ineligible: reason, text: INELIGIBLE_TEXT[reason] });
   const { c } = eligibleOf(candidates, ctx);
   let n = c.length;
   const lost: CandidateExplanation[] = [];
@@ -118,7 +118,7 @@ export function explain(candidates: readonly Route[], ctx: DecisionContext): Can
       // whose comparison is only within a neighbour AS.
       const rival = step.rival ? step.rival(loser, survivors, ctx) : decision.best!;
       lost.push({
-        route: loser,
+        path: loser,
         status: 'lost',
         step: step.name,
         text: `lost at ${step.name}: ${step.value(loser, ctx)} against ${step.value(rival, ctx)} of a path via ${rival.peer.address}`,
@@ -129,13 +129,13 @@ export function explain(candidates: readonly Route[], ctx: DecisionContext): Can
   if (decision.best) {
     const b = decision.best;
     out.push({
-      route: b,
+      path: b,
       status: 'best',
       step: decision.reason,
       text: decision.reason === 'only-path' ? 'best: the only eligible path' : `best: decided at ${decision.reason}`,
     });
     for (const m of decision.multipath)
-      if (m !== b) out.push({ route: m, status: 'multipath', text: 'multipath: equal to the best through IGP cost' });
+      if (m !== b) out.push({ path: m, status: 'multipath', text: 'multipath: equal to the best through IGP cost' });
   }
   return out.concat(lost);
 }

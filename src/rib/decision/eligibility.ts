@@ -5,11 +5,11 @@
 
 import { asPathCount } from '../attr-store.js';
 import { reflectionLoop } from '../reflect.js';
-import type { Route } from '../route.js';
+import type { Path } from '../route.js';
 import type { DecisionContext, IneligibleReason } from './context.js';
 
 /** Returns why `route` may not take part in the decision, or undefined when it may. */
-export function checkEligibility(route: Route, ctx: DecisionContext): IneligibleReason | undefined {
+export function checkEligibility(route: Path, ctx: DecisionContext): IneligibleReason | undefined {
   const peer = route.peer;
   if (!peer.local) {
     // RFC 4271 §9.1.2: our own AS in AS_PATH is a loop (allowing `allowOwnAs` occurrences).

@@ -5,11 +5,11 @@
 // every route with a higher MED than another member is removed. The result is
 // a set, independent of the order the candidates arrived in.
 
-import type { Route } from '../route.js';
+import type { Path } from '../route.js';
 import type { DecisionContext } from './context.js';
 
 /** RFC 4271 §9.1.2.2 c: a missing MULTI_EXIT_DISC counts as the lowest value, 0. */
-export function medOf(route: Route): number {
+export function medOf(route: Path): number {
   return route.attrs.attrs.med ?? 0;
 }
 
@@ -18,12 +18,12 @@ export function medOf(route: Route): number {
  * local AS when the route was originated inside our AS (empty path or a path
  * beginning with AS_SET).
  */
-export function neighbourAsOf(route: Route): number {
+export function neighbourAsOf(route: Path): number {
   return route.attrs.neighbourAs ?? route.peer.localAsn;
 }
 
 /** Keeps, per neighbour AS group (or globally with always-compare-med), the lowest-MED routes; compacts c[0..n). */
-export function keepLowestMedPerNeighbourAs(c: Route[], n: number, ctx: DecisionContext): number {
+export function keepLowestMedPerNeighbourAs(c: Path[], n: number, ctx: DecisionContext): number {
   let kept = 0;
   for (let i = 0; i < n; i++) {
     const r = c[i]!;

@@ -4,22 +4,22 @@
 // not a comparator: see med.ts), compacting the survivors to the front of a
 // scratch array. `value` says what the step compared, in words for explain().
 
-import type { Route } from '../route.js';
+import type { Path } from '../route.js';
 import type { DecisionContext, DecisionStep } from './context.js';
 import { keepLowestMedPerNeighbourAs, medOf, neighbourAsOf } from './med.js';
 
 export interface Step {
   readonly name: DecisionStep;
   /** Keeps the survivors of c[0..n) in c[0..result); the others end up in c[result..n). */
-  readonly keep: (c: Route[], n: number, ctx: DecisionContext) => number;
+  readonly keep: (c: Path[], n: number, ctx: DecisionContext) => number;
   /** The quantity compared, in words ("LOCAL_PREF 100"). */
-  readonly value: (r: Route, ctx: DecisionContext) => string;
+  readonly value: (r: Path, ctx: DecisionContext) => string;
   /** For explain(): the survivor a loser is compared with when not the best (same neighbour AS for MED). */
-  readonly rival?: (loser: Route, survivors: readonly Route[], ctx: DecisionContext) => Route;
+  readonly rival?: (loser: Path, survivors: readonly Path[], ctx: DecisionContext) => Path;
 }
 
 /** Keeps the candidates with the lowest `key`; stable partition of c[0..n). */
-function keepMin(c: Route[], n: number, key: (r: Route) => number): number {
+function keepMin(c: Path[], n: number, key: (r: Path) => number): number {
   let min = Infinity;
   for (let i = 0; i < n; i++) {
     const k = key(c[i]!);
@@ -40,18 +40,18 @@ function keepMin(c: Route[], n: number, key: (r: Route) => number): number {
 }
 
 /** RFC 4271 §9.1.1: the degree of preference; LOCAL_PREF, or the default when absent. */
-export function localPrefOf(r: Route, ctx: DecisionContext): number {
+export function localPrefOf(r: Path, ctx: DecisionContext): number {
   return r.attrs.attrs.localPref ?? ctx.defaultLocalPref;
 }
 
 /** RFC 4271 §9.1.2.2 e: unknown cost sorts after every known cost. */
-export function igpCostOf(r: Route, ctx: DecisionContext): number {
+export function igpCostOf(r: Path, ctx: DecisionContext): number {
   if (!ctx.igpCost) return 0;
   return ctx.igpCost(r) ?? Infinity;
 }
 
 /** RFC 4456 §9: ORIGINATOR_ID, when present, stands in for the advertiser's BGP Identifier. */
-export function originatorIdOf(r: Route): number {
+export function originatorIdOf(r: Path): number {
   return r.attrs.attrs.originatorId ?? r.peer.bgpId;
 }
 

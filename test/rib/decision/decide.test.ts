@@ -2,7 +2,7 @@
 // decides (both argument orders), the MED non-transitivity example in every
 // insertion order, and ECMP set composition.
 import { describe, expect, it } from 'vitest';
-import { localPeer, type Route } from '../../../src/rib/route.js';
+import { localPeer, type Path } from '../../../src/rib/route.js';
 import { decideBest, explain } from '../../../src/rib/decision/decide.js';
 import type { DecisionStep } from '../../../src/rib/decision/context.js';
 import { AS_SET } from '../../../src/bgp/wire/types.js';
@@ -15,8 +15,8 @@ const ibgpB = peer('192.0.2.21', { asn: LOCAL_AS });
 
 interface Case {
   step: DecisionStep;
-  winner: () => Route;
-  loser: () => Route;
+  winner: () => Path;
+  loser: () => Path;
   igp?: Record<string, number>;
 }
 
@@ -179,7 +179,7 @@ describe('multipath (ECMP)', () => {
   });
 
   it('never mixes iBGP into an eBGP best, and leaves out higher IGP cost', () => {
-    const igp = (r: Route) => (r === c ? 30 : 10);
+    const igp = (r: Path) => (r === c ? 30 : 10);
     const d = decideBest([i, c, b, a], ctx({ maxPaths: 8, igpCost: igp }));
     expect(d.multipath).toEqual([a, b]);
     const ibgpOnly = [route(peer('192.0.2.70', { asn: LOCAL_AS })), route(peer('192.0.2.71', { asn: LOCAL_AS }))];
@@ -205,7 +205,7 @@ describe('eligibility', () => {
     const d = decideBest([loop, self, cluster, unreachable, rejected, good], context);
     expect(d.best).toBe(good);
     expect(d.reason).toBe('only-path');
-    expect(d.ineligible.map((x) => [x.route, x.reason])).toEqual([
+    expect(d.ineligible.map((x) => [x.path, x.reason])).toEqual([
       [loop, 'as-loop'],
       [self, 'originator-id-is-self'],
       [cluster, 'cluster-loop'],
@@ -237,7 +237,7 @@ describe('explain', () => {
     const longPath = route(peer('192.0.2.92', { asn: LOCAL_AS }), { localPref: 200, asPath: seq(65001, 65002) });
     const looped = route(peer('192.0.2.93', { asn: 65001 }), { asPath: seq(65001, LOCAL_AS) });
     const out = explain([lowPref, looped, longPath, best], ctx());
-    const by = new Map(out.map((x) => [x.route, x]));
+    const by = new Map(out.map((x) => [x.path, x]));
     expect(by.get(best)).toMatchObject({ status: 'best', step: 'as-path-length' });
     expect(by.get(lowPref)).toMatchObject({ status: 'lost', step: 'local-pref' });
     expect(by.get(lowPref)!.text).toBe('lost at local-pref: LOCAL_PREF 100 against LOCAL_PREF 200 of a path via 192.0.2.90');
@@ -250,7 +250,7 @@ describe('explain', () => {
     const a = route(peer('192.0.2.94', { asn: 65001 }), { nextHop: '10.2.0.1' });
     const b = route(peer('192.0.2.95', { asn: 65001 }), { nextHop: '10.2.0.2' });
     const out = explain([b, a], ctx({ maxPaths: 4 }));
-    expect(out.map((x) => [x.route, x.status])).toEqual([
+    expect(out.map((x) => [x.path, x.status])).toEqual([
       [a, 'best'],
       [b, 'multipath'],
     ]);
