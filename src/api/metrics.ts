@@ -75,11 +75,11 @@ export function createMetrics(deps: ApiDeps, opts: MetricsOptions = {}): BgpMetr
   const registry = new Registry();
   const registers = [registry];
 
-  // One peers() call serves every per-peer metric of a scrape.
+  // One peers() call serves every per-peer metric of a scrape (cached 250 ms).
   let cached: { at: number; peers: Promise<readonly ApiPeer[]> } | undefined;
   const peers = () => {
     const now = Date.now();
-    if (!cached || now - cached.at > 1000) cached = { at: now, peers: Promise.resolve(deps.peers()) };
+    if (!cached || now - cached.at > 250) cached = { at: now, peers: Promise.resolve(deps.peers()) };
     return cached.peers;
   };
 
