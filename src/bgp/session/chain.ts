@@ -3,8 +3,16 @@
 // mapping from what a connection decoded to the RFC 4271 §8.1 event it is.
 
 import type { TimerHandle } from '../../lib/clock.js';
-import { ERR_UPDATE, MSG_OPEN, MSG_UPDATE, type WireError } from '../wire/index.js';
-import { initialFsmState, type FsmEvent, type FsmState, type TimerName } from '../fsm/index.js';
+import { ERR_UPDATE, MSG_OPEN, MSG_UPDATE, openAsn, type OpenMessage, type WireError } from '../wire/index.js';
+import {
+  initialFsmState,
+  resolveCollision,
+  type ConnectionDirection,
+  type FsmEvent,
+  type FsmState,
+  type LocalSettings,
+  type TimerName,
+} from '../fsm/index.js';
 import type { PendingConnect } from './connector.js';
 import type { Connection } from './connection.js';
 
@@ -52,4 +60,28 @@ export function decodeErrorEvent(error: WireError, messageType: number): FsmEven
   if (messageType === MSG_OPEN) return { type: 'BGPOpenMsgErr', error };
   if (messageType === MSG_UPDATE && error.code === ERR_UPDATE) return { type: 'UpdateMsgErr', error };
   return { type: 'BGPHeaderErr', error };
+}
+
+/**
+ * RFC 4271 §6.8: an OPEN arrived on `chain` while `other` has a connection in
+ * the opposite direction. Returns the chain to dump (feed it
+ * OpenCollisionDump), or undefined when the two do not collide.
+ */
+export function collisionLoser(chain: Chain, other: Chain, open: OpenMessage, local: LocalSettings): Chain | undefined {
+  const mine = chain.conn?.direction;
+  const theirs = other.conn?.direction;
+  if (!mine || !theirs || mine === theirs) return undefined;
+  const byDir = (d: ConnectionDirection) => (d === mine ? chain : other);
+  const verdict = resolveCollision({
+    localId: local.routerId,
+    localAsn: local.asn,
+    peerId: open.bgpId,
+    peerAsn: openAsn(open),
+    inbound: byDir('inbound').fsm.state,
+    outbound: byDir('outbound').fsm.state,
+  });
+  if (!verdict) return undefined;
+  const loser = byDir(verdict.close);
+  loser.closeDetail = `collision: keeping the ${verdict.keep} connection`;
+  return loser;
 }

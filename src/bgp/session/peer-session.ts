@@ -12,9 +12,9 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import {
   encodeNotification,
-  openAsn,
   type Decoded,
   type InboundMessage,
+  type OpenMessage,
   type RouteRefreshMessage,
   type UpdateMessage,
   type WireError,
@@ -22,7 +22,6 @@ import {
 import type { DecodedUpdate } from '../wire/update.js';
 import {
   admitInbound,
-  resolveCollision,
   step,
   type DownReason,
   type FsmAction,
@@ -32,7 +31,7 @@ import {
 } from '../fsm/index.js';
 import { connectPeer } from './connector.js';
 import { Connection } from './connection.js';
-import { TIMER_EVENTS, decodeErrorEvent, discardChain, newChain, type Chain } from './chain.js';
+import { TIMER_EVENTS, collisionLoser, decodeErrorEvent, discardChain, newChain, type Chain } from './chain.js';
 import { logEstablished, logMessageError, logNotification, logUpdate, type PeerLogFields } from './session-log.js';
 import type { PeerSessionEvents, PeerSessionOptions, SessionDown } from './types.js';
 
@@ -400,28 +399,11 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   }
 
   /** RFC 4271 §6.8: before an OPEN is fed, decide a collision with the other connection. */
-  private onOpen(chain: Chain, open: Extract<InboundMessage, { type: 'open' }>): void {
+  private onOpen(chain: Chain, open: OpenMessage): void {
     const other = chain === this.primary ? this.secondary : this.primary;
-    const mine = chain.conn?.direction;
-    const theirs = other?.conn?.direction;
-    if (other && mine && theirs && mine !== theirs) {
-      const byDir = (d: 'inbound' | 'outbound') => (d === mine ? chain : other);
-      const verdict = resolveCollision({
-        localId: this.opts.fsm.local.routerId,
-        localAsn: this.opts.fsm.local.asn,
-        peerId: open.bgpId,
-        peerAsn: openAsn(open),
-        inbound: byDir('inbound').fsm.state,
-        outbound: byDir('outbound').fsm.state,
-      });
-      if (verdict) {
-        const loser = byDir(verdict.close);
-        loser.closeDetail = `collision: keeping the ${verdict.keep} connection`;
-        this.feed(loser, { type: 'OpenCollisionDump' });
-        if (loser === chain) return;
-      }
-    }
-    this.feed(chain, { type: 'BGPOpen', open });
+    const loser = other && collisionLoser(chain, other, open, this.opts.fsm.local);
+    if (loser) this.feed(loser, { type: 'OpenCollisionDump' });
+    if (loser !== chain) this.feed(chain, { type: 'BGPOpen', open });
   }
 
   private establishedConn(): Connection | undefined {
