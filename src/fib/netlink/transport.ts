@@ -1,0 +1,350 @@
+// The netlink shell over the native addon: a request socket that pipelines
+// batches of route changes (each message acknowledged, RFC 3549 §2.3.2.2,
+// outcome attributed by sequence number), runs dumps (NLM_F_DUMP, decoded
+// burst by burst so a large table never blocks the event loop for long), and
+// a monitor socket for multicast notifications that reports receive-queue
+// overruns (ENOBUFS) so the FIB can resynchronise by dumping.
+import { constants as osConstants } from 'node:os';
+import { type Clock, type TimerHandle, systemClock } from '../../lib/clock.js';
+import { loadNative, type NativeAddon, type NativeNetlinkHandle } from '../../native.js';
+import * as C from './constants.js';
+import { decodeEvent, type RtnlEvent } from './events.js';
+import { decodeAddress, decodeLink, type KernelAddress, type KernelLink } from './interfaces.js';
+import { decodeAck, decodeRoute, encodeDumpRequest, encodeRouteOp, type KernelRoute, NlWriter, type NlMessage, type RouteOp, splitMessages } from './messages.js';
+
+/** Outcome of one request: the kernel's ACK, or the errno it answered with. */
+export type NetlinkOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly errno: number; readonly code: string; readonly message?: string };
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+export const errnoName = (errno: number): string => ERRNO_NAMES.get(errno) ?? `E${errno}`;
+const failure = (errno: number, message?: string): NetlinkOutcome => ({ ok: false, errno, code: errnoName(errno), ...(message ? { message } : {}) });
+
+export interface NetlinkSocketOptions {
+  /** Network namespace to open the socket in (a path such as /run/netns/NAME). */
+  netns?: string;
+  /** Receive buffer; acknowledgements of a whole window must fit (default 8 MiB). */
+  rcvbuf?: number;
+  /** No answer for this long fails what is outstanding with ETIMEDOUT (default 10 s). */
+  timeoutMs?: number;
+  /** Most requests awaiting their ACK at once (default 4096). */
+  window?: number;
+  /** Most requests packed into one send (default 1024). */
+  chunk?: number;
+  clock?: Clock;
+  /** For tests: an addon stand-in. */
+  native?: NativeAddon;
+}
+
+interface Job {
+  readonly ops: readonly RouteOp[];
+  readonly results: NetlinkOutcome[];
+  next: number;
+  remaining: number;
+  readonly resolve: (r: NetlinkOutcome[]) => void;
+}
+
+interface Dump {
+  readonly seq: number;
+  readonly visit: (msg: NlMessage) => string | undefined;
+  interrupted: boolean;
+  readonly resolve: (interrupted: boolean) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** A NETLINK_ROUTE socket for requests and dumps. */
+export class NetlinkRouteSocket {
+  private readonly native: NativeAddon;
+  private readonly handle: NativeNetlinkHandle;
+  private readonly clock: Clock;
+  private readonly timeoutMs: number;
+  private readonly window: number;
+  private readonly chunk: number;
+  private readonly writer = new NlWriter(256 * 1024);
+  private seq = 1;
+  private readonly pending = new Map<number, { job: Job; index: number }>();
+  private readonly jobs: Job[] = [];
+  private dump: Dump | undefined;
+  private dumpQueue: Promise<unknown> = Promise.resolve();
+  private timer: TimerHandle | undefined;
+  private lastProgress = 0;
+  private closed = false;
+  /** Counters for metrics: datagrams sent, ENOBUFS seen, timeouts. */
+  readonly stats = { sends: 0, overruns: 0, timeouts: 0 };
+
+  constructor(options: NetlinkSocketOptions = {}) {
+    this.native = options.native ?? loadNative();
+    this.clock = options.clock ?? systemClock;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.window = options.window ?? 4096;
+    this.chunk = Math.min(options.chunk ?? 1024, this.window);
+    const open: { rcvbuf: number; sndbuf: number; netns?: string } = { rcvbuf: options.rcvbuf ?? 8 << 20, sndbuf: 4 << 20 };
+    if (options.netns) open.netns = options.netns;
+    this.handle = this.native.open(open, (data, errno) => this.onData(data, errno));
+    this.native.ref(this.handle, false);
+  }
+
+  get portId(): number {
+    return this.handle.portId;
+  }
+
+  /** Applies route changes in order; one outcome per op, never rejects. */
+  applyRoutes(ops: readonly RouteOp[]): Promise<NetlinkOutcome[]> {
+    if (ops.length === 0) return Promise.resolve([]);
+    if (this.closed) return Promise.resolve(ops.map(() => failure(9 /* EBADF */, 'socket closed')));
+    return new Promise((resolve) => {
+      this.jobs.push({ ops, results: new Array<NetlinkOutcome>(ops.length), next: 0, remaining: ops.length, resolve });
+      this.pump();
+    });
+  }
+
+  /** Dumps routes (family AF_INET, AF_INET6 or 0 for both), retrying an interrupted dump. */
+  async dumpRoutes(family = 0): Promise<KernelRoute[]> {
+    return this.dumpDecoded('route', family, (m) => (m.type === C.RTM_NEWROUTE ? decodeRoute(m) : { ok: true, value: null }));
+  }
+
+  async dumpLinks(): Promise<KernelLink[]> {
+    return this.dumpDecoded('link', 0, (m) => (m.type === C.RTM_NEWLINK ? decodeLink(m) : { ok: true, value: null }));
+  }
+
+  async dumpAddresses(family = 0): Promise<KernelAddress[]> {
+    return this.dumpDecoded('addr', family, (m) => (m.type === C.RTM_NEWADDR ? decodeAddress(m) : { ok: true, value: null }));
+  }
+
+  /**
+   * Runs one dump, handing every message to `visit` as it arrives. Resolves
+   * with whether the kernel flagged it inconsistent (NLM_F_DUMP_INTR).
+   */
+  dumpRaw(kind: 'route' | 'link' | 'addr', family: number, visit: (msg: NlMessage) => string | undefined): Promise<boolean> {
+    // The kernel runs one dump per socket at a time: queue them.
+    const run = this.dumpQueue.then(
+      () =>
+        new Promise<boolean>((resolve, reject) => {
+          if (this.closed) return reject(new Error('netlink socket closed'));
+          const seq = this.nextSeq();
+          this.dump = { seq, visit, interrupted: false, resolve, reject };
+          this.busy();
+          const sent = this.native.send(this.handle, encodeDumpRequest(kind, family, seq));
+          if (sent < 0) this.finishDump(new Error(`netlink dump send failed: ${errnoName(-sent)}`));
+        }),
+    );
+    this.dumpQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.timer?.cancel();
+    this.failOutstanding(9 /* EBADF */, 'socket closed');
+    for (const job of this.jobs.splice(0)) {
+      for (let i = job.next; i < job.ops.length; i++) job.results[i] = failure(9, 'socket closed');
+      job.resolve(job.results);
+    }
+    this.native.close(this.handle);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private async dumpDecoded<T>(kind: 'route' | 'link' | 'addr', family: number, decode: (m: NlMessage) => { ok: true; value: T | null } | { ok: false; error: string }): Promise<T[]> {
+    for (let attempt = 0; ; attempt++) {
+      const out: T[] = [];
+      const interrupted = await this.dumpRaw(kind, family, (m) => {
+        const r = decode(m);
+        if (!r.ok) return r.error;
+        if (r.value !== null) out.push(r.value);
+        return undefined;
+      });
+      if (!interrupted || attempt >= 4) return out;
+    }
+  }
+
+  private nextSeq(): number {
+    const s = this.seq;
+    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
+    return s;
+  }
+
+  /** Sends chunks while the window has room. */
+  private pump(): void {
+    while (!this.closed && this.jobs.length > 0 && this.pending.size < this.window) {
+      const job = this.jobs[0]!;
+      const w = this.writer;
+      w.rewind(0);
+      const room = Math.min(this.window - this.pending.size, this.chunk);
+      let packed = 0;
+      const firstIndex = job.next;
+      while (packed < room && job.next < job.ops.length) {
+        const index = job.next++;
+        const seq = this.nextSeq();
+        const err = encodeRouteOp(w, job.ops[index]!, seq);
+        if (err) {
+          job.results[index] = failure(22 /* EINVAL */, err);
+          job.remaining--;
+          continue;
+        }
+        this.pending.set(seq, { job, index });
+        packed++;
+      }
+      if (job.next >= job.ops.length) this.jobs.shift();
+      if (packed > 0) {
+        this.busy();
+        this.stats.sends++;
+        const sent = this.native.send(this.handle, w.buf.subarray(0, w.pos));
+        if (sent < 0) {
+          // Nothing of this chunk reached the kernel.
+          for (const [seq, slot] of this.pending)
+            if (slot.job === job && slot.index >= firstIndex) this.settle(seq, failure(-sent, 'send failed'));
+        }
+      }
+      if (job.remaining === 0) job.resolve(job.results);
+    }
+    this.idleCheck();
+  }
+
+  private settle(seq: number, outcome: NetlinkOutcome): void {
+    const slot = this.pending.get(seq);
+    if (!slot) return;
+    this.pending.delete(seq);
+    slot.job.results[slot.index] = outcome;
+    if (--slot.job.remaining === 0 && slot.job.next >= slot.job.ops.length) slot.job.resolve(slot.job.results);
+  }
+
+  private onData(data: Buffer | null, errno: number): void {
+    this.lastProgress = this.clock.now();
+    if (data === null) {
+      if (errno === -105 /* ENOBUFS */) {
+        // Acknowledgements were dropped: which ones is unknowable, so every
+        // outstanding request is reported lost (replace is safe to retry).
+        this.stats.overruns++;
+        this.failOutstanding(105, 'receive queue overrun: acknowledgement lost');
+        this.finishDump(new Error('netlink dump lost messages (ENOBUFS)'));
+      }
+      return;
+    }
+    const split = splitMessages(data);
+    if (!split.ok) return; // a datagram we cannot frame carries nothing attributable
+    for (const msg of split.value) {
+      if (msg.type === C.NLMSG_ERROR) {
+        const ack = decodeAck(msg);
+        if (!ack.ok) continue;
+        const { errno: e, seq, message } = ack.value;
+        if (this.pending.has(seq)) this.settle(seq, e === 0 ? { ok: true } : failure(e, message));
+        else if (this.dump && seq === this.dump.seq) this.finishDump(new Error(`netlink dump failed: ${errnoName(e)}${message ? `: ${message}` : ''}`));
+      } else if (this.dump && msg.seq === this.dump.seq) {
+        if (msg.flags & C.NLM_F_DUMP_INTR) this.dump.interrupted = true;
+        if (msg.type === C.NLMSG_DONE) this.finishDump();
+        else {
+          const problem = this.dump.visit(msg);
+          if (problem) this.finishDump(new Error(`netlink dump: ${problem}`));
+        }
+      }
+    }
+    this.pump();
+  }
+
+  private finishDump(error?: Error): void {
+    const d = this.dump;
+    if (!d) return;
+    this.dump = undefined;
+    if (error) d.reject(error);
+    else d.resolve(d.interrupted);
+    this.idleCheck();
+  }
+
+  private failOutstanding(errno: number, message: string): void {
+    for (const seq of [...this.pending.keys()]) this.settle(seq, failure(errno, message));
+  }
+
+  /** Keeps the process alive and arms the no-progress timeout while anything is outstanding. */
+  private busy(): void {
+    this.lastProgress = this.clock.now();
+    this.native.ref(this.handle, true);
+    if (!this.timer) this.armTimer(this.timeoutMs);
+  }
+
+  private armTimer(ms: number): void {
+    this.timer = this.clock.after(ms, () => {
+      this.timer = undefined;
+      if (this.pending.size === 0 && !this.dump) return;
+      const idle = this.clock.now() - this.lastProgress;
+      if (idle < this.timeoutMs) return this.armTimer(this.timeoutMs - idle);
+      this.stats.timeouts++;
+      this.failOutstanding(110 /* ETIMEDOUT */, `no answer from the kernel in ${this.timeoutMs} ms`);
+      this.finishDump(new Error(`netlink dump timed out after ${this.timeoutMs} ms`));
+      this.pump();
+    });
+  }
+
+  private idleCheck(): void {
+    if (this.pending.size > 0 || this.dump || this.jobs.length > 0 || this.closed) return;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.native.ref(this.handle, false);
+  }
+}
+
+export interface MonitorHandlers {
+  onEvent(event: RtnlEvent): void;
+  /** Notifications were lost (ENOBUFS): the kernel state must be re-read by a dump. */
+  onOverflow(): void;
+  /** A message that could not be decoded, or another socket error. */
+  onError?(reason: string): void;
+}
+
+export interface MonitorOptions {
+  /** RTNLGRP_* groups; default IPv4 and IPv6 routes, links and addresses. */
+  groups?: number[];
+  netns?: string;
+  rcvbuf?: number;
+  /** Keep the process alive while monitoring (default true). */
+  ref?: boolean;
+  native?: NativeAddon;
+}
+
+export const DEFAULT_MONITOR_GROUPS = [C.RTNLGRP_IPV4_ROUTE, C.RTNLGRP_IPV6_ROUTE, C.RTNLGRP_LINK, C.RTNLGRP_IPV4_IFADDR, C.RTNLGRP_IPV6_IFADDR];
+
+/** A socket joined to rtnetlink multicast groups, delivering typed events. */
+export class NetlinkMonitor {
+  private readonly native: NativeAddon;
+  private readonly handle: NativeNetlinkHandle;
+  private closed = false;
+  readonly stats = { events: 0, overruns: 0 };
+
+  constructor(handlers: MonitorHandlers, options: MonitorOptions = {}) {
+    this.native = options.native ?? loadNative();
+    const open: { groups: number[]; rcvbuf: number; netns?: string } = {
+      groups: options.groups ?? DEFAULT_MONITOR_GROUPS,
+      rcvbuf: options.rcvbuf ?? 8 << 20,
+    };
+    if (options.netns) open.netns = options.netns;
+    this.handle = this.native.open(open, (data, errno) => {
+      if (this.closed) return;
+      if (data === null) {
+        if (errno === -105 /* ENOBUFS */) {
+          this.stats.overruns++;
+          handlers.onOverflow();
+        } else handlers.onError?.(`netlink monitor: ${errnoName(-errno)}`);
+        return;
+      }
+      const split = splitMessages(data);
+      if (!split.ok) return handlers.onError?.(split.error);
+      for (const msg of split.value) {
+        const ev = decodeEvent(msg);
+        if (!ev.ok) handlers.onError?.(ev.error);
+        else if (ev.value) {
+          this.stats.events++;
+          handlers.onEvent(ev.value);
+        }
+      }
+    });
+    this.native.ref(this.handle, options.ref ?? true);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.native.close(this.handle);
+  }
+}

@@ -1,0 +1,93 @@
+// Loads the one native addon (native/netlink.c, DESIGN.md "Native code"),
+// built by node-gyp into build/Release/bgpts_native.node at `npm ci`. The
+// addon gives what Node.js lacks: an AF_NETLINK socket for the FIB and
+// setsockopt by fd for BGP TCP sockets (TCP_MD5SIG, RFC 2385; IP_MINTTL /
+// IP_TTL, RFC 5082). Loaded lazily so code paths that never touch the kernel
+// (dry-run FIB, tests of pure modules) run without it.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** An open netlink socket; opaque to everything but src/fib/netlink/transport.ts. */
+export interface NativeNetlinkHandle {
+  readonly fd: number;
+  /** The port ID (nl_pid) the kernel assigned at bind. */
+  readonly portId: number;
+}
+
+export interface NativeNetlinkOptions {
+  /** RTNLGRP_* multicast groups to join (monitoring). */
+  groups?: number[];
+  /** Receive buffer in bytes (SO_RCVBUFFORCE as root, else capped SO_RCVBUF). */
+  rcvbuf?: number;
+  sndbuf?: number;
+  /** Open the socket inside this network namespace (e.g. /run/netns/NAME). Needs CAP_SYS_ADMIN. */
+  netns?: string;
+}
+
+/**
+ * Called with each readable burst (one or more whole datagrams, concatenated)
+ * and errno 0, or with `null` and a negative errno (-ENOBUFS: the receive
+ * queue overran and messages were lost).
+ */
+export type NativeDataCallback = (data: Buffer | null, errno: number) => void;
+
+export interface NativeAddon {
+  /** Throws an Error with a negative `.errno` when the socket cannot be opened. */
+  open(options: NativeNetlinkOptions, onData: NativeDataCallback): NativeNetlinkHandle;
+  /** Bytes sent, or a negative errno. */
+  send(handle: NativeNetlinkHandle, data: Buffer): number;
+  close(handle: NativeNetlinkHandle): void;
+  /** Whether the socket keeps the event loop alive. */
+  ref(handle: NativeNetlinkHandle, on: boolean): void;
+  /** 0 or a negative errno. */
+  setsockoptInt(fd: number, level: number, option: number, value: number): number;
+  setsockoptBuffer(fd: number, level: number, option: number, value: Buffer): number;
+  /** The value, or a negative errno. */
+  getsockoptInt(fd: number, level: number, option: number): number;
+}
+
+const ADDON_FILE = join('build', 'Release', 'bgpts_native.node');
+
+let cached: NativeAddon | undefined;
+
+/** Where the addon is looked for: $BGPTS_NATIVE, else build/Release/ in the nearest ancestor holding it. */
+export function nativeAddonPath(): string | undefined {
+  const fromEnv = process.env['BGPTS_NATIVE'];
+  if (fromEnv) return fromEnv;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, ADDON_FILE);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return undefined;
+}
+
+/** The addon; throws a clear error when it has not been built. */
+export function loadNative(): NativeAddon {
+  if (cached) return cached;
+  if (process.platform !== 'linux') throw new Error(`the bgp-ts native addon needs Linux (running on ${process.platform})`);
+  const path = nativeAddonPath();
+  if (!path)
+    throw new Error(
+      `the bgp-ts native addon (${ADDON_FILE}) is not built: run "npm ci" or "npx node-gyp rebuild" in the package root ` +
+        '(needs a C compiler and the Node.js headers)',
+    );
+  const require = createRequire(import.meta.url);
+  cached = require(path) as NativeAddon;
+  return cached;
+}
+
+/** Whether the addon can be loaded (for choosing the dry-run FIB, and for tests). */
+export function nativeAvailable(): boolean {
+  try {
+    loadNative();
+    return true;
+  } catch {
+    return false;
+  }
+}
