@@ -34,6 +34,81 @@ function familyIndex(family: Family): 0 | 1 {
   return family === 'ipv4-unicast' ? 0 : 1;
 }
 
+/**
+ * Keys waiting in one group (or one family's withdrawals), in arrival order.
+ * Taking from the front goes through one live iterator kept across batches:
+ * restarting a Set iteration after deleting its first entries would walk over
+ * their holes every time, and pulling a big table a few messages at a time
+ * would turn quadratic.
+ */
+class KeyQueue {
+  private readonly keys = new Set<OutKey>();
+  private iter: Iterator<OutKey> | undefined;
+  /** A key handed to the packer that did not fit the batch: it goes first next time. */
+  private peeked: OutKey | undefined;
+
+  get size(): number {
+    return this.keys.size + (this.peeked === undefined ? 0 : 1);
+  }
+
+  add(key: OutKey): void {
+    this.keys.add(key);
+  }
+
+  delete(key: OutKey): void {
+    if (this.peeked === key) this.peeked = undefined;
+    else this.keys.delete(key);
+  }
+
+  /**
+   * Offers the keys in order to `pack`, which returns how many it used; each
+   * used key leaves the queue and is passed to `each`.
+   */
+  take(pack: (keys: Iterable<OutKey>) => number, each: (key: OutKey) => void): void {
+    let yielded = 0;
+    let last: OutKey | undefined;
+    const next = (): IteratorResult<OutKey> => {
+      // The packer asks for a key only after using the one before.
+      if (last !== undefined) each(last);
+      let key: OutKey;
+      if (this.peeked !== undefined) {
+        key = this.peeked;
+        this.peeked = undefined;
+      } else {
+        this.iter ??= this.keys.values();
+        const r = this.iter.next();
+        if (r.done) {
+          this.iter = undefined;
+          last = undefined;
+          return { done: true, value: undefined };
+        }
+        key = r.value;
+        this.keys.delete(key);
+      }
+      yielded++;
+      last = key;
+      return { done: false, value: key };
+    };
+    const used = pack({ [Symbol.iterator]: () => ({ next }) });
+    if (last === undefined) return;
+    if (yielded > used) this.peeked = last; // pulled but not packed
+    else each(last);
+  }
+
+  /** Every key, then empty. */
+  drain(each: (key: OutKey) => void): void {
+    if (this.peeked !== undefined) each(this.peeked);
+    for (const key of this.keys) each(key);
+    this.clear();
+  }
+
+  clear(): void {
+    this.keys.clear();
+    this.iter = undefined;
+    this.peeked = undefined;
+  }
+}
+
 export interface AdjRibOutStats {
   /** Prefixes (paths) the peer currently holds from us. */
   readonly advertised: number;
@@ -51,9 +126,9 @@ export class AdjRibOut {
   /** Unsent state: key → attribute set to announce (one reference each), or null to withdraw. */
   private readonly pending = new Map<OutKey, AttrSet | null>();
   /** Per family: pending announcements grouped by attribute set. */
-  private readonly groups: [Map<AttrSet, Set<OutKey>>, Map<AttrSet, Set<OutKey>>] = [new Map(), new Map()];
+  private readonly groups: [Map<AttrSet, KeyQueue>, Map<AttrSet, KeyQueue>] = [new Map(), new Map()];
   /** Per family: pending withdrawals. */
-  private readonly withdrawals: [Set<OutKey>, Set<OutKey>] = [new Set(), new Set()];
+  private readonly withdrawals: [KeyQueue, KeyQueue] = [new KeyQueue(), new KeyQueue()];
   /** Encoded attribute blocks, per family, for the session's codec context. */
   private readonly blocks: [WeakMap<AttrSet, AttributeBlock>, WeakMap<AttrSet, AttributeBlock>] = [new WeakMap(), new WeakMap()];
   /** End-of-RIB: 'armed' once the initial table is queued, 'sent' after. */
@@ -97,7 +172,7 @@ export class AdjRibOut {
     this.pending.set(key, set);
     const groups = this.groups[fi];
     let group = groups.get(set);
-    if (!group) groups.set(set, (group = new Set()));
+    if (!group) groups.set(set, (group = new KeyQueue()));
     group.add(key);
   }
 
@@ -187,17 +262,19 @@ export class AdjRibOut {
   takeBatch(maxMessages: number): Buffer[] {
     const out: Buffer[] = [];
     for (let fi = 0 as 0 | 1; fi <= 1 && out.length < maxMessages; fi++) {
-      const set = this.withdrawals[fi];
-      if (set.size === 0) continue;
-      const n = packWithdrawals(FAMILIES[fi]!, set, this.ctx, maxMessages - out.length, out);
-      this.forgetFirst(set, n, (key) => {
-        this.pending.delete(key);
-        const had = this.advertised.get(key);
-        if (had) {
-          this.advertised.delete(key);
-          this.store.release(had);
-        }
-      });
+      const queue = this.withdrawals[fi];
+      if (queue.size === 0) continue;
+      queue.take(
+        (keys) => packWithdrawals(FAMILIES[fi]!, keys, this.ctx, maxMessages - out.length, out),
+        (key) => {
+          this.pending.delete(key);
+          const had = this.advertised.get(key);
+          if (had) {
+            this.advertised.delete(key);
+            this.store.release(had);
+          }
+        },
+      );
     }
     for (let fi = 0 as 0 | 1; fi <= 1 && out.length < maxMessages; fi++) {
       const family = FAMILIES[fi]!;
@@ -209,13 +286,15 @@ export class AdjRibOut {
           this.dropOversized(set, keys, fi);
           continue;
         }
-        const n = packAnnouncements(block, keys, maxMessages - out.length, out);
-        this.forgetFirst(keys, n, (key) => {
-          this.pending.delete(key);
-          const had = this.advertised.get(key);
-          if (had) this.store.release(had);
-          this.advertised.set(key, set); // the pending reference moves here
-        });
+        keys.take(
+          (iterable) => packAnnouncements(block, iterable, maxMessages - out.length, out),
+          (key) => {
+            this.pending.delete(key);
+            const had = this.advertised.get(key);
+            if (had) this.store.release(had);
+            this.advertised.set(key, set); // the pending reference moves here
+          },
+        );
         if (keys.size === 0) groups.delete(set);
       }
     }
@@ -229,22 +308,6 @@ export class AdjRibOut {
     return out;
   }
 
-  /** Removes the first `n` keys of `set` (insertion order: what the packer took), calling `each`. */
-  private forgetFirst(set: Set<OutKey>, n: number, each: (key: OutKey) => void): void {
-    if (n === 0) return;
-    if (n === set.size) {
-      for (const key of set) each(key);
-      set.clear();
-      return;
-    }
-    let i = 0;
-    for (const key of set) {
-      if (i++ >= n) break;
-      set.delete(key);
-      each(key);
-    }
-  }
-
   private block(set: AttrSet, fi: 0 | 1): AttributeBlock {
     const cache = this.blocks[fi];
     let block = cache.get(set);
@@ -256,9 +319,9 @@ export class AdjRibOut {
    * Attributes too large for any UPDATE (RFC 4271 §9.2: a route that cannot be
    * sent is not advertised): the prefixes are withdrawn if the peer held them.
    */
-  private dropOversized(set: AttrSet, keys: Set<OutKey>, fi: 0 | 1): void {
+  private dropOversized(set: AttrSet, keys: KeyQueue, fi: 0 | 1): void {
     this.groups[fi].delete(set);
-    for (const key of keys) {
+    keys.drain((key) => {
       this.pending.delete(key);
       this.store.release(set);
       this.oversized++;
@@ -266,7 +329,7 @@ export class AdjRibOut {
         this.pending.set(key, null);
         this.withdrawals[fi].add(key);
       }
-    }
+    });
   }
 
   /**
@@ -281,7 +344,7 @@ export class AdjRibOut {
       this.pending.set(key, set);
       const groups = this.groups[fi];
       let group = groups.get(set);
-      if (!group) groups.set(set, (group = new Set()));
+      if (!group) groups.set(set, (group = new KeyQueue()));
       group.add(key);
     }
   }
