@@ -83,7 +83,7 @@ export interface PolicyOptions {
   readonly path?: string;
 }
 
-/** What evaluate needs of a route; a Route fits. */
+/** What evaluate needs of a route (a prefix with a Path's attributes and peer). */
 export interface PolicyRoute {
   readonly prefix: PrefixKey;
   readonly attrs: AttrSet;
@@ -163,11 +163,11 @@ function isEbgp(peer: PeerInfo): boolean {
   return !peer.ibgp && !peer.local;
 }
 
-function firstMatch(list: RuleList, route: PolicyRoute): CompiledRule | undefined {
+function firstMatch(list: RuleList, prefix: PrefixKey, attrs: AttrSet, peer: PeerInfo): CompiledRule | undefined {
   const rules = list.rules;
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
-    if (matches(r.match, route.prefix, route.attrs, route.peer)) return r;
+    if (matches(r.match, prefix, attrs, peer)) return r;
   }
   return undefined;
 }
@@ -209,20 +209,25 @@ function applyActions(policy: Policy, g: CompiledRule | undefined, p: CompiledRu
  * new) attribute set. See the file comment for chaining and references.
  */
 export function evaluate(policy: Policy, route: PolicyRoute, store: AttrStore): PolicyVerdict {
+  return evaluatePath(policy, route.prefix, route.attrs, route.peer, store);
+}
+
+/** evaluate() with the route in pieces, for callers holding a shared Path and a bare prefix key. */
+export function evaluatePath(policy: Policy, prefix: PrefixKey, attrs: AttrSet, peer: PeerInfo, store: AttrStore): PolicyVerdict {
   if (policy.empty) {
     // RFC 8212 §3: no explicit policy → no routes to or from an eBGP peer.
-    if (policy.ebgpRequiresPolicy && isEbgp(route.peer)) return REJECT_RFC8212;
-    return { accept: true, attrs: route.attrs, medSet: false };
+    if (policy.ebgpRequiresPolicy && isEbgp(peer)) return REJECT_RFC8212;
+    return { accept: true, attrs, medSet: false };
   }
-  const g = firstMatch(policy.global, route);
+  const g = firstMatch(policy.global, prefix, attrs, peer);
   if (g !== undefined && !g.accept) return { accept: false, reason: 'rule', rule: g.index, list: 'global' };
-  const p = firstMatch(policy.peer, route);
+  const p = firstMatch(policy.peer, prefix, attrs, peer);
   if (p !== undefined && !p.accept) return { accept: false, reason: 'rule', rule: p.index, list: 'peer' };
   const last = p ?? g;
-  if (last === undefined) return { accept: true, attrs: route.attrs, medSet: false };
+  if (last === undefined) return { accept: true, attrs, medSet: false };
   const list: PolicyList = p !== undefined ? 'peer' : 'global';
-  if (g?.set === undefined && p?.set === undefined) return { accept: true, attrs: route.attrs, rule: last.index, list, medSet: false };
-  const attrs = applyActions(policy, g, p, route.attrs, route.peer, store);
+  if (g?.set === undefined && p?.set === undefined) return { accept: true, attrs, rule: last.index, list, medSet: false };
+  const out = applyActions(policy, g, p, attrs, peer, store);
   const medSet = g?.set?.med !== undefined || p?.set?.med !== undefined;
-  return { accept: true, attrs, rule: last.index, list, medSet };
+  return { accept: true, attrs: out, rule: last.index, list, medSet };
 }
