@@ -103,6 +103,7 @@ export class NlWriter {
   u8(v: number): void { this.ensure(1); this.buf[this.pos++] = v & 0xff; }
   u16(v: number): void { this.ensure(2); this.buf.writeUInt16LE(v, this.pos); this.pos += 2; }
   u32(v: number): void { this.ensure(4); this.buf.writeUInt32LE(v >>> 0, this.pos); this.pos += 4; }
+  u32be(v: number): void { this.ensure(4); this.buf.writeUInt32BE(v >>> 0, this.pos); this.pos += 4; }
   bytes(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; }
   zero(n: number): void { this.ensure(n); this.buf.fill(0, this.pos, this.pos + n); this.pos += n; }
 
@@ -160,7 +161,7 @@ export function decodeAck(msg: NlMessage): NlResult<NlAck> {
   const error = b.readInt32LE(0);
   const echoedLen = b.readUInt32LE(4);
   const ack: { -readonly [K in keyof NlAck]: NlAck[K] } = {
-    errno: -error,
+    errno: error === 0 ? 0 : -error,
     seq: b.readUInt32LE(12),
     requestType: b.readUInt16LE(8),
   };
@@ -302,8 +303,7 @@ export function encodeRouteOp(w: NlWriter, op: RouteOp, seq: number): string | u
   if (v4) {
     w.u16(8);
     w.u16(C.RTA_DST);
-    w.buf.writeUInt32BE(v4KeyAddress(r.dst as number), w.pos);
-    w.pos += 4;
+    w.u32be(v4KeyAddress(r.dst as number));
   } else {
     w.attrBytes(C.RTA_DST, v6KeyBytes(r.dst as string));
   }
