@@ -7,6 +7,7 @@
 // IPv4, RFC 5952 for IPv6, so comparing two routes compares strings.
 
 import type { PrefixKey } from '../lib/prefix.js';
+import type { KernelRoute as NlKernelRoute, NextHop as NlNextHop, RouteOp as NlRouteOp } from './netlink/messages.js';
 
 /** rtm_type values we name; anything else decodes as 'other' and is never ours to write. */
 export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'local' | 'other';
@@ -177,4 +178,48 @@ export interface FibSyncResult {
   readonly kept: number;
   readonly unresolvable: number;
   readonly conflicts: number;
+}
+
+// ------------------------------------------------------------ netlink mapping
+
+const NAMED_TYPES: ReadonlySet<string> = new Set(['unicast', 'blackhole', 'unreachable', 'prohibit', 'local']);
+
+/** A route decoded by netlink/messages.ts in the FIB's shape (metric defaulted, next hops as one list). */
+export function fromNetlinkRoute(r: NlKernelRoute): KernelRoute {
+  const type = (NAMED_TYPES.has(r.type) ? r.type : 'other') as RouteType;
+  let nextHops: KernelNextHop[];
+  if (r.multipath && r.multipath.length > 0) {
+    nextHops = r.multipath.map((h) => ({ gateway: h.gateway, ifindex: h.oif, onlink: h.onlink === true }));
+  } else if (r.gateway !== undefined || r.oif !== undefined) {
+    nextHops = [{ gateway: r.gateway, ifindex: r.oif, onlink: r.onlink }];
+  } else nextHops = [];
+  return {
+    prefix: r.dst,
+    table: r.table,
+    protocol: r.protocol,
+    metric: r.priority ?? defaultMetric(r.dst),
+    type,
+    nextHops,
+  };
+}
+
+/**
+ * A FibOp as a netlink request. Installs are always sent as 'replace'
+ * (NLM_F_CREATE|NLM_F_REPLACE, DESIGN.md: retries are safe); a single next hop
+ * goes in RTA_GATEWAY/RTA_OIF/rtm_flags, several in RTA_MULTIPATH.
+ */
+export function toNetlinkOp(op: FibOp): NlRouteOp {
+  const r = op.route;
+  if (op.kind === 'delete') {
+    return { op: 'delete', route: { dst: r.prefix, table: r.table, protocol: r.protocol, priority: r.metric } };
+  }
+  const route = op.route;
+  const base = { dst: r.prefix, table: r.table, protocol: r.protocol, priority: r.metric };
+  if (route.type === 'blackhole') return { op: 'replace', route: { ...base, type: 'blackhole' } };
+  if (route.nextHops.length === 1) {
+    const h = route.nextHops[0]!;
+    return { op: 'replace', route: { ...base, type: 'unicast', gateway: h.gateway, oif: h.ifindex, onlink: h.onlink } };
+  }
+  const multipath: NlNextHop[] = route.nextHops.map((h) => ({ gateway: h.gateway, oif: h.ifindex, onlink: h.onlink }));
+  return { op: 'replace', route: { ...base, type: 'unicast', multipath } };
 }
