@@ -1,21 +1,26 @@
 #!/usr/bin/env node
 // The bgp-ts command line (DESIGN.md, "The contract"): the only module that
-// reads argv and calls process.exit. Subcommands live in one table, so the API
-// clients (peers, routes, explain, announce, withdraw, reset, status) slot in
-// beside `daemon` and `config check` without touching the dispatcher.
+// reads argv and calls process.exit. Subcommands live in one table: `daemon`
+// and `config check`, then the API clients (status, peers, peer, routes,
+// explain, fib, announce, withdraw, reset, shutdown, enable, config reload),
+// which talk to the daemon's HTTP API (src/api/) with global fetch.
 //
-// Exit codes: 0 success, 1 failure (bad config, daemon error), 2 usage error.
+// Exit codes (EXIT below, printed by --help): 0 success, 1 failure (bad
+// config, daemon error, the API answered with an error such as not found),
+// 2 usage error, 3 the daemon's API could not be reached.
 // Signals under `daemon`: SIGTERM/SIGINT stop gracefully (a second one exits at
 // once); SIGHUP re-reads the config file: invalid -> logged and ignored
 // (event config-reload-rejected), valid -> handed to the daemon's reload.
 
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
 import { formatConfigErrors, loadConfigFile, type ConfigError } from './config/load.js';
 import type { BgpConfig } from './config/schema.js';
 import { createLogger, type Logger } from './lib/log.js';
+import { API_COMMANDS, API_OPTIONS_HELP, EXIT, parse, UsageError, type Command } from './api/commands.js';
+
+export { EXIT, UsageError, type Command };
 
 export const DEFAULT_CONFIG_PATH = '/etc/bgp-ts/bgp-ts.yaml';
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -35,17 +40,11 @@ export interface CliIo {
   offSignal(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP', handler: () => void): void;
   createLogger(level: LevelWithSilent): Logger;
   startDaemon(): Promise<StartDaemon>;
+  /** Environment for BGP_TS_TOKEN / BGP_TS_API; process.env when absent. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** HTTP client for the API commands; global fetch when absent. */
+  fetch?: typeof fetch;
 }
-
-interface Command {
-  /** One or two words: "daemon", "config check". */
-  readonly name: string;
-  readonly args: string;
-  readonly summary: string;
-  run(argv: string[], io: CliIo): Promise<number>;
-}
-
-class UsageError extends Error {}
 
 const COMMANDS: readonly Command[] = [
   {
@@ -77,25 +76,35 @@ const COMMANDS: readonly Command[] = [
       return 0;
     },
   },
+  ...API_COMMANDS,
 ];
 
-/** Parses one subcommand's options; `positionals` is the exact count wanted. */
-function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>, positionals: number) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (parsed.positionals.length !== positionals)
-    throw new UsageError(positionals === 0 ? `unexpected argument "${parsed.positionals[0]}"` : `expected ${positionals} argument(s)`);
-  return parsed;
-}
+
 
 export function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args}`.length));
-  const lines = COMMANDS.map((c) => `  bgp-ts ${`${c.name} ${c.args}`.padEnd(width)}  ${c.summary}`);
-  return ['Usage:', ...lines, `  bgp-ts ${'--help'.padEnd(width)}  show this help`, `  bgp-ts ${'--version'.padEnd(width)}  print the version`, ''].join('\n');
+  // Long synopses put their summary on the next line.
+  const WIDTH = 44;
+  const synopses = COMMANDS.map((c) => `${c.name} ${c.args}`.trimEnd());
+  const width = Math.min(WIDTH, Math.max(...synopses.filter((s) => s.length <= WIDTH).map((s) => s.length)));
+  const lines = COMMANDS.map((c, i) => {
+    const syn = synopses[i]!;
+    return syn.length <= width ? `  bgp-ts ${syn.padEnd(width)}  ${c.summary}` : `  bgp-ts ${syn}
+  ${' '.repeat(width + 9)}${c.summary}`;
+  });
+  return [
+    'Usage:',
+    ...lines,
+    `  bgp-ts ${'--help'.padEnd(width)}  show this help`,
+    `  bgp-ts ${'--version'.padEnd(width)}  print the version`,
+    '',
+    API_OPTIONS_HELP,
+    'Exit codes:',
+    `  ${EXIT.ok}  success`,
+    `  ${EXIT.failure}  failure: invalid config, daemon error, or the API answered with an error (e.g. not found)`,
+    `  ${EXIT.usage}  usage error (unknown command or option, wrong arguments)`,
+    `  ${EXIT.unreachable}  the daemon's API could not be reached`,
+    '',
+  ].join('\n');
 }
 
 export function version(): string {
@@ -127,7 +136,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const rest = argv.slice(command.name.split(' ').length);
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(`Usage: bgp-ts ${command.name} ${command.args}\n  ${command.summary}\n`);
+    io.out(`Usage: bgp-ts ${command.name} ${command.args}\n  ${command.summary}\n${command.api ? `\n${API_OPTIONS_HELP}` : ''}`);
     return 0;
   }
   try {

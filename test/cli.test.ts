@@ -12,7 +12,8 @@ const cli = join(root, 'dist', 'cli.js');
 function distIsStale(): boolean {
   if (!existsSync(cli)) return true;
   const built = statSync(cli).mtimeMs;
-  const sources = [join(root, 'src', 'cli.ts'), ...readdirSync(join(root, 'src', 'config')).map((f) => join(root, 'src', 'config', f))];
+  const dir = (...d: string[]) => readdirSync(join(root, 'src', ...d)).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'src', ...d, f));
+  const sources = [join(root, 'src', 'cli.ts'), ...dir('config'), ...dir('api'), ...dir('api', 'routes')];
   return sources.some((s) => statSync(s).mtimeMs > built);
 }
 

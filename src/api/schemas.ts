@@ -20,7 +20,8 @@ export const SessionStateSchema = Type.Union(
 /** BGP message types (RFC 4271 §4.1, RFC 2918 ROUTE-REFRESH). */
 export const MESSAGE_TYPES = ['open', 'update', 'notification', 'keepalive', 'route-refresh'] as const;
 const Community = Type.String({ pattern: '^\\d+:\\d+(:\\d+)?$', description: '"aa:nn" or large "aa:nn:mm"' });
-const PrefixText = Type.String({ format: 'prefix', description: 'IPv4 or IPv6 prefix, host bits clear' });
+/** Checked by the handler (routes/read.ts parsePrefixOrAddress), which can say "did you mean ...". */
+const PrefixText = Type.String({ maxLength: 64, description: 'IPv4 or IPv6 prefix, host bits clear' });
 const AddressText = Type.String({ format: 'ip' });
 
 export const ErrorSchema = Type.Object({

@@ -79,6 +79,7 @@ describe('bad requests never reach the core', () => {
     ['POST', '/api/v1/announcements', { prefix: '10.244.1.0/26', communities: ['no-export'] }, /communities/],
     ['POST', '/api/v1/announcements', { prefix: '10.244.1.0/26', colour: 'red' }, /additional properties/],
     ['POST', '/api/v1/announcements', {}, /prefix/],
+    ['POST', '/api/v1/announcements', { prefix: '10.244.1.7' }, /is an address; write the prefix \(10\.244\.1\.7\/32\)/],
     ['POST', '/api/v1/peers/192.0.2.2/reset', { soft: 'sideways' }, /soft/],
     ['POST', '/api/v1/peers/banana/reset', {}, /address/],
     ['POST', '/api/v1/peers/192.0.2.2/shutdown', { message: 'é'.repeat(128) }, /255 octets/],

@@ -49,7 +49,7 @@ export const controlRoutes: FastifyPluginAsync<{ deps: ApiDeps; guard: WriteGuar
     { schema: { body: AnnounceBodySchema, response: action } },
     async (req, res) => {
       const parsed = parsePrefixOrAddress(req.body.prefix);
-      if (!parsed.ok) return badRequest(res, `prefix: ${parsed.message}`);
+      if (!parsed.ok || parsed.host) return badRequest(res, `prefix: ${parsed.ok ? `"${req.body.prefix}" is an address; write the prefix (${parsed.prefix})` : parsed.message}`);
       return reply(res, await deps.announce(parsed.prefix, req.body.communities ?? []));
     },
   );
