@@ -298,3 +298,99 @@ describe('resend, clear and End-of-RIB', () => {
     expect(out.needsEndOfRib('ipv6-unicast')).toBe(false); // not negotiated
   });
 });
+
+describe('paced pulls against a model of the peer', () => {
+  it('a key held back at a batch boundary can still be changed or cancelled', () => {
+    const { out } = fresh();
+    const prefixes = Array.from({ length: 2000 }, (_, i) => v4Key((10 << 24) + 64 * i, 26));
+    for (const p of prefixes) out.announce(p, A1);
+    const first = seen(out.takeBatch(1))[0]!.announced.length;
+    out.announce(prefixes[first]!, A2); // the next in line moves to another group
+    out.withdraw(prefixes[first + 1]!); // never sent: simply dropped
+    const rest = seen(out.takeBatch(100));
+    const all = rest.flatMap((s) => s.announced);
+    expect(all.filter((p) => p === prefixToString(prefixes[first]!))).toHaveLength(1);
+    expect(all).not.toContain(prefixToString(prefixes[first + 1]!));
+    expect(first + all.length).toBe(1999);
+    expect(rest.find((s) => s.announced.includes(prefixToString(prefixes[first]!)))!.nextHop).toBe('192.0.2.2');
+  });
+
+  it('random changes and random batch sizes leave the peer with exactly the desired table', () => {
+    let seed = 12345;
+    const rand = (n: number): number => {
+      // mulberry32: good low bits, unlike a plain LCG modulo a small n.
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    let resends = 0;
+    let resendable = new Set<string>(); // held when a resend was asked for: may come again once
+    // The third variant is so large that only a few prefixes fit one UPDATE, so batches end mid-group.
+    const variants: PathAttributes[] = [A1, A2, { ...A1, localPref: 300, communities: new Array<number>(1000).fill(9) }, V6];
+    const v4s = Array.from({ length: 300 }, (_, i) => v4Key((10 << 24) + 64 * i, 26));
+    const v6s = Array.from({ length: 100 }, (_, i) => v6KeyParse(`2001:db8:${i.toString(16)}::/48`)!);
+    const { out, store } = fresh();
+    const desired = new Map<string, string>(); // prefix → next hop + local pref
+    const peerView = new Map<string, string>();
+    const describe = (a: PathAttributes) => `${a.nextHop ?? a.mpReach?.nextHop}/${a.localPref}`;
+    for (let step = 0; step < 20000; step++) {
+      const r = rand(10);
+      if (r < 5) {
+        const v6 = rand(4) === 0;
+        const p = v6 ? v6s[rand(v6s.length)]! : v4s[rand(v4s.length)]!;
+        const attrs = v6 ? V6 : variants[rand(3)]!;
+        out.announce(p, { ...attrs });
+        desired.set(prefixToString(p), describe(attrs));
+      } else if (r < 8) {
+        const p = rand(4) === 0 ? v6s[rand(v6s.length)]! : v4s[rand(v4s.length)]!;
+        out.withdraw(p);
+        desired.delete(prefixToString(p));
+      } else if (r < 9) {
+        for (const m of out.takeBatch(1 + rand(3))) {
+          const d = decodeUpdate(m.subarray(19), CTX);
+          if (!d.ok) throw new Error(d.error.reason);
+          const u = d.value.update;
+          const a = u.attributes;
+          for (const p of [...u.withdrawn.prefixes, ...(a.mpUnreach?.nlri.prefixes ?? [])]) {
+            expect(peerView.has(prefixToString(p))).toBe(true); // never a withdraw of something not held
+            peerView.delete(prefixToString(p));
+          }
+          for (const p of [...u.nlri.prefixes, ...(a.mpReach?.nlri.prefixes ?? [])]) {
+            const text = prefixToString(p);
+            if (!resendable.delete(text)) expect(peerView.get(text)).not.toBe(describe(a)); // never a duplicate
+            peerView.set(text, describe(a));
+          }
+        }
+      } else if (rand(20) === 0) {
+        out.markAllForResend();
+        resendable = new Set(peerView.keys());
+        resends++;
+      }
+    }
+    while (out.hasPending()) {
+      for (const m of out.takeBatch(2)) {
+        const d = decodeUpdate(m.subarray(19), CTX);
+        if (!d.ok) throw new Error(d.error.reason);
+        const u = d.value.update;
+        for (const p of [...u.withdrawn.prefixes, ...(u.attributes.mpUnreach?.nlri.prefixes ?? [])]) peerView.delete(prefixToString(p));
+        for (const p of [...u.nlri.prefixes, ...(u.attributes.mpReach?.nlri.prefixes ?? [])]) peerView.set(prefixToString(p), describe(u.attributes));
+      }
+    }
+    expect(resends).toBeGreaterThan(5);
+    expect(new Map([...peerView].sort())).toEqual(new Map([...desired].sort()));
+    expect(out.advertisedCount()).toBe(desired.size);
+    // References: one per advertised prefix, no leaks.
+    let refs = 0;
+    const sets = new Set<unknown>();
+    for (const k of out.advertisedKeys()) {
+      const set = out.advertisedAttrs(k)!;
+      if (!sets.has(set)) {
+        sets.add(set);
+        refs += set.refs;
+      }
+    }
+    expect(refs).toBe(desired.size);
+    expect(store.size()).toBe(sets.size);
+  });
+});
