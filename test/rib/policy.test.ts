@@ -109,6 +109,19 @@ describe('set-actions', () => {
     expect(accepted(verdict)).toBe(input);
   });
 
+  it('prepend leaves the input path alone; IPv6 attributes (MP_REACH next hop) carry through', () => {
+    const p = importPolicy([{ action: 'accept', set: { prepend: 1, med: 3 } }]);
+    const mpReach = { family: 'ipv6-unicast' as const, nextHop: '2001:db8::2', linkLocalNextHop: 'fe80::2', nlri: { family: 'ipv6-unicast' as const, prefixes: [] } };
+    const { input, verdict } = run(p, { nextHop: undefined, asPath: seq(65001), mpReach }, ebgp, prefixParse('fd00:10:244:1::/122')!);
+    const out = accepted(verdict);
+    expect(out.attrs.asPath).toEqual(seq(65001, 65001));
+    expect(input.attrs.asPath).toEqual(seq(65001));
+    expect(out.nextHopV6).toBe('2001:db8::2');
+    expect(out.linkLocalNextHop).toBe('fe80::2');
+    expect(out.attrs.med).toBe(3);
+    expect(out.asPathLength).toBe(2);
+  });
+
   it('prepend before an AS_SET opens a new sequence; a full sequence spills into a new one', () => {
     expect(prependAsPath([{ type: AS_SET, asns: [1, 2] }], 7, 2)).toEqual([{ type: AS_SEQUENCE, asns: [7, 7] }, { type: AS_SET, asns: [1, 2] }]);
     const full = [{ type: AS_SEQUENCE, asns: new Array<number>(254).fill(5) }] as const;
