@@ -1,9 +1,12 @@
 // `npm run bench`: runs each benchmark module in turn, codec first. To add a
 // benchmark, export a run function from bench/<name>.ts and append a step here.
+// `npm run bench -- NAME...` runs only the named steps. Node runs with
+// --expose-gc (package.json) so heap-per-route figures are exact.
 
 const steps: readonly { readonly name: string; readonly run: () => Promise<unknown> }[] = [
   { name: 'codec', run: async () => (await import('./codec.js')).runCodecBench() },
   { name: 'rib', run: async () => (await import('./rib.js')).runRibBench() },
+  { name: 'update-packer', run: async () => (await import('./update-packer.js')).runUpdatePackerBench() },
 ];
 
 const only = process.argv.slice(2);
