@@ -1,0 +1,13 @@
+// The RIB's public surface (PURE, synchronous): the facade the daemon drives,
+// its input/output types, and the pieces tests and the API read (peers,
+// paths, decision explanations, policy compilation).
+
+export { Rib, type PeerIn } from './rib.js';
+export type * from './rib-types.js';
+export { PeerOut, type ExportBlock } from './peer-out.js';
+export { Path, makePeer, localPeer, addressOrder, type PeerInfo, type PeerInit } from './route.js';
+export type { AttrSet } from './attr-store.js';
+export type { NextHopMode } from './export.js';
+export type { CandidateExplanation, ExplainStatus } from './decision/decide.js';
+export type { DecisionReason, IneligibleReason } from './decision/context.js';
+export { compileGlobalPolicies, type GlobalPolicies } from './policy/index.js';

@@ -1,0 +1,101 @@
+// Background work of the RIB facade, run a budget at a time from
+// Rib.process(): withdrawing a lost peer's routes (RFC 4271 §9: its routes
+// are no longer feasible), sweeping stale routes after a graceful restart
+// (RFC 4724 §4.2), soft reconfiguration inbound from the kept Adj-RIB-In,
+// and dumping the Loc-RIB to one peer (the initial table, after which
+// End-of-RIB goes out, RFC 4724 §2; or a soft reset out). Jobs run in FIFO
+// order; each keeps its own cursor so a million routes never run in one go.
+
+import type { PrefixKey } from '../lib/prefix.js';
+import type { PeerOut } from './peer-out.js';
+import type { PeerIn, Rib } from './rib.js';
+import type { Path } from './route.js';
+
+export type Job =
+  /** Session lost without graceful restart: withdraw every route of the peer. */
+  | { readonly kind: 'drain'; readonly state: PeerIn }
+  /** RFC 4724 §4.2: End-of-RIB or restart timer: withdraw what is still stale. */
+  | { readonly kind: 'sweep'; readonly state: PeerIn; swept?: number }
+  /** Import policy changed or soft reset in: re-run it over the Adj-RIB-In. */
+  | { readonly kind: 'soft-in'; readonly state: PeerIn; cursor?: Iterator<[PrefixKey, Path]> }
+  /** Export every best path to one peer; `initial` arms End-of-RIB at the end. */
+  | { readonly kind: 'dump'; readonly out: PeerOut; readonly initial: boolean; cursor?: Iterator<[PrefixKey, Path]>; count?: number };
+
+export class RibJobs {
+  private readonly queue: Job[] = [];
+
+  constructor(private readonly rib: Rib) {}
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  add(job: Job): void {
+    if (job.kind === 'dump') job.out.dumps++;
+    this.queue.push(job);
+  }
+
+  /** Runs jobs for up to `budget` units; returns the units spent (0 = nothing to do). */
+  run(budget: number): number {
+    let work = 0;
+    while (work < budget && this.queue.length > 0) {
+      const job = this.queue[0]!;
+      const { spent, done } = this.step(job, budget - work);
+      work += Math.max(spent, 1);
+      if (done) {
+        this.queue.shift();
+        this.finish(job);
+      }
+    }
+    return work;
+  }
+
+  private step(job: Job, budget: number): { spent: number; done: boolean } {
+    const rib = this.rib;
+    switch (job.kind) {
+      case 'drain': {
+        const gone = job.state.adjIn.drain(budget);
+        for (let i = 0; i < gone.prefixes.length; i++) rib.removeCandidate(job.state, gone.prefixes[i]!, gone.paths[i]!.pathId);
+        return { spent: gone.prefixes.length, done: gone.prefixes.length < budget };
+      }
+      case 'sweep': {
+        const gone = job.state.adjIn.sweepStale(budget);
+        for (let i = 0; i < gone.prefixes.length; i++) rib.removeCandidate(job.state, gone.prefixes[i]!, gone.paths[i]!.pathId);
+        job.swept = (job.swept ?? 0) + gone.prefixes.length;
+        return { spent: gone.prefixes.length, done: gone.prefixes.length < budget };
+      }
+      case 'soft-in': {
+        if (rib.peerState(job.state.peer.address) !== job.state) return { spent: 0, done: true };
+        const cursor = (job.cursor ??= job.state.adjIn.routes());
+        let n = 0;
+        for (; n < budget; n++) {
+          const r = cursor.next();
+          if (r.done) return { spent: n, done: true };
+          rib.importRoute(job.state, r.value[0], r.value[1]);
+        }
+        return { spent: n, done: false };
+      }
+      case 'dump': {
+        if (job.out.closed) return { spent: 0, done: true };
+        const cursor = (job.cursor ??= rib.locRib.bestRoutes());
+        let n = 0;
+        for (; n < budget; n++) {
+          const r = cursor.next();
+          if (r.done) return { spent: n, done: true };
+          if (job.out.export(r.value[0], r.value[1]) === undefined) job.count = (job.count ?? 0) + 1;
+        }
+        return { spent: n, done: false };
+      }
+    }
+  }
+
+  private finish(job: Job): void {
+    if (job.kind === 'sweep' && job.swept) this.rib.notice({ type: 'stale-swept', address: job.state.peer.address, count: job.swept });
+    if (job.kind !== 'dump') return;
+    job.out.dumps--;
+    if (!job.initial || job.out.closed) return;
+    job.out.initialQueued = true;
+    job.out.adjRibOut.initialTableQueued(); // RFC 4724 §2: End-of-RIB follows the initial table
+    this.rib.notice({ type: 'initial-table-queued', address: job.out.peer.address, prefixes: job.count ?? 0 });
+  }
+}

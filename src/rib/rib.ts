@@ -1,0 +1,523 @@
+// The RIB facade (STYLE.md §5): one synchronous core with typed inputs —
+// peerUp, update, endOfRib, routeRefreshRequest, peerDown, staleTimerFired,
+// announce/withdraw (local origination), setPolicies and soft resets — and
+// typed outputs: per-peer Adj-RIB-Outs the shell pulls UPDATEs from,
+// best-path changes for the FIB, notices, statistics. RFC 4271 §9 (decision
+// process, Adj-RIB-In → import policy → Loc-RIB → export), RFC 4456 (route
+// reflection), RFC 4724 (graceful restart, receiving side, and End-of-RIB
+// after our initial table), RFC 2918/7313 (route refresh), RFC 4486 (max
+// prefix). Nothing here awaits or touches a timer: inputs change the tables
+// at once and mark prefixes dirty; export and FIB output happen in
+// process(budget), which the shell calls in bounded slices (DESIGN.md, Event
+// loop discipline). Big jobs (a peer's routes to drain, an initial table to
+// dump, a soft reconfiguration) are queued and run a budget at a time.
+
+import type { DecodedUpdate } from '../bgp/wire/update.js';
+import { endOfRibFamily } from '../bgp/wire/eor.js';
+import type { Family, Nlri, PathAttributes } from '../bgp/wire/types.js';
+import { prefixFamily, type PrefixKey } from '../lib/prefix.js';
+import { AdjRibIn } from './adj-rib-in.js';
+import { AttrStore, type AttrSet } from './attr-store.js';
+import type { DecisionContext } from './decision/context.js';
+import type { CandidateExplanation } from './decision/decide.js';
+import type { ExportSettings } from './export.js';
+import { LocRib } from './loc-rib.js';
+import { PeerOut } from './peer-out.js';
+import { compileGlobalPolicies, compilePeerPolicies, evaluate, parseCommunityList, type GlobalPolicies, type Policy } from './policy/index.js';
+import { Path, localPeer, type PeerInfo } from './route.js';
+import type { FibChange, OriginSource, OriginateResult, PeerDownResult, RibNotice, RibPeerSettings, RibPeerStats, RibSettings, RibTotals } from './rib-types.js';
+import { RibJobs, type Job } from './rib-jobs.js';
+
+export type * from './rib-types.js';
+
+const FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
+
+/** One peer's inbound state; outlives its session while routes are stale (RFC 4724). */
+export interface PeerIn {
+  readonly peer: PeerInfo;
+  readonly adjIn: AdjRibIn;
+  settings: RibPeerSettings;
+  importPolicy: Policy;
+  exportPolicy: Policy;
+  out: PeerOut | undefined;
+  /** Max-prefix close issued: further UPDATEs are ignored until the session is gone. */
+  closing: boolean;
+  warned: Set<Family>;
+  eorReceived: Set<Family>;
+  /** Keys (prefix, or prefix#pathId) import policy rejected, with per-family counts. */
+  rejected: Set<PrefixKey>;
+  rejectedCount: [number, number];
+}
+
+interface Origin {
+  readonly path: Path;
+  readonly source: OriginSource;
+}
+
+function rejectKey(prefix: PrefixKey, pathId: number): PrefixKey {
+  return pathId === 0 ? prefix : `${prefix}#${pathId}`;
+}
+
+/** Same peer as far as stored paths are concerned (RFC 4724: a restarted peer keeps its stale routes). */
+function samePeer(a: PeerInfo, b: PeerInfo): boolean {
+  return a.asn === b.asn && a.localAsn === b.localAsn && a.bgpId === b.bgpId && a.rrClient === b.rrClient && a.allowOwnAs === b.allowOwnAs;
+}
+
+export class Rib {
+  readonly store = new AttrStore();
+  /** Outgoing (rewritten) attribute sets, shared by every Adj-RIB-Out. */
+  readonly outStore = new AttrStore();
+  readonly locRib: LocRib;
+  readonly local: PeerInfo;
+  private readonly peers = new Map<string, PeerIn>();
+  private readonly outs: PeerOut[] = [];
+  private readonly origins = new Map<PrefixKey, Origin>();
+  private readonly dirty = new Set<PrefixKey>();
+  private fib: FibChange[] = [];
+  private notices: RibNotice[] = [];
+  private readonly jobs: RibJobs;
+  private policies: GlobalPolicies;
+  private exportSettings: ExportSettings;
+  private bestPathChanges = 0;
+
+  constructor(private settings: RibSettings) {
+    this.local = localPeer(settings.routerId, settings.asn);
+    this.locRib = new LocRib(this.decisionContext(), this.store);
+    this.policies = settings.policies ?? compileGlobalPolicies({ ebgpRequiresPolicy: false });
+    this.exportSettings = this.makeExportSettings();
+    this.jobs = new RibJobs(this);
+  }
+
+  private decisionContext(): DecisionContext {
+    const s = this.settings;
+    return {
+      routerId: s.routerId,
+      ...(s.isReflector ? { clusterId: s.clusterId ?? s.routerId } : {}),
+      alwaysCompareMed: s.alwaysCompareMed,
+      maxPaths: Math.max(1, s.ecmp),
+      defaultLocalPref: s.defaultLocalPref ?? 100,
+    };
+  }
+
+  private makeExportSettings(): ExportSettings {
+    const s = this.settings;
+    return {
+      routerId: s.routerId,
+      ...(s.clusterId !== undefined ? { clusterId: s.clusterId } : {}),
+      isReflector: s.isReflector,
+      clientToClient: s.clientToClient,
+      defaultLocalPref: s.defaultLocalPref ?? 100,
+    };
+  }
+
+  // ------------------------------------------------------------ sessions
+
+  /** A session reached Established (RFC 4271 §8.2.2): build its Adj-RIB-Out and queue the initial table. */
+  peerUp(s: RibPeerSettings): void {
+    const address = s.peer.address;
+    const old = this.peers.get(address);
+    if (old?.out) this.peerDown(address, { graceful: false });
+    const kept = this.peers.get(address);
+    let state: PeerIn;
+    const policies = compilePeerPolicies(this.policies, s, address);
+    if (kept && samePeer(kept.peer, s.peer)) {
+      // RFC 4724 §4.2: the peer is back; its stale routes stay until End-of-RIB or the timer.
+      state = kept;
+      state.settings = s;
+      state.importPolicy = policies.import;
+      state.exportPolicy = policies.export;
+      // RFC 4724 §4.2: no graceful restart on the new session → stale routes go now.
+      if (!s.gracefulRestart && state.adjIn.staleCount() > 0) this.jobs.add({ kind: 'sweep', state });
+    } else {
+      if (kept) this.jobs.add({ kind: 'drain', state: kept });
+      state = {
+        peer: s.peer,
+        adjIn: new AdjRibIn(s.peer, this.store),
+        settings: s,
+        importPolicy: policies.import,
+        exportPolicy: policies.export,
+        out: undefined,
+        closing: false,
+        warned: new Set(),
+        eorReceived: new Set(),
+        rejected: new Set(),
+        rejectedCount: [0, 0],
+      };
+      this.peers.set(address, state);
+    }
+    state.closing = false;
+    state.warned.clear();
+    state.eorReceived.clear();
+    const out = new PeerOut(
+      {
+        target: {
+          peer: s.peer,
+          nextHopMode: s.nextHopMode,
+          ...(s.localAddressV4 !== undefined ? { localAddressV4: s.localAddressV4 } : {}),
+          ...(s.localAddressV6 !== undefined ? { localAddressV6: s.localAddressV6 } : {}),
+          ...(s.linkLocalAddressV6 !== undefined ? { linkLocalAddressV6: s.linkLocalAddressV6 } : {}),
+        },
+        families: s.families,
+        codec: s.codec,
+        exportPolicy: state.exportPolicy,
+        enhancedRouteRefresh: s.enhancedRouteRefresh ?? false,
+      },
+      this.exportSettings,
+      this.store,
+      this.outStore,
+    );
+    state.out = out;
+    this.outs.push(out);
+    this.jobs.add({ kind: 'dump', out, initial: true });
+  }
+
+  /**
+   * The session left Established. `graceful`: the shell found RFC 4724 applies
+   * (GR negotiated, no NOTIFICATION or per RFC 8538): routes are kept, marked
+   * stale, until staleTimerFired or the peer's End-of-RIB. Else they are withdrawn.
+   */
+  peerDown(address: string, opts: { graceful: boolean }): PeerDownResult {
+    const state = this.peers.get(address);
+    if (!state) return { stale: 0 };
+    if (state.out) {
+      state.out.close();
+      this.outs.splice(this.outs.indexOf(state.out), 1);
+      state.out = undefined;
+    }
+    const gr = state.settings.gracefulRestart;
+    if (opts.graceful && gr && !state.closing) {
+      state.adjIn.markAllStale(); // RFC 4724 §4.2
+      return { stale: state.adjIn.staleCount(), restartTime: gr.restartTime };
+    }
+    this.peers.delete(address);
+    this.jobs.add({ kind: 'drain', state });
+    return { stale: 0 };
+  }
+
+  /** The shell's restart timer for a peer's stale routes fired (RFC 4724 §4.2). */
+  staleTimerFired(address: string): void {
+    const state = this.peers.get(address);
+    if (!state || state.adjIn.staleCount() === 0) return;
+    if (state.out) this.jobs.add({ kind: 'sweep', state });
+    else {
+      this.peers.delete(address);
+      this.jobs.add({ kind: 'drain', state });
+    }
+  }
+
+  /** An UPDATE from an established peer (RFC 4271 §9), with its RFC 7606 verdict. */
+  update(address: string, d: DecodedUpdate): void {
+    const state = this.peers.get(address);
+    if (!state?.out || state.closing) return;
+    const u = d.update;
+    const eor = endOfRibFamily(u);
+    if (eor) return this.endOfRib(address, eor);
+    const a = u.attributes;
+    this.withdrawNlri(state, u.withdrawn);
+    if (a.mpUnreach) this.withdrawNlri(state, a.mpUnreach.nlri);
+    if (d.treatAsWithdraw) {
+      // RFC 7606 §2: every NLRI of the UPDATE is handled as withdrawn.
+      this.withdrawNlri(state, u.nlri);
+      if (a.mpReach) this.withdrawNlri(state, a.mpReach.nlri);
+      return;
+    }
+    const announced = u.nlri.prefixes.length > 0 || (a.mpReach?.nlri.prefixes.length ?? 0) > 0;
+    if (!announced) return;
+    // RFC 4271 §5.1.5: LOCAL_PREF from an external peer is ignored.
+    const set = this.store.intern(a, { external: !state.peer.ibgp });
+    this.announceNlri(state, u.nlri, set);
+    if (a.mpReach) this.announceNlri(state, a.mpReach.nlri, set);
+    this.store.release(set);
+    this.checkMaxPrefix(state);
+  }
+
+  private withdrawNlri(state: PeerIn, nlri: Nlri): void {
+    if (nlri.prefixes.length === 0) return;
+    const gone = state.adjIn.withdraw(nlri.prefixes, nlri.pathIds);
+    for (let i = 0; i < gone.prefixes.length; i++) this.removeCandidate(state, gone.prefixes[i]!, gone.paths[i]!.pathId);
+  }
+
+  private announceNlri(state: PeerIn, nlri: Nlri, set: AttrSet): void {
+    if (nlri.prefixes.length === 0) return;
+    const changed = state.adjIn.update(nlri.prefixes, set, nlri.pathIds);
+    for (let i = 0; i < changed.prefixes.length; i++) this.importRoute(state, changed.prefixes[i]!, changed.paths[i]!);
+  }
+
+  /** Import policy, then the Loc-RIB (RFC 4271 §9.1.1). Also used by soft-in. */
+  importRoute(state: PeerIn, prefix: PrefixKey, path: Path): void {
+    const policy = state.importPolicy;
+    let candidate = path;
+    let owned = false;
+    if (!policy.empty || policy.ebgpRequiresPolicy) {
+      const v = evaluate(policy, { prefix, attrs: path.attrs, peer: state.peer }, this.store);
+      if (!v.accept) {
+        const key = rejectKey(prefix, path.pathId);
+        if (!state.rejected.has(key)) {
+          state.rejected.add(key);
+          state.rejectedCount[typeof prefix === 'number' ? 0 : 1]++;
+        }
+        if (this.locRib.withdraw(prefix, state.peer, path.pathId) !== 'none') this.dirty.add(prefix);
+        return;
+      }
+      if (v.attrs !== path.attrs) {
+        candidate = new Path(state.peer, v.attrs, path.pathId);
+        owned = true;
+      }
+    }
+    this.unreject(state, prefix, path.pathId);
+    if (this.locRib.update(prefix, candidate) !== 'none') this.dirty.add(prefix);
+    if (owned) this.store.release(candidate.attrs); // the Loc-RIB took its own reference
+  }
+
+  private unreject(state: PeerIn, prefix: PrefixKey, pathId: number): void {
+    if (state.rejected.size > 0 && state.rejected.delete(rejectKey(prefix, pathId))) state.rejectedCount[typeof prefix === 'number' ? 0 : 1]--;
+  }
+
+  /** A path left the Adj-RIB-In: take it out of the Loc-RIB too. */
+  removeCandidate(state: PeerIn, prefix: PrefixKey, pathId: number): void {
+    this.unreject(state, prefix, pathId);
+    if (this.locRib.withdraw(prefix, state.peer, pathId) !== 'none') this.dirty.add(prefix);
+  }
+
+  /** RFC 4486: compare what the peer sent with its limit, per family. */
+  private checkMaxPrefix(state: PeerIn): void {
+    const mp = state.settings.maxPrefix;
+    if (!mp) return;
+    for (const family of state.settings.families) {
+      const count = state.adjIn.size(family);
+      if (count <= mp.limit || state.warned.has(family)) continue;
+      state.warned.add(family);
+      this.notices.push({ type: 'max-prefix', address: state.peer.address, family, limit: mp.limit, count, action: mp.action });
+      if (mp.action === 'close') {
+        state.closing = true;
+        return;
+      }
+    }
+  }
+
+  /** RFC 4724 §2/§4.2: End-of-RIB from the peer; stale routes go once every family has sent one. */
+  endOfRib(address: string, family: Family): void {
+    const state = this.peers.get(address);
+    if (!state?.out) return;
+    state.eorReceived.add(family);
+    this.notices.push({ type: 'end-of-rib-received', address, family });
+    if (state.adjIn.staleCount() > 0 && state.settings.families.every((f) => state.eorReceived.has(f))) this.jobs.add({ kind: 'sweep', state });
+  }
+
+  /** RFC 2918 §4: the peer asked for our routes of `family` again (subtype 0; RFC 7313 BoRR/EoRR from it are ignored). */
+  routeRefreshRequest(address: string, family: Family): void {
+    this.peers.get(address)?.out?.refreshRequested(family);
+  }
+
+  /**
+   * Soft reset: 'in' re-runs import policy over the kept Adj-RIB-In (no
+   * ROUTE-REFRESH needed), 'out' re-exports every best path to the peer.
+   */
+  softReset(address: string, direction: 'in' | 'out'): boolean {
+    const state = this.peers.get(address);
+    if (!state?.out) return false;
+    if (direction === 'in') this.jobs.add({ kind: 'soft-in', state });
+    else this.jobs.add({ kind: 'dump', out: state.out, initial: false });
+    return true;
+  }
+
+  /** New global and per-peer policies (reload): soft reconfiguration in and out for every peer. */
+  setPolicies(policies: GlobalPolicies, rulesFor: (address: string) => Pick<RibPeerSettings, 'import' | 'export'> | undefined): void {
+    this.policies = policies;
+    for (const [address, state] of this.peers) {
+      const rules = rulesFor(address) ?? state.settings;
+      state.settings = { ...state.settings, ...(rules.import ? { import: rules.import } : {}), ...(rules.export ? { export: rules.export } : {}) };
+      const compiled = compilePeerPolicies(policies, state.settings, address);
+      state.importPolicy = compiled.import;
+      state.exportPolicy = compiled.export;
+      this.jobs.add({ kind: 'soft-in', state });
+      if (state.out) {
+        state.out.setExportPolicy(compiled.export);
+        this.jobs.add({ kind: 'dump', out: state.out, initial: false });
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ origination
+
+  /** Originates `prefix` (local routes, config `originate` or the API) with communities. */
+  announce(prefix: PrefixKey, communities: readonly string[], source: OriginSource = 'api'): OriginateResult {
+    const parsed = parseCommunityList(communities);
+    if (!parsed.ok) return { ok: false, error: 'invalid', message: `not a community: ${parsed.text}` };
+    const existing = this.origins.get(prefix);
+    if (existing && existing.source === 'config' && source === 'api')
+      return { ok: false, error: 'conflict', message: 'the prefix is originated by the config' };
+    const attrs: PathAttributes = {
+      origin: 0, // RFC 4271 §5.1.1: IGP, the prefix is interior to our AS
+      asPath: [],
+      ...(parsed.lists.standard.length > 0 ? { communities: parsed.lists.standard } : {}),
+      ...(parsed.lists.large.length > 0 ? { largeCommunities: parsed.lists.large } : {}),
+    };
+    const path = new Path(this.local, this.store.intern(attrs));
+    if (existing) this.store.release(existing.path.attrs);
+    this.origins.set(prefix, { path, source });
+    if (this.locRib.update(prefix, path) !== 'none') this.dirty.add(prefix);
+    return { ok: true };
+  }
+
+  /** Stops originating `prefix`. */
+  withdraw(prefix: PrefixKey, source: OriginSource = 'api'): OriginateResult {
+    const o = this.origins.get(prefix);
+    if (!o) return { ok: false, error: 'not-found', message: 'the prefix is not originated here' };
+    if (o.source === 'config' && source === 'api') return { ok: false, error: 'conflict', message: 'the prefix is originated by the config' };
+    this.origins.delete(prefix);
+    if (this.locRib.withdraw(prefix, this.local) !== 'none') this.dirty.add(prefix);
+    this.store.release(o.path.attrs);
+    return { ok: true };
+  }
+
+  /** Applies the config's `originate` list: adds new entries, withdraws removed ones, leaves API ones alone. */
+  setConfigOrigins(list: readonly { readonly prefix: PrefixKey; readonly communities: readonly string[] }[]): void {
+    const want = new Set(list.map((o) => o.prefix));
+    for (const [prefix, o] of [...this.origins]) if (o.source === 'config' && !want.has(prefix)) this.withdraw(prefix, 'config');
+    for (const o of list) this.announce(o.prefix, o.communities, 'config');
+  }
+
+  originated(): { prefix: PrefixKey; source: OriginSource }[] {
+    return [...this.origins].map(([prefix, o]) => ({ prefix, source: o.source }));
+  }
+
+  // ------------------------------------------------------------ the work loop
+
+  /** True while dirty prefixes or jobs remain. */
+  hasWork(): boolean {
+    return this.dirty.size > 0 || this.jobs.size > 0;
+  }
+
+  /**
+   * Runs up to about `budget` units of work (a dirty prefix costs one per
+   * established peer plus one; a job step one per route) and returns the
+   * units spent. Dirty prefixes go first so changes are not held behind a
+   * large dump.
+   */
+  process(budget: number): number {
+    let work = 0;
+    while (work < budget) {
+      if (this.dirty.size > 0) {
+        work += this.flushDirty(budget - work);
+        continue;
+      }
+      const spent = this.jobs.run(budget - work);
+      if (spent === 0) break;
+      work += spent;
+    }
+    return work;
+  }
+
+  private flushDirty(budget: number): number {
+    const cost = 1 + this.outs.length;
+    let work = 0;
+    for (const prefix of this.dirty) {
+      if (work >= budget) break;
+      this.dirty.delete(prefix);
+      this.publish(prefix);
+      work += cost;
+    }
+    return work;
+  }
+
+  /** Exports the current best path of `prefix` to every peer and records the FIB change. */
+  private publish(prefix: PrefixKey): void {
+    const best = this.locRib.best(prefix);
+    for (const out of this.outs) out.export(prefix, best);
+    this.fib.push({ prefix, paths: best ? this.locRib.multipath(prefix) : [], local: best?.peer.local ?? false });
+    this.bestPathChanges++;
+  }
+
+  /** Best-path changes since the last call, oldest first (one entry per prefix per flush). */
+  takeFibChanges(): FibChange[] {
+    const out = this.fib;
+    this.fib = [];
+    return out;
+  }
+
+  takeNotices(): RibNotice[] {
+    const out = this.notices;
+    this.notices = [];
+    return out;
+  }
+
+  /** Called by jobs. */
+  notice(n: RibNotice): void {
+    this.notices.push(n);
+  }
+
+  markDirty(prefix: PrefixKey): void {
+    this.dirty.add(prefix);
+  }
+
+  /** Addresses of established peers with UPDATEs ready. */
+  pendingPeers(): string[] {
+    const out: string[] = [];
+    for (const o of this.outs) if (o.hasPending()) out.push(o.peer.address);
+    return out;
+  }
+
+  /** Up to `max` ready UPDATE (and RFC 7313 ROUTE-REFRESH) messages for a peer; what is returned counts as sent. */
+  takeUpdates(address: string, max: number): Buffer[] {
+    return this.peers.get(address)?.out?.take(max) ?? [];
+  }
+
+  // ------------------------------------------------------------ reading
+
+  peerState(address: string): PeerIn | undefined {
+    return this.peers.get(address);
+  }
+
+  peerStats(address: string): RibPeerStats | undefined {
+    const s = this.peers.get(address);
+    if (!s) return undefined;
+    const adv = s.out?.advertisedByFamily() ?? { 'ipv4-unicast': 0, 'ipv6-unicast': 0 };
+    const fam = (f: Family, i: 0 | 1) => {
+      const received = s.adjIn.size(f);
+      return { received, accepted: received - s.rejectedCount[i], advertised: adv[f] };
+    };
+    return {
+      address,
+      up: s.out !== undefined,
+      stale: s.adjIn.staleCount(),
+      byFamily: { 'ipv4-unicast': fam('ipv4-unicast', 0), 'ipv6-unicast': fam('ipv6-unicast', 1) },
+    };
+  }
+
+  totals(): RibTotals {
+    const paths = { 'ipv4-unicast': 0, 'ipv6-unicast': 0 };
+    for (const s of this.peers.values()) for (const f of FAMILIES) paths[f] += s.adjIn.size(f);
+    for (const p of this.origins.keys()) paths[prefixFamily(p)]++;
+    return {
+      routes: { 'ipv4-unicast': this.locRib.prefixCount('ipv4-unicast'), 'ipv6-unicast': this.locRib.prefixCount('ipv6-unicast') },
+      paths,
+      bestPathChanges: this.bestPathChanges,
+      attributeSets: this.store.size(),
+      outAttributeSets: this.outStore.size(),
+      dirty: this.dirty.size,
+      jobs: this.jobs.size,
+    };
+  }
+
+  /** RFC 4271 §9.1.2 explained per candidate (the API's explain endpoint). */
+  explain(prefix: PrefixKey): CandidateExplanation[] {
+    return this.locRib.explain(prefix);
+  }
+
+  /** Whether a candidate's route is held as stale (RFC 4724). */
+  isStale(path: Path, prefix: PrefixKey): boolean {
+    const s = this.peers.get(path.peer.address);
+    return s !== undefined && s.peer === path.peer && s.adjIn.isStale(prefix, path.pathId);
+  }
+
+  /** Every peer state, established or holding stale routes. */
+  peerStates(): IterableIterator<PeerIn> {
+    return this.peers.values();
+  }
+
+  /** For jobs: a job kind to queue. */
+  addJob(job: Job): void {
+    this.jobs.add(job);
+  }
+}
