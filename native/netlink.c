@@ -77,18 +77,19 @@ static nl_socket *unwrap(napi_env env, napi_value obj) {
 
 // ------------------------------------------------------------------ receive
 
-static void deliver(nl_socket *s, napi_value buffer, int err) {
+static void deliver(nl_socket *s, napi_value buffer, int err, int drained) {
   napi_env env = s->env;
-  napi_value cb, recv, argv[2];
+  napi_value cb, recv, argv[3];
   if (napi_get_reference_value(env, s->on_data, &cb) != napi_ok || cb == NULL) return;
   napi_get_global(env, &recv);  // napi_make_callback wants an object receiver
   if (buffer == NULL) napi_get_null(env, &argv[0]);
   else argv[0] = buffer;
   argv[1] = make_int(env, err);
+  napi_get_boolean(env, drained != 0, &argv[2]);
   napi_value result;
   // napi_make_callback drains the microtask queue afterwards, so promises the
   // callback resolves settle now rather than on some later tick.
-  if (napi_make_callback(env, s->async, recv, cb, 2, argv, &result) != napi_ok) {
+  if (napi_make_callback(env, s->async, recv, cb, 3, argv, &result) != napi_ok) {
     // A throwing callback becomes an uncaughtException, as for any Node event.
     bool pending = false;
     napi_is_exception_pending(env, &pending);
@@ -100,20 +101,29 @@ static void deliver(nl_socket *s, napi_value buffer, int err) {
   }
 }
 
+// Reads what is queued (bounded per event, level-triggered poll resumes the
+// rest), then hands JS the data, then any error. Data read after an overrun
+// is still valid: the kernel drops new messages, never queued ones. So acks
+// that did arrive are delivered before the ENOBUFS that reports the others.
 static void on_readable(uv_poll_t *handle, int status, int events) {
   nl_socket *s = (nl_socket *)handle->data;
   if (s == NULL || s->closed) return;
   napi_env env = s->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  if (status < 0) {
-    deliver(s, NULL, status);
-    napi_close_handle_scope(env, scope);
-    return;
-  }
   (void)events;
   size_t used = 0;
-  int err = 0;
+  int err = 0, drained = 0;
+  if (status < 0) {
+    // libuv stops the watcher and reports UV_EBADF when epoll says EPOLLERR,
+    // which is how the kernel signals a pending socket error such as ENOBUFS.
+    // Fetch (and clear) the real error and resume watching: the socket is fine.
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) soerr = errno;
+    err = soerr != 0 ? -soerr : status;
+    uv_poll_start(s->poll, UV_READABLE, on_readable);
+  }
   for (int n = 0; n < MAX_DGRAMS_PER_EVENT && READ_BUF - used >= MIN_FREE; n++) {
     struct sockaddr_nl from;
     struct iovec iov = {s->buf + used, READ_BUF - used};
@@ -121,12 +131,17 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     ssize_t r = recvmsg(s->fd, &msg, MSG_DONTWAIT);
     if (r < 0) {
       if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) err = -errno;  // ENOBUFS: receive queue overran
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        drained = 1;  // queue empty: the kernel clears its congestion state now
+        break;
+      }
+      if (err == 0) err = -errno;
+      if (errno == ENOBUFS) continue;  // reported once; keep draining
       break;
     }
     if (msg.msg_flags & MSG_TRUNC) {
-      err = -EMSGSIZE;
-      break;
+      if (err == 0) err = -EMSGSIZE;
+      continue;
     }
     if (from.nl_pid != 0) continue;  // only the kernel talks to us
     used += (size_t)r;
@@ -134,9 +149,9 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   if (used > 0) {
     napi_value out;
     void *data;
-    if (napi_create_buffer_copy(env, used, s->buf, &data, &out) == napi_ok) deliver(s, out, 0);
+    if (napi_create_buffer_copy(env, used, s->buf, &data, &out) == napi_ok) deliver(s, out, 0, drained && err == 0);
   }
-  if (err != 0 && !s->closed) deliver(s, NULL, err);
+  if (err != 0 && !s->closed) deliver(s, NULL, err, drained);
   napi_close_handle_scope(env, scope);
 }
 

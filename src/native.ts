@@ -29,9 +29,11 @@ export interface NativeNetlinkOptions {
 /**
  * Called with each readable burst (one or more whole datagrams, concatenated)
  * and errno 0, or with `null` and a negative errno (-ENOBUFS: the receive
- * queue overran and messages were lost).
+ * queue overran and messages were lost; data read before and after it is
+ * delivered first). `drained` is true when the read ended on an empty queue,
+ * which is when the kernel stops dropping messages after an overrun.
  */
-export type NativeDataCallback = (data: Buffer | null, errno: number) => void;
+export type NativeDataCallback = (data: Buffer | null, errno: number, drained: boolean) => void;
 
 export interface NativeAddon {
   /** Throws an Error with a negative `.errno` when the socket cannot be opened. */

@@ -70,6 +70,8 @@ export class NetlinkRouteSocket {
   private timer: TimerHandle | undefined;
   private lastProgress = 0;
   private closed = false;
+  /** After an overrun the kernel drops everything until we empty the queue: hold sends till then. */
+  private congested = false;
   /** Counters for metrics: datagrams sent, ENOBUFS seen, timeouts. */
   readonly stats = { sends: 0, overruns: 0, timeouts: 0 };
 
@@ -81,7 +83,7 @@ export class NetlinkRouteSocket {
     this.chunk = Math.min(options.chunk ?? 1024, this.window);
     const open: { rcvbuf: number; sndbuf: number; netns?: string } = { rcvbuf: options.rcvbuf ?? 8 << 20, sndbuf: 4 << 20 };
     if (options.netns) open.netns = options.netns;
-    this.handle = this.native.open(open, (data, errno) => this.onData(data, errno));
+    this.handle = this.native.open(open, (data, errno, drained) => this.onData(data, errno, drained));
     this.native.ref(this.handle, false);
   }
 
@@ -168,7 +170,7 @@ export class NetlinkRouteSocket {
 
   /** Sends chunks while the window has room. */
   private pump(): void {
-    while (!this.closed && this.jobs.length > 0 && this.pending.size < this.window) {
+    while (!this.closed && !this.congested && this.jobs.length > 0 && this.pending.size < this.window) {
       const job = this.jobs[0]!;
       const w = this.writer;
       w.rewind(0);
@@ -211,18 +213,23 @@ export class NetlinkRouteSocket {
     if (--slot.job.remaining === 0 && slot.job.next >= slot.job.ops.length) slot.job.resolve(slot.job.results);
   }
 
-  private onData(data: Buffer | null, errno: number): void {
+  private onData(data: Buffer | null, errno: number, drained: boolean): void {
     this.lastProgress = this.clock.now();
     if (data === null) {
       if (errno === -105 /* ENOBUFS */) {
-        // Acknowledgements were dropped: which ones is unknowable, so every
-        // outstanding request is reported lost (replace is safe to retry).
+        // Acknowledgements were dropped. Those that did arrive were delivered
+        // just before this; every request still outstanding is reported lost
+        // (its change may or may not be in the kernel; replace is safe to retry).
         this.stats.overruns++;
+        this.congested = !drained;
         this.failOutstanding(105, 'receive queue overrun: acknowledgement lost');
         this.finishDump(new Error('netlink dump lost messages (ENOBUFS)'));
       }
+      if (drained) this.congested = false;
+      this.pump();
       return;
     }
+    if (drained) this.congested = false;
     const split = splitMessages(data);
     if (!split.ok) return; // a datagram we cannot frame carries nothing attributable
     for (const msg of split.value) {
@@ -320,6 +327,7 @@ export class NetlinkMonitor {
     };
     if (options.netns) open.netns = options.netns;
     this.handle = this.native.open(open, (data, errno) => {
+      // After an overrun the addon keeps draining; the FIB resynchronises by dumping.
       if (this.closed) return;
       if (data === null) {
         if (errno === -105 /* ENOBUFS */) {
