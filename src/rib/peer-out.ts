@@ -121,13 +121,14 @@ export class PeerOut {
     if (!entry) bySource.set(best.peer, (entry = [undefined, undefined]));
     let out = medSet ? undefined : entry[fi];
     if (out !== undefined && typeof out !== 'string' && !this.outStore.has(out)) out = undefined;
+    if (owned) this.inStore.release(set);
     if (out === undefined) {
       const r = rewriteAttributes(set.attrs, best.peer, family, target, this.settings, { medSetByPolicy: medSet });
+      // A fresh intern's reference is the caller's; the cache holds none (checked with has() above).
       out = r.ok ? this.outStore.intern(r.attrs) : r.reason;
       if (!medSet) entry[fi] = out;
-      if (typeof out !== 'string') this.outStore.release(out); // the cache holds no reference
+      return out;
     }
-    if (owned) this.inStore.release(set);
     if (typeof out !== 'string') this.outStore.retain(out);
     return out;
   }
