@@ -102,7 +102,7 @@ static void deliver(nl_socket *s, napi_value buffer, int err, int drained) {
 }
 
 // Reads what is queued (bounded per event, level-triggered poll resumes the
-// rest), then hands JS the data, then any error. Data read after an overrun
+// rest), then hands JS the data and any error together. Data read after an overrun
 // is still valid: the kernel drops new messages, never queued ones. So acks
 // that did arrive are delivered before the ENOBUFS that reports the others.
 static void on_readable(uv_poll_t *handle, int status, int events) {
@@ -146,12 +146,12 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     if (from.nl_pid != 0) continue;  // only the kernel talks to us
     used += (size_t)r;
   }
-  if (used > 0) {
-    napi_value out;
-    void *data;
-    if (napi_create_buffer_copy(env, used, s->buf, &data, &out) == napi_ok) deliver(s, out, 0, drained && err == 0);
-  }
-  if (err != 0 && !s->closed) deliver(s, NULL, err, drained);
+  // One call carries both the data and the error, so JS settles the acks that
+  // arrived before it learns of the overrun and sends nothing in between.
+  napi_value out = NULL;
+  void *data;
+  if (used > 0 && napi_create_buffer_copy(env, used, s->buf, &data, &out) != napi_ok) out = NULL;
+  if (out != NULL || err != 0) deliver(s, out, err, drained);
   napi_close_handle_scope(env, scope);
 }
 

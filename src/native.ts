@@ -27,11 +27,11 @@ export interface NativeNetlinkOptions {
 }
 
 /**
- * Called with each readable burst (one or more whole datagrams, concatenated)
- * and errno 0, or with `null` and a negative errno (-ENOBUFS: the receive
- * queue overran and messages were lost; data read before and after it is
- * delivered first). `drained` is true when the read ended on an empty queue,
- * which is when the kernel stops dropping messages after an overrun.
+ * Called with each readable burst (one or more whole datagrams, concatenated,
+ * or null) and 0 or a negative errno (-ENOBUFS: the receive queue overran and
+ * messages were lost; the data passed alongside was read around it and is
+ * valid). `drained` is true when the read ended on an empty queue, which is
+ * when the kernel stops dropping messages after an overrun.
  */
 export type NativeDataCallback = (data: Buffer | null, errno: number, drained: boolean) => void;
 

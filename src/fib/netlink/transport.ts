@@ -215,21 +215,21 @@ export class NetlinkRouteSocket {
 
   private onData(data: Buffer | null, errno: number, drained: boolean): void {
     this.lastProgress = this.clock.now();
-    if (data === null) {
-      if (errno === -105 /* ENOBUFS */) {
-        // Acknowledgements were dropped. Those that did arrive were delivered
-        // just before this; every request still outstanding is reported lost
-        // (its change may or may not be in the kernel; replace is safe to retry).
-        this.stats.overruns++;
-        this.congested = !drained;
-        this.failOutstanding(105, 'receive queue overrun: acknowledgement lost');
-        this.finishDump(new Error('netlink dump lost messages (ENOBUFS)'));
-      }
-      if (drained) this.congested = false;
-      this.pump();
-      return;
+    if (data !== null) this.receive(data);
+    if (errno === -105 /* ENOBUFS */) {
+      // Acknowledgements were dropped. Those that did arrive were settled just
+      // above; every request still outstanding is reported lost (its change
+      // may or may not be in the kernel; replace is safe to retry).
+      this.stats.overruns++;
+      this.congested = true;
+      this.failOutstanding(105, 'receive queue overrun: acknowledgement lost');
+      this.finishDump(new Error('netlink dump lost messages (ENOBUFS)'));
     }
     if (drained) this.congested = false;
+    this.pump();
+  }
+
+  private receive(data: Buffer): void {
     const split = splitMessages(data);
     if (!split.ok) return; // a datagram we cannot frame carries nothing attributable
     for (const msg of split.value) {
@@ -248,7 +248,6 @@ export class NetlinkRouteSocket {
         }
       }
     }
-    this.pump();
   }
 
   private finishDump(error?: Error): void {
@@ -327,25 +326,25 @@ export class NetlinkMonitor {
     };
     if (options.netns) open.netns = options.netns;
     this.handle = this.native.open(open, (data, errno) => {
-      // After an overrun the addon keeps draining; the FIB resynchronises by dumping.
       if (this.closed) return;
-      if (data === null) {
-        if (errno === -105 /* ENOBUFS */) {
-          this.stats.overruns++;
-          handlers.onOverflow();
-        } else handlers.onError?.(`netlink monitor: ${errnoName(-errno)}`);
-        return;
+      if (data !== null) {
+        const split = splitMessages(data);
+        if (!split.ok) handlers.onError?.(split.error);
+        else
+          for (const msg of split.value) {
+            const ev = decodeEvent(msg);
+            if (!ev.ok) handlers.onError?.(ev.error);
+            else if (ev.value) {
+              this.stats.events++;
+              handlers.onEvent(ev.value);
+            }
+          }
       }
-      const split = splitMessages(data);
-      if (!split.ok) return handlers.onError?.(split.error);
-      for (const msg of split.value) {
-        const ev = decodeEvent(msg);
-        if (!ev.ok) handlers.onError?.(ev.error);
-        else if (ev.value) {
-          this.stats.events++;
-          handlers.onEvent(ev.value);
-        }
-      }
+      if (errno === -105 /* ENOBUFS */) {
+        // Notifications were lost; the FIB resynchronises by dumping.
+        this.stats.overruns++;
+        handlers.onOverflow();
+      } else if (errno < 0) handlers.onError?.(`netlink monitor: ${errnoName(-errno)}`);
     });
     this.native.ref(this.handle, options.ref ?? true);
   }
