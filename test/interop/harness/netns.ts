@@ -8,7 +8,7 @@
 // registry does the same on exit or interrupt, and creating a topology sweeps
 // namespaces left behind by dead test processes.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -28,22 +28,36 @@ export interface NetNode {
 
 const NS_PATTERN = /^bgpts-(\d+)-[0-9a-f]+-/;
 
-/** Deletes `bgpts-<pid>-*` namespaces whose creating process is gone. */
+/**
+ * Deletes `bgpts-<pid>-*` namespaces (killing what still runs in them) and
+ * temp directories whose creating process is gone.
+ */
 export async function sweepStaleNamespaces(): Promise<void> {
+  const dead = (name: string): boolean => {
+    const m = NS_PATTERN.exec(name);
+    if (!m || Number(m[1]) === process.pid) return false;
+    try {
+      process.kill(Number(m[1]), 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  for (const entry of readdirSync(tmpdir())) if (dead(entry)) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
   const { stdout } = await run('ip', ['netns', 'list'], { allowFailure: true });
   for (const line of stdout.split('\n')) {
     const ns = line.split(' ')[0] ?? '';
-    const m = NS_PATTERN.exec(ns);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid) continue;
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      alive = false;
+    if (!dead(ns)) continue;
+    // a SIGKILLed test process could not run its cleanup: its daemons may still run there
+    const pids = await run('ip', ['netns', 'pids', ns], { allowFailure: true });
+    for (const p of pids.stdout.split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(p), 'SIGKILL');
+      } catch {
+        // gone
+      }
     }
-    if (!alive) await run('ip', ['netns', 'del', ns], { allowFailure: true });
+    await run('ip', ['netns', 'del', ns], { allowFailure: true });
   }
 }
 
