@@ -6,7 +6,7 @@
 // non-blocking and watched by a libuv poll handle, which hands every readable
 // burst to JavaScript as one Buffer. Errors, ENOBUFS included, are values
 // (negative errno), never crashes. Plus setsockopt by fd for BGP TCP sockets
-// (TCP_MD5SIG, RFC 2385; IP_MINTTL / IP_TTL for GTSM, RFC 5082).
+// (TCP_MD5SIG, RFC 2385; IP_MINTTL / IP_TTL for GTSM, RFC 5082), in sockopt.c.
 //
 // All message encoding and parsing lives in TypeScript (src/fib/netlink).
 
@@ -21,6 +21,8 @@
 #include <linux/netlink.h>
 #include <node_api.h>
 #include <uv.h>
+
+#include "sockopt.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -369,61 +371,6 @@ static napi_value nl_ref(napi_env env, napi_callback_info info) {
     else uv_unref((uv_handle_t *)s->poll);
   }
   return NULL;
-}
-
-// ------------------------------------------------------------------ socket options by fd
-
-// setsockoptInt(fd, level, opt, value) -> 0 or -errno
-static napi_value sso_int(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  int64_t a[4] = {0};
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  for (size_t i = 0; i < 4; i++)
-    if (i >= argc || !get_int(env, argv[i], &a[i])) {
-      napi_throw_type_error(env, "EINVAL", "setsockoptInt(fd, level, opt, value)");
-      return NULL;
-    }
-  int r = set_int_opt((int)a[0], (int)a[1], (int)a[2], (int)a[3]);
-  return make_int(env, r < 0 ? -errno : 0);
-}
-
-// setsockoptBuffer(fd, level, opt, buffer) -> 0 or -errno (e.g. struct tcp_md5sig)
-static napi_value sso_buf(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  int64_t a[3] = {0};
-  void *data;
-  size_t len;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  for (size_t i = 0; i < 3; i++)
-    if (i >= argc || !get_int(env, argv[i], &a[i])) {
-      napi_throw_type_error(env, "EINVAL", "setsockoptBuffer(fd, level, opt, buffer)");
-      return NULL;
-    }
-  if (argc < 4 || napi_get_buffer_info(env, argv[3], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, "EINVAL", "setsockoptBuffer(fd, level, opt, buffer)");
-    return NULL;
-  }
-  int r = setsockopt((int)a[0], (int)a[1], (int)a[2], data, (socklen_t)len);
-  return make_int(env, r < 0 ? -errno : 0);
-}
-
-// getsockoptInt(fd, level, opt) -> value (>= 0 for the options we read) or -errno
-static napi_value gso_int(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  int64_t a[3] = {0};
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  for (size_t i = 0; i < 3; i++)
-    if (i >= argc || !get_int(env, argv[i], &a[i])) {
-      napi_throw_type_error(env, "EINVAL", "getsockoptInt(fd, level, opt)");
-      return NULL;
-    }
-  int value = 0;
-  socklen_t len = sizeof value;
-  int r = getsockopt((int)a[0], (int)a[1], (int)a[2], &value, &len);
-  return make_int(env, r < 0 ? -errno : value);
 }
 
 static napi_value init(napi_env env, napi_value exports) {
