@@ -7,6 +7,14 @@ const steps: readonly { readonly name: string; readonly run: () => Promise<unkno
   { name: 'codec', run: async () => (await import('./codec.js')).runCodecBench() },
   { name: 'rib', run: async () => (await import('./rib.js')).runRibBench() },
   { name: 'update-packer', run: async () => (await import('./update-packer.js')).runUpdatePackerBench() },
+  // Needs root (it creates a network namespace); skipped with a reason otherwise.
+  {
+    name: 'fib-netlink',
+    run: async () => {
+      if (process.getuid?.() !== 0) return console.log('skipped: the FIB benchmark needs root (network namespace)');
+      return (await import('./fib-netlink.js')).runFibNetlinkBench();
+    },
+  },
 ];
 
 const only = process.argv.slice(2);

@@ -38,7 +38,14 @@ const IO_MODULES = [
 ];
 
 const PURE_DIRS = ['src/bgp/wire', 'src/bgp/fsm', 'src/rib'];
-const PURE_FILES = ['src/fib/reconcile.ts', 'src/fib/netlink/messages.ts'];
+const PURE_FILES = [
+  'src/fib/reconcile.ts',
+  'src/fib/netlink/messages.ts',
+  'src/fib/netlink/constants.ts',
+  'src/fib/netlink/writer.ts',
+  'src/fib/netlink/interfaces.ts',
+  'src/fib/netlink/events.ts',
+];
 
 function resolveLocal(file: string, spec: string): string | undefined {
   if (!spec.startsWith('.')) return undefined;
