@@ -55,20 +55,36 @@ function compareNextHop(a: KernelNextHop, b: KernelNextHop): number {
   return (a.ifindex ?? 0) - (b.ifindex ?? 0);
 }
 
-/** The desired route for one change, without any table state. */
-export function desiredRouteFor(change: BestPathChange, ctx: FormContext, opts: DesiredOptions): DesiredOutcome {
-  const { prefix } = change;
-  const base = {
+/**
+ * One literal shape for every desired route (unresolvable always present):
+ * the reconcile loop reads these fields 100k times and stays monomorphic.
+ */
+function makeRoute(
+  prefix: PrefixKey,
+  opts: DesiredOptions,
+  type: 'unicast' | 'blackhole',
+  nextHops: readonly KernelNextHop[],
+  unresolvable: UnresolvableReason | undefined,
+): DesiredRoute {
+  return {
     prefix,
     table: opts.table,
     protocol: opts.protocol,
     metric: opts.metric ?? defaultMetric(prefix),
+    type,
+    nextHops,
+    unresolvable,
   };
+}
+
+/** The desired route for one change, without any table state. */
+export function desiredRouteFor(change: BestPathChange, ctx: FormContext, opts: DesiredOptions): DesiredOutcome {
+  const { prefix } = change;
   if (change.local) {
     // An own block: blackholed so traffic to unallocated pod IPs dies here (Calico).
     const form = localForm(prefix, change.local.blackhole, ctx);
     if (form.kind === 'skip') return form;
-    return { kind: 'route', route: { ...base, type: 'blackhole', nextHops: [] } };
+    return { kind: 'route', route: makeRoute(prefix, opts, 'blackhole', [], undefined) };
   }
   const inputs = change.nextHops ?? [];
   if (inputs.length === 0) return { kind: 'withdrawn' };
@@ -81,7 +97,7 @@ export function desiredRouteFor(change: BestPathChange, ctx: FormContext, opts: 
     const form = resolveNextHop(prefix, cls.mode, input, ctx);
     let hop: KernelNextHop;
     if (form.kind === 'ipip') hop = { gateway: form.gateway, ifindex: form.ifindex, onlink: true };
-    else if (form.kind === 'direct') hop = form.ifindex === undefined ? { gateway: form.gateway, onlink: false } : { gateway: form.gateway, ifindex: form.ifindex, onlink: false };
+    else if (form.kind === 'direct') hop = { gateway: form.gateway, ifindex: form.ifindex, onlink: false };
     else {
       if (form.kind === 'unresolvable') firstReason ??= form.reason;
       continue;
@@ -90,16 +106,13 @@ export function desiredRouteFor(change: BestPathChange, ctx: FormContext, opts: 
     if (!hops.some((h) => h.gateway === hop.gateway && h.ifindex === hop.ifindex)) hops.push(hop);
   }
   if (hops.length === 0) {
-    return {
-      kind: 'route',
-      route: { ...base, type: 'unicast', nextHops: [], unresolvable: firstReason ?? 'no-nexthop' },
-    };
+    return { kind: 'route', route: makeRoute(prefix, opts, 'unicast', [], firstReason ?? 'no-nexthop') };
   }
   // A canonical order, then the fib.ecmp cap: the same set always yields the
   // same route, so a reordered best set causes no kernel write.
-  hops.sort(compareNextHop);
+  if (hops.length > 1) hops.sort(compareNextHop);
   if (hops.length > opts.ecmp) hops.length = opts.ecmp;
-  return { kind: 'route', route: { ...base, type: 'unicast', nextHops: hops } };
+  return { kind: 'route', route: makeRoute(prefix, opts, 'unicast', hops, undefined) };
 }
 
 /** The desired table: a Map from prefix key to the route wanted for it. */

@@ -86,8 +86,9 @@ export function sameRoute(want: KernelRoute, have: KernelRoute): boolean {
 
 /** An incremental diff: feed the kernel dump in chunks, then finish(). */
 export class Reconciler {
-  private readonly handled = new Set<PrefixKey>();
+  private readonly handled = new Set<DesiredRoute>();
   private readonly conflictsByPrefix = new Map<PrefixKey, KernelRoute>();
+  private pending: Iterator<DesiredRoute> | undefined;
   private readonly result: ReconcileResult = {
     add: [],
     replace: [],
@@ -115,8 +116,8 @@ export class Reconciler {
         if (wanted) this.conflictsByPrefix.set(route.prefix, route);
         continue;
       }
-      if (wanted && !this.handled.has(route.prefix)) {
-        this.handled.add(route.prefix);
+      if (wanted && !this.handled.has(want)) {
+        this.handled.add(want);
         if (sameRoute(want, route)) r.adopt.push(route);
         else r.replace.push({ route: want, observed: route });
       } else if (keepStale) {
@@ -129,9 +130,23 @@ export class Reconciler {
 
   /** Wanted routes never seen in the dump: add, or report. Call once, after the last observe(). */
   finish(): ReconcileResult {
+    let done: ReconcileResult | undefined;
+    while (!(done = this.finishSome(Infinity)));
+    return done;
+  }
+
+  /**
+   * finish() in slices: looks at up to `limit` wanted routes and returns the
+   * result once all have been seen, else undefined (call again after yielding).
+   */
+  finishSome(limit: number): ReconcileResult | undefined {
     const r = this.result;
-    for (const want of this.desired.values()) {
-      if (this.handled.has(want.prefix)) continue;
+    const it = (this.pending ??= this.desired.values());
+    for (let n = 0; n < limit; n++) {
+      const next = it.next();
+      if (next.done) return r;
+      const want = next.value;
+      if (this.handled.has(want)) continue;
       if (want.unresolvable !== undefined) r.unresolvable.push(want);
       else {
         const foreign = this.conflictsByPrefix.get(want.prefix);
@@ -139,7 +154,7 @@ export class Reconciler {
         else r.add.push(want);
       }
     }
-    return r;
+    return undefined;
   }
 }
 
