@@ -1,8 +1,10 @@
 // The composition root (DESIGN.md, Layout): builds the running daemon from a
-// validated config. For now it wires the BGP side only: the listener
-// (RFC 4271 §8.2.1.1 passive establishment) and one PeerSession per
-// configured neighbor, plus dynamic neighbors from listen ranges. The RIB, FIB
-// and API attach here later through `Neighbors`' session hooks.
+// validated config. It wires the listener (RFC 4271 §8.2.1.1 passive
+// establishment), one PeerSession per configured neighbor plus dynamic
+// neighbors from listen ranges, and the RIB (src/rib through the RibDriver
+// shell: sessions ↔ RIB, bounded work slices) through `Neighbors`' session
+// hooks. Best-path changes leave through `onBestPathChanges` in the FIB's
+// input shape (prefix, ECMP next hops, local/blackhole).
 // Lifecycle: stop() sends Cease / Administrative Shutdown with the RFC 8203
 // text "bgp-ts shutting down" to every peer and closes the listeners;
 // reload() applies neighbor changes (RFC 4486 Cease subcodes 3 and 6).
@@ -10,10 +12,14 @@
 import type { BgpConfig } from './config/schema.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
-import { CEASE_ADMIN_SHUTDOWN } from './bgp/wire/errors.js';
+import { CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN } from './bgp/wire/errors.js';
+import { normalizeAddress } from './bgp/session/listener.js';
 import { BgpListener } from './bgp/session/listener.js';
 import { Neighbors, type NeighborsOptions, type PeerSummary } from './bgp/session/neighbors.js';
 import type { PeerSession } from './bgp/session/peer-session.js';
+import { RibDriver } from './rib-driver.js';
+import type { FibChange, Rib } from './rib/index.js';
+import { prefixParse, type PrefixKey } from './lib/prefix.js';
 
 export const SHUTDOWN_TEXT = 'bgp-ts shutting down';
 
@@ -28,6 +34,39 @@ export interface Daemon {
   peer(address: string): PeerSession | undefined;
   /** The bound listen port (useful with `listen.port: 0`), or undefined when not listening. */
   readonly listenPort: number | undefined;
+  /** The RIB facade (read it; act through the daemon and the API). */
+  readonly rib: Rib;
+  readonly driver: RibDriver;
+  /** Originates a prefix (text) with communities; the API's announcements endpoint. */
+  announce(prefix: string, communities?: readonly string[]): DaemonActionResult;
+  withdraw(prefix: string): DaemonActionResult;
+  /** Hard reset (Cease / Administrative Reset, RFC 4486) or soft: 'in' from the kept Adj-RIB-In, 'out' re-export. */
+  resetPeer(address: string, soft?: 'in' | 'out'): Promise<DaemonActionResult>;
+}
+
+export type DaemonActionResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly error: 'not-found' | 'conflict' | 'invalid' | 'unavailable'; readonly message: string };
+
+/** A best-path change in the FIB's input shape (src/fib/types.ts BestPathChange). */
+export interface BestPathUpdate {
+  readonly prefix: PrefixKey;
+  /** The ECMP next hops; absent or empty without `local`: the prefix is withdrawn. */
+  readonly nextHops?: readonly { readonly address: string }[];
+  /** A prefix this node originates: blackhole it locally (Calico's own blocks). */
+  readonly local?: { readonly blackhole: boolean };
+}
+
+/** FibChange (RIB) → the FIB's input: next hop per path of the multipath set, by the prefix's family. */
+export function toBestPathUpdate(c: FibChange): BestPathUpdate {
+  if (c.local) return { prefix: c.prefix, local: { blackhole: true } };
+  const v4 = typeof c.prefix === 'number';
+  const nextHops: { address: string }[] = [];
+  for (const p of c.paths) {
+    const address = v4 ? p.attrs.nextHopV4 : p.attrs.nextHopV6;
+    if (address !== undefined && !nextHops.some((n) => n.address === address)) nextHops.push({ address });
+  }
+  return { prefix: c.prefix, nextHops };
 }
 
 export interface DaemonOptions {
@@ -39,18 +78,32 @@ export interface DaemonOptions {
   /** Hooks for whoever consumes sessions (the RIB, the API). */
   readonly onSession?: NeighborsOptions['onSession'];
   readonly onSessionRemoved?: NeighborsOptions['onSessionRemoved'];
+  /** Best-path changes for the FIB, batched per RIB slice. */
+  readonly onBestPathChanges?: (changes: readonly BestPathUpdate[]) => void;
 }
 
 export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promise<Daemon> {
   const logger = opts.logger;
   const clock = opts.clock ?? systemClock;
   let current = config;
+  const onBest = opts.onBestPathChanges;
+  const driver = new RibDriver(config, {
+    clock,
+    logger,
+    ...(onBest ? { onFibChanges: (changes: readonly FibChange[]) => onBest(changes.map(toBestPathUpdate)) } : {}),
+  });
   const neighbors = new Neighbors(config, {
     clock,
     logger,
     ...(opts.random ? { random: opts.random } : {}),
-    ...(opts.onSession ? { onSession: opts.onSession } : {}),
-    ...(opts.onSessionRemoved ? { onSessionRemoved: opts.onSessionRemoved } : {}),
+    onSession: (session, kind) => {
+      driver.attach(session);
+      opts.onSession?.(session, kind);
+    },
+    onSessionRemoved: (session, kind) => {
+      driver.detach(session);
+      opts.onSessionRemoved?.(session, kind);
+    },
   });
 
   const listen = async (c: BgpConfig): Promise<BgpListener | undefined> => {
@@ -78,8 +131,39 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     get listenPort() {
       return listener?.port;
     },
+    rib: driver.rib,
+    driver,
     sessions: () => neighbors.list(),
     peer: (address) => neighbors.get(address),
+    announce(prefix, communities = []) {
+      const key = prefixParse(prefix);
+      if (key === undefined) return { ok: false, error: 'invalid', message: `not a prefix: ${prefix}` };
+      const r = driver.rib.announce(key, communities, 'api');
+      driver.schedule();
+      if (r.ok) logger.info({ event: 'prefix-announced', prefix, communities }, 'prefix announced');
+      return r;
+    },
+    withdraw(prefix) {
+      const key = prefixParse(prefix);
+      if (key === undefined) return { ok: false, error: 'invalid', message: `not a prefix: ${prefix}` };
+      const r = driver.rib.withdraw(key, 'api');
+      driver.schedule();
+      if (r.ok) logger.info({ event: 'prefix-withdrawn', prefix }, 'prefix withdrawn');
+      return r;
+    },
+    async resetPeer(address, soft) {
+      const session = neighbors.get(address);
+      if (!session) return { ok: false, error: 'not-found', message: `no peer ${address}` };
+      if (soft) {
+        if (!driver.rib.softReset(normalizeAddress(address), soft)) return { ok: false, error: 'unavailable', message: `peer ${address} is not Established` };
+        driver.schedule();
+        logger.info({ event: 'peer-soft-reset', peer: session.address, direction: soft }, `soft reset ${soft}`);
+        return { ok: true };
+      }
+      await session.stop({ subcode: CEASE_ADMIN_RESET, reason: 'admin-reset' });
+      if (neighbors.get(address) === session) session.start();
+      return { ok: true };
+    },
     stop(stopOpts = {}) {
       stopping ??= (async () => {
         logger.info({ event: 'daemon-stopping', ...(stopOpts.reason ? { reason: stopOpts.reason } : {}) }, 'stopping');
@@ -87,6 +171,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         await listener?.close();
         listener = undefined;
         await neighbors.stopAll({ subcode: CEASE_ADMIN_SHUTDOWN, text: SHUTDOWN_TEXT });
+        driver.close();
         logger.info({ event: 'daemon-stopped' }, 'stopped');
       })();
       return stopping;
@@ -105,6 +190,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         }
       }
       await neighbors.reload(next);
+      driver.reload(next);
     },
   };
 }

@@ -69,8 +69,8 @@ export function notification(code: number, subcode: number, data: Buffer = Buffe
 }
 
 /** Cease with an optional RFC 8203/9003 shutdown communication. */
-export function cease(subcode: number, message?: string): NotificationMessage {
-  if (message === undefined) return notification(ERR_CEASE, subcode);
+export function cease(subcode: number, message?: string, data?: Buffer): NotificationMessage {
+  if (message === undefined) return notification(ERR_CEASE, subcode, data);
   return { ...notification(ERR_CEASE, subcode, encodeShutdownCommunication(message)), shutdownMessage: message };
 }
 
@@ -190,7 +190,7 @@ function connectedCommon(s: FsmState, e: FsmEvent, cfg: FsmConfig): StepResult |
     case 'ManualStop': // event 2
       return toIdle(s, cfg, {
         reason: e.reason ?? 'admin-stop',
-        send: cease(e.subcode ?? CEASE_ADMIN_SHUTDOWN, e.message),
+        send: cease(e.subcode ?? CEASE_ADMIN_SHUTDOWN, e.message, e.data),
         count: false,
         restart: false,
         manual: true,

@@ -212,7 +212,7 @@ export type FsmEvent =
   /** Events 1 ManualStart, 4 ManualStart_with_PassiveTcpEstablishment. `passive` defaults to cfg.passive. */
   | { readonly type: 'ManualStart'; readonly passive?: boolean }
   /** Event 2 ManualStop. Sends Cease (subcode default 2 Administrative Shutdown, RFC 8203 message optional). */
-  | { readonly type: 'ManualStop'; readonly subcode?: number; readonly message?: string; readonly reason?: DownReason }
+  | { readonly type: 'ManualStop'; readonly subcode?: number; readonly message?: string; readonly reason?: DownReason; readonly data?: Buffer }
   /** Events 3 AutomaticStart, 5 AutomaticStart_with_PassiveTcpEstablishment. */
   | { readonly type: 'AutomaticStart'; readonly passive?: boolean }
   /** Event 8 AutomaticStop: a Cease for a local reason (max prefix, config change); automatic restart allowed. */

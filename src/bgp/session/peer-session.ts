@@ -82,9 +82,10 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
    * Event 2 ManualStop: Cease (default subcode 2 Administrative Shutdown) with
    * an RFC 8203 shutdown communication; resolves once the connections closed.
    */
-  async stop(opts: { subcode?: number; text?: string; reason?: DownReason } = {}): Promise<void> {
+  async stop(opts: { subcode?: number; text?: string; reason?: DownReason; data?: Buffer } = {}): Promise<void> {
     const ev: FsmEvent = {
       type: 'ManualStop',
+      ...(opts.data !== undefined ? { data: opts.data } : {}),
       ...(opts.subcode !== undefined ? { subcode: opts.subcode } : {}),
       ...(opts.text !== undefined ? { message: opts.text } : {}),
       ...(opts.reason !== undefined ? { reason: opts.reason } : {}),

@@ -1,0 +1,337 @@
+// The shell that runs the pure RIB (src/rib) on the event loop and connects it
+// to the BGP sessions (DESIGN.md data flow, STYLE.md §5). Session events
+// become RIB inputs: Established → peerUp (with the next-hop-self addresses
+// taken from the socket), UPDATE → update, ROUTE-REFRESH → routeRefreshRequest
+// (RFC 2918), down → peerDown with the RFC 4724 verdict and the restart timer
+// for stale routes. RIB work runs in setImmediate slices of at most ~10 ms
+// (DESIGN.md, Event loop discipline: keepalives keep flowing); after each slice
+// the ready UPDATEs are pulled per peer while its socket is writable, so a
+// slow peer never makes the RIB buffer unboundedly. Max-prefix notices close
+// the session with Cease / Maximum Number of Prefixes Reached (RFC 4486 §4,
+// data = AFI, SAFI, limit). Event-loop delay is measured for the metrics.
+//
+// Next-hop-self addresses: the session's own local socket address gives the
+// address of its family. For the other family (IPv6 routes over an IPv4
+// session or the reverse) we use the neighbor's configured `localAddress` when
+// it is of that family, else the first specific (not wildcard) listen address
+// of that family, else, for IPv4 only, the router ID (Calico sets it to the
+// node's IPv4 address). Without one, such routes are not sent to that peer
+// (export reason `no-next-hop`): a wrong next hop would blackhole traffic.
+
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { isIP } from 'node:net';
+import type { BgpConfig, ListenRangeConfig, NeighborConfig } from './config/schema.js';
+import type { Clock, TimerHandle } from './lib/clock.js';
+import type { Logger } from './lib/log.js';
+import { prefixParse, prefixToString, v4Parse, type Family } from './lib/prefix.js';
+import { CEASE_MAX_PREFIXES, familyAfiSafi } from './bgp/wire/index.js';
+import type { NegotiatedSession } from './bgp/fsm/index.js';
+import { findListenRange, normalizeAddress, type PeerSession, type SessionDown } from './bgp/session/index.js';
+import { Rib, compileGlobalPolicies, makePeer, type FibChange, type RibNotice, type RibPeerSettings, type RibSettings } from './rib/index.js';
+
+/** Time one slice of RIB work may take before yielding to the event loop. */
+export const SLICE_MS = 10;
+/** Units of RIB work between clock checks inside a slice. */
+const STEP = 512;
+/** UPDATE messages pulled per peer per call while its socket is writable. */
+const PULL = 64;
+
+export interface RibDriverOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Best-path changes, batched per slice (the daemon hands them to the FIB). */
+  readonly onFibChanges?: (changes: readonly FibChange[]) => void;
+}
+
+export interface DriverStats {
+  readonly slices: number;
+  /** Longest RIB slice so far, ms. */
+  readonly maxSliceMs: number;
+  /** Event-loop delay, ms (perf_hooks histogram since start). */
+  readonly eventLoopDelayMaxMs: number;
+  readonly eventLoopDelayP99Ms: number;
+}
+
+export function ribSettingsFromConfig(c: BgpConfig): RibSettings {
+  const clients = c.neighbors.some((n) => n.routeReflectorClient) || c.listenRanges.some((r) => r.routeReflectorClient);
+  return {
+    routerId: v4Parse(c.routerId)!,
+    asn: c.asn,
+    // RFC 4456 §7: a cluster ID configured or any client makes us a reflector; the ID defaults to the router ID.
+    isReflector: c.clusterId !== undefined || clients,
+    ...(c.clusterId !== undefined ? { clusterId: v4Parse(c.clusterId)! } : {}),
+    clientToClient: c.clientToClientReflection,
+    alwaysCompareMed: c.alwaysCompareMed,
+    ecmp: c.fib.ecmp,
+    policies: compileGlobalPolicies(c),
+  };
+}
+
+function configOrigins(c: BgpConfig) {
+  return c.originate.flatMap((o) => {
+    const prefix = prefixParse(o.prefix);
+    return prefix === undefined ? [] : [{ prefix, communities: o.communities ?? [] }];
+  });
+}
+
+export class RibDriver {
+  readonly rib: Rib;
+  private config: BgpConfig;
+  private readonly sessions = new Map<string, PeerSession>();
+  private readonly staleTimers = new Map<string, TimerHandle>();
+  private readonly restartTimers = new Map<string, TimerHandle>();
+  private scheduled = false;
+  private busySince: number | undefined;
+  private slices = 0;
+  private maxSliceMs = 0;
+  private readonly delay: IntervalHistogram;
+
+  constructor(
+    config: BgpConfig,
+    private readonly opts: RibDriverOptions,
+  ) {
+    this.config = config;
+    this.rib = new Rib(ribSettingsFromConfig(config));
+    this.delay = monitorEventLoopDelay({ resolution: 10 });
+    this.delay.enable();
+    this.rib.setConfigOrigins(configOrigins(config));
+    this.schedule();
+  }
+
+  /** Neighbors' onSession hook: wire one session to the RIB. */
+  attach(session: PeerSession): void {
+    const address = session.address;
+    this.sessions.set(address, session);
+    session.on('established', (s) => this.guard(() => this.up(session, s)));
+    session.on('update', (u) => this.guard(() => {
+      this.rib.update(address, u);
+      this.schedule();
+    }));
+    session.on('route-refresh', (m) => this.guard(() => {
+      const family = m.afi === 1 ? 'ipv4-unicast' : m.afi === 2 ? 'ipv6-unicast' : undefined;
+      if (family && m.safi === 1 && m.subtype === 0) this.rib.routeRefreshRequest(address, family);
+      this.schedule();
+    }));
+    session.on('down', (d) => this.guard(() => this.down(session, d)));
+    session.on('writable', () => this.guard(() => this.flush(address)));
+  }
+
+  /** Neighbors' onSessionRemoved hook. */
+  detach(session: PeerSession): void {
+    if (this.sessions.get(session.address) !== session) return;
+    this.sessions.delete(session.address);
+    this.restartTimers.get(session.address)?.cancel();
+    this.restartTimers.delete(session.address);
+  }
+
+  private peerConfig(address: string): NeighborConfig | ListenRangeConfig | undefined {
+    return this.config.neighbors.find((n) => normalizeAddress(n.address) === address) ?? findListenRange(this.config.listenRanges, address);
+  }
+
+  private up(session: PeerSession, s: NegotiatedSession): void {
+    const address = session.address;
+    const pc = this.peerConfig(address);
+    const local = normalizeAddress(session.transport()?.local ?? '');
+    const otherFamily = (want: 4 | 6): string | undefined => {
+      const la = pc && 'localAddress' in pc ? pc.localAddress : undefined;
+      if (la && isIP(la) === want) return la;
+      const listen = this.config.listen.addresses.find((a) => isIP(a) === want && a !== '0.0.0.0' && a !== '::');
+      return listen ?? (want === 4 ? this.config.routerId : undefined);
+    };
+    const v4 = isIP(local) === 4 ? local : otherFamily(4);
+    const v6 = isIP(local) === 6 ? local : otherFamily(6);
+    const gr = s.gracefulRestart ? s.peerGracefulRestart : undefined;
+    const settings: RibPeerSettings = {
+      peer: makePeer({
+        address,
+        asn: s.peerAsn,
+        localAsn: s.localAsn,
+        bgpId: s.peerId,
+        rrClient: pc?.routeReflectorClient ?? false,
+        allowOwnAs: pc?.allowAsIn ?? 0,
+      }),
+      families: s.families,
+      codec: s.codec,
+      nextHopMode: pc?.nextHopMode ?? 'auto',
+      ...(v4 ? { localAddressV4: v4 } : {}),
+      ...(v6 ? { localAddressV6: v6 } : {}),
+      enhancedRouteRefresh: s.enhancedRouteRefresh,
+      ...(gr ? { gracefulRestart: { restartTime: gr.restartTime } } : {}),
+      ...(pc?.maxPrefix ? { maxPrefix: { limit: pc.maxPrefix.limit, action: pc.maxPrefix.action } } : {}),
+      ...(pc?.import ? { import: pc.import } : {}),
+      ...(pc?.export ? { export: pc.export } : {}),
+    };
+    const stale = this.rib.peerStats(address)?.stale ?? 0;
+    this.rib.peerUp(settings);
+    this.opts.logger.info(
+      { event: 'rib-peer-up', peer: address, asn: s.peerAsn, families: [...s.families], ...(v4 ? { nextHopV4: v4 } : {}), ...(v6 ? { nextHopV6: v6 } : {}), ...(stale ? { staleRoutes: stale } : {}) },
+      'peer added to the RIB',
+    );
+    this.schedule();
+  }
+
+  private down(session: PeerSession, d: SessionDown): void {
+    if (!d.wasEstablished) return;
+    const address = session.address;
+    // RFC 4724 §4.2: routes are retained when the session ends without a NOTIFICATION
+    // (a transport failure or a restart); a Cease we or the peer sent ends them.
+    const graceful = d.notification === undefined && d.reason !== 'admin-stop' && d.reason !== 'deconfigured';
+    const r = this.rib.peerDown(address, { graceful });
+    if (r.restartTime !== undefined) {
+      this.opts.logger.info({ event: 'stale-routes-kept', peer: address, routes: r.stale, restartTime: r.restartTime }, 'graceful restart: routes kept as stale');
+      this.staleTimers.get(address)?.cancel();
+      const timer = this.opts.clock.after(r.restartTime * 1000, () =>
+        this.guard(() => {
+          if (this.staleTimers.get(address) !== timer) return;
+          this.staleTimers.delete(address);
+          this.rib.staleTimerFired(address);
+          this.schedule();
+        }),
+      );
+      this.staleTimers.set(address, timer);
+    }
+    this.schedule();
+  }
+
+  /** Applies a reloaded config: origination list and, when rules changed, policies (soft reconfiguration). */
+  reload(next: BgpConfig): void {
+    const old = this.config;
+    this.config = next;
+    this.rib.setConfigOrigins(configOrigins(next));
+    const rules = (c: BgpConfig) =>
+      JSON.stringify([c.import, c.export, c.ebgpRequiresPolicy, c.neighbors.map((n) => [n.address, n.import, n.export]), c.listenRanges.map((r) => [r.prefix, r.import, r.export])]);
+    if (rules(old) !== rules(next)) {
+      this.rib.setPolicies(compileGlobalPolicies(next), (address) => {
+        const pc = this.peerConfig(address);
+        return { import: pc?.import ?? [], export: pc?.export ?? [] };
+      });
+      this.opts.logger.info({ event: 'policy-reloaded' }, 'policies changed: soft reconfiguration in and out');
+    }
+    this.schedule();
+  }
+
+  /** Runs RIB work soon (idempotent). */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.guard(() => this.slice()));
+  }
+
+  private slice(): void {
+    this.scheduled = false;
+    const clock = this.opts.clock;
+    const start = clock.now();
+    this.busySince ??= start;
+    let elapsed = 0;
+    while (this.rib.hasWork() && elapsed < SLICE_MS) {
+      this.rib.process(STEP);
+      elapsed = clock.now() - start;
+    }
+    this.slices++;
+    if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
+    const changes = this.rib.takeFibChanges();
+    if (changes.length > 0) this.fibChanges(changes);
+    for (const n of this.rib.takeNotices()) this.notice(n);
+    for (const address of this.rib.pendingPeers()) this.flush(address);
+    if (this.rib.hasWork()) return this.schedule();
+    if (this.busySince !== undefined) {
+      const t = this.rib.totals();
+      this.opts.logger.info(
+        { event: 'rib-converged', durationMs: Math.round(clock.now() - this.busySince), routes: t.routes, paths: t.paths, attributeSets: t.attributeSets, maxSliceMs: Math.round(this.maxSliceMs * 10) / 10 },
+        'RIB converged',
+      );
+      this.busySince = undefined;
+    }
+  }
+
+  private fibChanges(changes: FibChange[]): void {
+    const log = this.opts.logger;
+    if (log.isLevelEnabled('debug'))
+      for (const c of changes.slice(0, 1000))
+        log.debug(
+          { event: 'best-path-changed', prefix: prefixToString(c.prefix), paths: c.paths.map((p) => p.peer.address), ...(c.local ? { local: true } : {}) },
+          c.paths.length === 0 ? 'no route' : 'best path changed',
+        );
+    this.opts.onFibChanges?.(changes);
+  }
+
+  /** Pulls ready UPDATEs for one peer while its socket takes them. */
+  flush(address: string): void {
+    const session = this.sessions.get(address);
+    if (!session) return;
+    while (session.writable) {
+      const batch = this.rib.takeUpdates(address, PULL);
+      if (batch.length === 0) return;
+      for (const m of batch) session.sendRaw(m);
+    }
+  }
+
+  private notice(n: RibNotice): void {
+    const log = this.opts.logger;
+    switch (n.type) {
+      case 'max-prefix': {
+        log.warn({ event: 'max-prefix', peer: n.address, family: n.family, limit: n.limit, count: n.count, action: n.action }, `peer sent more than ${n.limit} prefixes`);
+        if (n.action === 'close') this.closeForMaxPrefix(n.address, n.family, n.limit);
+        return;
+      }
+      case 'stale-swept':
+        log.info({ event: 'stale-routes-swept', peer: n.address, routes: n.count }, 'graceful restart: stale routes removed');
+        return;
+      case 'end-of-rib-received':
+        log.debug({ event: 'end-of-rib-received', peer: n.address, family: n.family }, 'End-of-RIB received');
+        return;
+      case 'initial-table-queued':
+        log.debug({ event: 'initial-table-queued', peer: n.address, prefixes: n.prefixes }, 'initial table queued');
+        return;
+    }
+  }
+
+  /** RFC 4486 §4: Cease / Maximum Number of Prefixes Reached, data AFI (2), SAFI (1), upper bound (4). */
+  private closeForMaxPrefix(address: string, family: Family, limit: number): void {
+    const session = this.sessions.get(address);
+    if (!session) return;
+    const { afi, safi } = familyAfiSafi(family);
+    const data = Buffer.alloc(7);
+    data.writeUInt16BE(afi, 0);
+    data[2] = safi;
+    data.writeUInt32BE(limit >>> 0, 3);
+    void session.stop({ subcode: CEASE_MAX_PREFIXES, reason: 'max-prefix', data });
+    const pc = this.peerConfig(address);
+    const delay = pc?.maxPrefix?.restartDelay;
+    if (delay === undefined || delay === 0) return; // down until an operator resets it
+    this.restartTimers.get(address)?.cancel();
+    this.restartTimers.set(
+      address,
+      this.opts.clock.after(delay * 1000, () => {
+        this.restartTimers.delete(address);
+        if (this.sessions.get(address) === session) session.start();
+      }),
+    );
+  }
+
+  stats(): DriverStats {
+    const ns = 1e6;
+    return {
+      slices: this.slices,
+      maxSliceMs: this.maxSliceMs,
+      eventLoopDelayMaxMs: this.delay.max / ns,
+      eventLoopDelayP99Ms: this.delay.percentile(99) / ns,
+    };
+  }
+
+  close(): void {
+    this.delay.disable();
+    for (const t of [...this.staleTimers.values(), ...this.restartTimers.values()]) t.cancel();
+    this.staleTimers.clear();
+    this.restartTimers.clear();
+  }
+
+  /** A failure in a handler is logged; the daemon keeps running. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.opts.logger.error({ event: 'rib-error', err: (err as Error).stack }, 'RIB handler failed');
+    }
+  }
+}

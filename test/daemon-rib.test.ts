@@ -1,0 +1,134 @@
+// Three bgp-ts daemons over loopback with the RIB wired in: a route reflector
+// (RFC 4456) and two clients that originate one prefix each. Each client
+// learns the other's prefix through the reflector with ORIGINATOR_ID and
+// CLUSTER_LIST set and the originator's next hop kept; its update-received
+// lines show it; a withdrawal and a session loss propagate; a RawPeer over
+// max-prefix gets Cease / Maximum Number of Prefixes Reached with its data.
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.js';
+import type { BgpConfig } from '../src/config/schema.js';
+import { startDaemon, type BestPathUpdate } from '../src/daemon.js';
+import { prefixParse, v4Parse } from '../src/lib/prefix.js';
+import { RawPeer } from './bgp/session/raw-peer.js';
+import { recordingLogger, until } from './bgp/session/helpers.js';
+
+function config(yaml: string): BgpConfig {
+  const r = parseConfig(yaml);
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.config;
+}
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function daemon(yaml: string) {
+  const log = recordingLogger('debug');
+  const fib: BestPathUpdate[] = [];
+  const d = await startDaemon(config(yaml), { logger: log.logger, onBestPathChanges: (c) => fib.push(...c) });
+  cleanup.push(() => d.stop());
+  return { d, lines: log.lines, fib };
+}
+
+const k = (t: string) => prefixParse(t)!;
+const events = (lines: Record<string, unknown>[], event: string) => lines.filter((l) => l.event === event);
+const received = (lines: Record<string, unknown>[], peer: string, field: 'announced' | 'withdrawn', prefix: string) =>
+  events(lines, 'update-received').some((l) => l.peer === peer && Array.isArray(l[field]) && (l[field] as string[]).includes(prefix));
+
+describe('daemon with the RIB: route reflection over loopback', () => {
+  it('two clients exchange their prefixes through a reflector; withdraw and session loss propagate', async () => {
+    const rr = await daemon(`
+routerId: 10.0.0.51
+asn: 65050
+clusterId: 10.0.0.100
+listen: { addresses: ["127.0.0.51"], port: 0 }
+fib: { enabled: false }
+neighbors:
+  - { address: 127.0.0.52, asn: 65050, passive: true, routeReflectorClient: true, holdTime: 9 }
+  - { address: 127.0.0.53, asn: 65050, passive: true, routeReflectorClient: true, holdTime: 9 }
+`);
+    const port = rr.d.listenPort!;
+    const client = (n: number) => `
+routerId: 10.0.0.${n}
+asn: 65050
+listen: { enabled: false }
+fib: { enabled: false }
+originate:
+  - { prefix: 10.244.${n}.0/26, communities: ["65050:${n}"] }
+neighbors:
+  - { address: 127.0.0.51, port: ${port}, localAddress: 127.0.0.${n}, asn: 65050, holdTime: 9, connectRetryTime: 1 }
+`;
+    const a = await daemon(client(52));
+    const b = await daemon(client(53));
+    await until(() => b.d.rib.locRib.best(k('10.244.52.0/26')) !== undefined && a.d.rib.locRib.best(k('10.244.53.0/26')) !== undefined, 8000, 'reflected routes');
+
+    const best = b.d.rib.locRib.best(k('10.244.52.0/26'))!;
+    expect(best.peer.address).toBe('127.0.0.51');
+    expect(best.attrs.attrs).toMatchObject({
+      originatorId: v4Parse('10.0.0.52'), // RFC 4456 §8
+      clusterList: [v4Parse('10.0.0.100')],
+      nextHop: '127.0.0.52', // the originator's next hop, kept through the reflector
+      localPref: 100,
+      communities: [65050 * 65536 + 52],
+      asPath: [],
+    });
+    expect(received(b.lines, '127.0.0.51', 'announced', '10.244.52.0/26')).toBe(true);
+    expect(received(a.lines, '127.0.0.51', 'announced', '10.244.53.0/26')).toBe(true);
+    // End-of-RIB from the reflector after its initial table (RFC 4724 §2).
+    await until(() => events(b.lines, 'update-received').some((l) => l.peer === '127.0.0.51' && l.endOfRib === 'ipv4-unicast'), 4000, 'End-of-RIB');
+    // The reflector's own view: both routes, and B's FIB change for A's prefix.
+    expect(rr.d.rib.peerStats('127.0.0.52')?.byFamily['ipv4-unicast']).toMatchObject({ received: 1, accepted: 1, advertised: 1 });
+    expect(b.fib).toContainEqual({ prefix: k('10.244.52.0/26'), nextHops: [{ address: '127.0.0.52' }] });
+    expect(b.fib).toContainEqual({ prefix: k('10.244.53.0/26'), local: { blackhole: true } });
+    expect(events(rr.lines, 'rib-converged').length).toBeGreaterThan(0);
+
+    // A withdrawal through the daemon (the API path) reaches B via the reflector.
+    expect(a.d.announce('10.244.152.0/26', [])).toEqual({ ok: true });
+    await until(() => b.d.rib.locRib.best(k('10.244.152.0/26')) !== undefined, 4000, 'announced');
+    expect(a.d.withdraw('10.244.52.0/26')).toMatchObject({ ok: false, error: 'conflict' }); // the config's
+    expect(a.d.withdraw('10.244.152.0/26')).toEqual({ ok: true });
+    await until(() => received(b.lines, '127.0.0.51', 'withdrawn', '10.244.152.0/26'), 4000, 'withdrawn at B');
+    expect(b.d.rib.locRib.best(k('10.244.152.0/26'))).toBeUndefined();
+
+    // A goes away (Cease, so no graceful restart): the reflector withdraws its route from B.
+    await a.d.stop();
+    await until(() => received(b.lines, '127.0.0.51', 'withdrawn', '10.244.52.0/26'), 4000, 'A routes withdrawn');
+    expect(b.fib.at(-1)).toEqual({ prefix: k('10.244.52.0/26'), nextHops: [] });
+  }, 20_000);
+
+  it('max-prefix close: Cease / Maximum Number of Prefixes Reached with AFI, SAFI and the limit (RFC 4486 §4)', async () => {
+    const { d, lines } = await daemon(`
+routerId: 10.0.0.61
+asn: 65061
+listen: { addresses: ["127.0.0.61"], port: 0 }
+neighbors:
+  - { address: 127.0.0.62, asn: 65062, passive: true, maxPrefix: { limit: 2, action: close } }
+`);
+    const peer = await RawPeer.connect('127.0.0.61', d.listenPort!, '127.0.0.62');
+    cleanup.push(() => peer.destroy());
+    await peer.waitFor('open');
+    peer.sendOpen(65062, '10.0.0.62');
+    peer.sendKeepalive();
+    await until(() => d.peer('127.0.0.62')?.state === 'Established', 2000, 'Established');
+    peer.write(
+      Buffer.from(
+        'ffffffffffffffffffffffffffffffff' + // marker
+          '0037' + // length 55
+          '02' + // UPDATE
+          '0000' + // no withdrawn routes
+          '0014' + // path attributes: 20 octets
+          '40010100' + // ORIGIN IGP
+          '400206' + '0201' + '0000fe26' + // AS_PATH: AS_SEQUENCE of one 4-octet ASN, 65062
+          '4003047f00003e' + // NEXT_HOP 127.0.0.62
+          '180a0001' + '180a0002' + '180a0003', // NLRI 10.0.1.0/24, 10.0.2.0/24, 10.0.3.0/24
+        'hex',
+      ),
+    );
+    const n = await peer.waitFor('notification');
+    expect(n).toMatchObject({ code: 6, subcode: 1 });
+    expect(n.data.toString('hex')).toBe('0001' + '01' + '00000002'); // AFI 1, SAFI 1, limit 2
+    expect(events(lines, 'max-prefix')[0]).toMatchObject({ peer: '127.0.0.62', family: 'ipv4-unicast', limit: 2, count: 3, action: 'close' });
+    expect(events(lines, 'session-down')[0]).toMatchObject({ peer: '127.0.0.62', reason: 'max-prefix' });
+  });
+});
