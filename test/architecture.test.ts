@@ -39,6 +39,11 @@ const IO_MODULES = [
 
 const PURE_DIRS = ['src/bgp/wire', 'src/bgp/fsm', 'src/rib'];
 const PURE_FILES = [
+  'src/fib/types.ts',
+  'src/fib/modes.ts',
+  'src/fib/desired.ts',
+  'src/fib/queue.ts',
+  'src/fib/dryrun.ts',
   'src/fib/reconcile.ts',
   'src/fib/netlink/messages.ts',
   'src/fib/netlink/constants.ts',
