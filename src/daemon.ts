@@ -18,6 +18,9 @@ import { BgpListener } from './bgp/session/listener.js';
 import { Neighbors, type NeighborsOptions, type PeerSummary } from './bgp/session/neighbors.js';
 import type { PeerSession } from './bgp/session/peer-session.js';
 import { RibDriver } from './rib-driver.js';
+import { ApiCore } from './core/api-deps.js';
+import { startApi, type RunningApi } from './api/server.js';
+import { loadConfigFile } from './config/load.js';
 import type { FibChange, Rib } from './rib/index.js';
 import { prefixParse, type PrefixKey } from './lib/prefix.js';
 
@@ -42,6 +45,8 @@ export interface Daemon {
   withdraw(prefix: string): DaemonActionResult;
   /** Hard reset (Cease / Administrative Reset, RFC 4486) or soft: 'in' from the kept Adj-RIB-In, 'out' re-export. */
   resetPeer(address: string, soft?: 'in' | 'out'): Promise<DaemonActionResult>;
+  /** The HTTP API's base URL when it listens (config `api.listen`, not "none"). */
+  readonly apiUrl: string | undefined;
 }
 
 export type DaemonActionResult =
@@ -92,16 +97,20 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     logger,
     ...(onBest ? { onFibChanges: (changes: readonly FibChange[]) => onBest(changes.map(toBestPathUpdate)) } : {}),
   });
+  // Set once the daemon object exists (the API core calls back into it).
+  let apiCore: ApiCore | undefined;
   const neighbors = new Neighbors(config, {
     clock,
     logger,
     ...(opts.random ? { random: opts.random } : {}),
     onSession: (session, kind) => {
       driver.attach(session);
+      apiCore?.track(session, kind);
       opts.onSession?.(session, kind);
     },
     onSessionRemoved: (session, kind) => {
       driver.detach(session);
+      apiCore?.untrack(session);
       opts.onSessionRemoved?.(session, kind);
     },
   });
@@ -127,7 +136,11 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   );
 
   let stopping: Promise<void> | undefined;
-  return {
+  let api: RunningApi | undefined;
+  const daemon: Daemon = {
+    get apiUrl() {
+      return api?.url;
+    },
     get listenPort() {
       return listener?.port;
     },
@@ -170,6 +183,8 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         // No new connections first, then a Cease to every peer (RFC 8203 shutdown communication).
         await listener?.close();
         listener = undefined;
+        await api?.close();
+        api = undefined;
         await neighbors.stopAll({ subcode: CEASE_ADMIN_SHUTDOWN, text: SHUTDOWN_TEXT });
         driver.close();
         logger.info({ event: 'daemon-stopped' }, 'stopped');
@@ -193,4 +208,46 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       driver.reload(next);
     },
   };
+
+  apiCore = new ApiCore({
+    clock,
+    rib: driver.rib,
+    config: () => current,
+    sessions: () => neighbors.list(),
+    peer: (a) => neighbors.get(a),
+    announce: (p, c) => daemon.announce(p, c),
+    withdraw: (p) => daemon.withdraw(p),
+    resetPeer: (a, soft) => daemon.resetPeer(a, soft),
+    async shutdownPeer(address, message) {
+      const session = neighbors.get(address);
+      if (!session) return { ok: false, error: 'not-found', message: `no peer ${address}` };
+      await session.stop({ subcode: CEASE_ADMIN_SHUTDOWN, ...(message !== undefined ? { text: message } : {}) });
+      return { ok: true };
+    },
+    async enablePeer(address) {
+      const session = neighbors.get(address);
+      if (!session) return { ok: false, error: 'not-found', message: `no peer ${address}` };
+      session.start();
+      return { ok: true };
+    },
+    async reloadConfig() {
+      if (!opts.configPath) return { ok: false, errors: ['the daemon was started without a config file'] };
+      const loaded = await loadConfigFile(opts.configPath);
+      if (!loaded.ok) return { ok: false, errors: loaded.errors.map((e) => `${e.path || '(root)'}: ${e.message}`) };
+      await daemon.reload(loaded.config);
+      return { ok: true };
+    },
+  });
+  for (const s of neighbors.list()) {
+    const session = neighbors.get(s.address);
+    if (session) apiCore.track(session, s.kind);
+  }
+  try {
+    api = await startApi(apiCore.deps(), config.api, { logger });
+    if (api) logger.info({ event: 'api-listening', url: api.url }, `API on ${api.url}`);
+  } catch (err) {
+    // The API is for operators; routing goes on without it.
+    logger.error({ event: 'api-listen-failed', listen: config.api.listen, err: (err as Error).message }, 'cannot start the HTTP API');
+  }
+  return daemon;
 }

@@ -26,7 +26,9 @@ afterEach(async () => {
 async function daemon(yaml: string) {
   const log = recordingLogger('debug');
   const fib: BestPathUpdate[] = [];
-  const d = await startDaemon(config(yaml), { logger: log.logger, onBestPathChanges: (c) => fib.push(...c) });
+  const c = config(yaml);
+  // The HTTP API only where a test asks for it (api.listen in its YAML); else none.
+  const d = await startDaemon(yaml.includes('api:') ? c : { ...c, api: { listen: 'none' } }, { logger: log.logger, onBestPathChanges: (x) => fib.push(...x) });
   cleanup.push(() => d.stop());
   return { d, lines: log.lines, fib };
 }
@@ -43,6 +45,7 @@ routerId: 10.0.0.51
 asn: 65050
 clusterId: 10.0.0.100
 listen: { addresses: ["127.0.0.51"], port: 0 }
+api: { listen: "127.0.0.51:0" }
 fib: { enabled: false }
 neighbors:
   - { address: 127.0.0.52, asn: 65050, passive: true, routeReflectorClient: true, holdTime: 9 }
@@ -82,6 +85,17 @@ neighbors:
     expect(b.fib).toContainEqual({ prefix: k('10.244.52.0/26'), nextHops: [{ address: '127.0.0.52' }] });
     expect(b.fib).toContainEqual({ prefix: k('10.244.53.0/26'), local: { blackhole: true } });
     expect(events(rr.lines, 'rib-converged').length).toBeGreaterThan(0);
+
+    // The same through the reflector's HTTP API.
+    const get = async (path: string) => (await fetch(rr.d.apiUrl + path)).json() as Promise<Record<string, unknown>>;
+    const peer52 = await get('/api/v1/peers/127.0.0.52');
+    expect(peer52).toMatchObject({ state: 'Established', routeReflectorClient: true, prefixes: { received: 1, accepted: 1, advertised: 1 }, establishedTransitions: 1 });
+    const routes = await get('/api/v1/routes?prefix=10.244.52.0%2F26');
+    expect(routes.routes).toEqual([expect.objectContaining({ prefix: '10.244.52.0/26', peer: '127.0.0.52', best: true, nextHop: '127.0.0.52', communities: ['65050:52'] })]);
+    const explained = await get(`/api/v1/routes/${encodeURIComponent('10.244.53.0/26')}/explain`);
+    expect(explained).toMatchObject({ reason: 'only-path', candidates: [{ status: 'best' }] });
+    const status = await get('/api/v1/status');
+    expect(status).toMatchObject({ clusterId: '10.0.0.100', peers: { configured: 2, established: 2 }, routes: { 'ipv4-unicast': 2 } });
 
     // A withdrawal through the daemon (the API path) reaches B via the reflector.
     expect(a.d.announce('10.244.152.0/26', [])).toEqual({ ok: true });

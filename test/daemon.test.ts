@@ -22,7 +22,8 @@ afterEach(async () => {
 
 async function daemon(yaml: string) {
   const log = recordingLogger('debug');
-  const d = await startDaemon(config(yaml), { logger: log.logger });
+  // No HTTP API here (the default 127.0.0.1:9179 would collide between daemons).
+  const d = await startDaemon({ ...config(yaml), api: { listen: 'none' } }, { logger: log.logger });
   cleanup.push(() => d.stop());
   return { d, lines: log.lines };
 }
