@@ -22,7 +22,7 @@ import { ApiCore } from './core/api-deps.js';
 import { startApi, type RunningApi } from './api/server.js';
 import { loadConfigFile } from './config/load.js';
 import type { FibChange, Rib } from './rib/index.js';
-import { prefixParse, type PrefixKey } from './lib/prefix.js';
+import type { PrefixKey } from './lib/prefix.js';
 
 export const SHUTDOWN_TEXT = 'bgp-ts shutting down';
 
@@ -64,7 +64,7 @@ export interface BestPathUpdate {
 
 /** FibChange (RIB) → the FIB's input: next hop per path of the multipath set, by the prefix's family. */
 export function toBestPathUpdate(c: FibChange): BestPathUpdate {
-  if (c.local) return { prefix: c.prefix, local: { blackhole: true } };
+  if (c.local) return { prefix: c.prefix, local: { blackhole: c.blackhole ?? false } };
   const v4 = typeof c.prefix === 'number';
   const nextHops: { address: string }[] = [];
   for (const p of c.paths) {
@@ -149,17 +149,13 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     sessions: () => neighbors.list(),
     peer: (address) => neighbors.get(address),
     announce(prefix, communities = []) {
-      const key = prefixParse(prefix);
-      if (key === undefined) return { ok: false, error: 'invalid', message: `not a prefix: ${prefix}` };
-      const r = driver.rib.announce(key, communities, 'api');
+      const r = driver.rib.announce(prefix, communities);
       driver.schedule();
       if (r.ok) logger.info({ event: 'prefix-announced', prefix, communities }, 'prefix announced');
       return r;
     },
     withdraw(prefix) {
-      const key = prefixParse(prefix);
-      if (key === undefined) return { ok: false, error: 'invalid', message: `not a prefix: ${prefix}` };
-      const r = driver.rib.withdraw(key, 'api');
+      const r = driver.rib.withdraw(prefix);
       driver.schedule();
       if (r.ok) logger.info({ event: 'prefix-withdrawn', prefix }, 'prefix withdrawn');
       return r;

@@ -23,7 +23,7 @@ import { isIP } from 'node:net';
 import type { BgpConfig, ListenRangeConfig, NeighborConfig } from './config/schema.js';
 import type { Clock, TimerHandle } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
-import { prefixParse, prefixToString, v4Parse, type Family } from './lib/prefix.js';
+import { prefixToString, v4Parse, type Family } from './lib/prefix.js';
 import { CEASE_MAX_PREFIXES, familyAfiSafi } from './bgp/wire/index.js';
 import type { NegotiatedSession } from './bgp/fsm/index.js';
 import { findListenRange, normalizeAddress, type PeerSession, type SessionDown } from './bgp/session/index.js';
@@ -63,15 +63,9 @@ export function ribSettingsFromConfig(c: BgpConfig): RibSettings {
     clientToClient: c.clientToClientReflection,
     alwaysCompareMed: c.alwaysCompareMed,
     ecmp: c.fib.ecmp,
+    serviceCidrs: c.serviceCidrs,
     policies: compileGlobalPolicies(c),
   };
-}
-
-function configOrigins(c: BgpConfig) {
-  return c.originate.flatMap((o) => {
-    const prefix = prefixParse(o.prefix);
-    return prefix === undefined ? [] : [{ prefix, communities: o.communities ?? [] }];
-  });
 }
 
 export class RibDriver {
@@ -94,7 +88,7 @@ export class RibDriver {
     this.rib = new Rib(ribSettingsFromConfig(config));
     this.delay = monitorEventLoopDelay({ resolution: 10 });
     this.delay.enable();
-    this.rib.setConfigOrigins(configOrigins(config));
+    this.rib.setConfigOrigins(config.originate);
     this.schedule();
   }
 
@@ -197,7 +191,7 @@ export class RibDriver {
   reload(next: BgpConfig): void {
     const old = this.config;
     this.config = next;
-    this.rib.setConfigOrigins(configOrigins(next));
+    this.rib.setConfigOrigins(next.originate);
     const rules = (c: BgpConfig) =>
       JSON.stringify([c.import, c.export, c.ebgpRequiresPolicy, c.neighbors.map((n) => [n.address, n.import, n.export]), c.listenRanges.map((r) => [r.prefix, r.import, r.export])]);
     if (rules(old) !== rules(next)) {

@@ -19,6 +19,7 @@ import type { AttrSet, AttrStore } from './attr-store.js';
 import { exportCheck, rewriteAttributes, type ExportSettings, type ExportSkipReason, type ExportTarget } from './export.js';
 import { evaluate, wellKnownBlock, type Policy } from './policy/index.js';
 import type { Path, PeerInfo } from './route.js';
+import type { RibPeerSettings } from './rib-types.js';
 
 /** RFC 7313 §3: ROUTE-REFRESH message subtypes. */
 export const RR_REQUEST = 0;
@@ -62,6 +63,19 @@ export class PeerOut {
   ) {
     this.peer = options.target.peer;
     this.adjRibOut = new AdjRibOut(outStore, options.codec, options.families);
+  }
+
+  /** The PeerOut for an established session's settings (RibPeerSettings). */
+  static forSession(s: RibPeerSettings, exportPolicy: Policy, settings: ExportSettings, inStore: AttrStore, outStore: AttrStore): PeerOut {
+    const target: ExportTarget = {
+      peer: s.peer,
+      nextHopMode: s.nextHopMode,
+      ...(s.localAddressV4 !== undefined ? { localAddressV4: s.localAddressV4 } : {}),
+      ...(s.localAddressV6 !== undefined ? { localAddressV6: s.localAddressV6 } : {}),
+      ...(s.linkLocalAddressV6 !== undefined ? { linkLocalAddressV6: s.linkLocalAddressV6 } : {}),
+    };
+    const options = { target, families: s.families, codec: s.codec, exportPolicy, enhancedRouteRefresh: s.enhancedRouteRefresh ?? false };
+    return new PeerOut(options, settings, inStore, outStore);
   }
 
   get families(): readonly Family[] {

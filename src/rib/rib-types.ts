@@ -25,6 +25,8 @@ export interface RibSettings {
   readonly ecmp: number;
   /** RFC 4271 §9.1.1 / §5.1.5: LOCAL_PREF when absent; 100. */
   readonly defaultLocalPref?: number;
+  /** Config `serviceCidrs`: originated prefixes inside them are services (originate.ts). */
+  readonly serviceCidrs?: readonly string[];
   /** The global import/export rules and the RFC 8212 switch, compiled once. */
   readonly policies?: GlobalPolicies;
 }
@@ -59,6 +61,8 @@ export interface FibChange {
   readonly prefix: PrefixKey;
   readonly paths: readonly Path[];
   readonly local: boolean;
+  /** A local block Calico-style blackholes (originate.ts: blocks yes, /32 and /128 no). */
+  readonly blackhole?: boolean;
 }
 
 /** Things the shell must act on or log. */
@@ -99,8 +103,6 @@ export interface RibTotals {
   readonly dirty: number;
   readonly jobs: number;
 }
-
-export type OriginSource = 'config' | 'api';
 
 export type OriginateResult = { readonly ok: true } | { readonly ok: false; readonly error: 'invalid' | 'conflict' | 'not-found'; readonly message: string };
 

@@ -14,7 +14,7 @@
 
 import type { DecodedUpdate } from '../bgp/wire/update.js';
 import { endOfRibFamily } from '../bgp/wire/eor.js';
-import type { Family, Nlri, PathAttributes } from '../bgp/wire/types.js';
+import type { Family, Nlri } from '../bgp/wire/types.js';
 import { prefixFamily, type PrefixKey } from '../lib/prefix.js';
 import { AdjRibIn } from './adj-rib-in.js';
 import { AttrStore, type AttrSet } from './attr-store.js';
@@ -23,10 +23,12 @@ import type { CandidateExplanation } from './decision/decide.js';
 import type { ExportSettings } from './export.js';
 import { LocRib } from './loc-rib.js';
 import { PeerOut } from './peer-out.js';
-import { compileGlobalPolicies, compilePeerPolicies, evaluate, parseCommunityList, type GlobalPolicies, type Policy } from './policy/index.js';
+import { compileGlobalPolicies, compilePeerPolicies, evaluate, type GlobalPolicies, type Policy } from './policy/index.js';
 import { Path, localPeer, type PeerInfo } from './route.js';
-import type { FibChange, OriginSource, OriginateResult, PeerDownResult, RibNotice, RibPeerSettings, RibPeerStats, RibSettings, RibTotals } from './rib-types.js';
+import type { FibChange, OriginateResult, PeerDownResult, RibNotice, RibPeerSettings, RibPeerStats, RibSettings, RibTotals } from './rib-types.js';
 import { RibJobs, type Job } from './rib-jobs.js';
+import { LocalOrigination, type AnnounceResult, type OriginatedPrefix } from './originate.js';
+import type { OriginateConfig } from '../config/schema.js';
 
 export type * from './rib-types.js';
 
@@ -49,9 +51,10 @@ export interface PeerIn {
   rejectedCount: [number, number];
 }
 
-interface Origin {
-  readonly path: Path;
-  readonly source: OriginSource;
+/** originate.ts errors in the facade's terms (the API maps them to HTTP statuses). */
+function originError(r: Extract<AnnounceResult, { ok: false }>): OriginateResult {
+  const error = r.error === 'configured' ? 'conflict' : r.error === 'not-announced' ? 'not-found' : 'invalid';
+  return { ok: false, error, message: r.message };
 }
 
 function rejectKey(prefix: PrefixKey, pathId: number): PrefixKey {
@@ -71,7 +74,7 @@ export class Rib {
   readonly local: PeerInfo;
   private readonly peers = new Map<string, PeerIn>();
   private readonly outs: PeerOut[] = [];
-  private readonly origins = new Map<PrefixKey, Origin>();
+  readonly origination: LocalOrigination;
   private readonly dirty = new Set<PrefixKey>();
   private fib: FibChange[] = [];
   private notices: RibNotice[] = [];
@@ -86,6 +89,7 @@ export class Rib {
     this.policies = settings.policies ?? compileGlobalPolicies({ ebgpRequiresPolicy: false });
     this.exportSettings = this.makeExportSettings();
     this.jobs = new RibJobs(this);
+    this.origination = new LocalOrigination(this.store, this.local, { serviceCidrs: settings.serviceCidrs ?? [] });
   }
 
   private decisionContext(): DecisionContext {
@@ -148,24 +152,7 @@ export class Rib {
     state.closing = false;
     state.warned.clear();
     state.eorReceived.clear();
-    const out = new PeerOut(
-      {
-        target: {
-          peer: s.peer,
-          nextHopMode: s.nextHopMode,
-          ...(s.localAddressV4 !== undefined ? { localAddressV4: s.localAddressV4 } : {}),
-          ...(s.localAddressV6 !== undefined ? { localAddressV6: s.localAddressV6 } : {}),
-          ...(s.linkLocalAddressV6 !== undefined ? { linkLocalAddressV6: s.linkLocalAddressV6 } : {}),
-        },
-        families: s.families,
-        codec: s.codec,
-        exportPolicy: state.exportPolicy,
-        enhancedRouteRefresh: s.enhancedRouteRefresh ?? false,
-      },
-      this.exportSettings,
-      this.store,
-      this.outStore,
-    );
+    const out = PeerOut.forSession(s, state.exportPolicy, this.exportSettings, this.store, this.outStore);
     state.out = out;
     this.outs.push(out);
     this.jobs.add({ kind: 'dump', out, initial: true });
@@ -338,48 +325,37 @@ export class Rib {
     }
   }
 
-  // ------------------------------------------------------------ origination
+  // ------------------------------------------------------------ origination (originate.ts)
 
-  /** Originates `prefix` (local routes, config `originate` or the API) with communities. */
-  announce(prefix: PrefixKey, communities: readonly string[], source: OriginSource = 'api'): OriginateResult {
-    const parsed = parseCommunityList(communities);
-    if (!parsed.ok) return { ok: false, error: 'invalid', message: `not a community: ${parsed.text}` };
-    const existing = this.origins.get(prefix);
-    if (existing && existing.source === 'config' && source === 'api')
-      return { ok: false, error: 'conflict', message: 'the prefix is originated by the config' };
-    const attrs: PathAttributes = {
-      origin: 0, // RFC 4271 §5.1.1: IGP, the prefix is interior to our AS
-      asPath: [],
-      ...(parsed.lists.standard.length > 0 ? { communities: parsed.lists.standard } : {}),
-      ...(parsed.lists.large.length > 0 ? { largeCommunities: parsed.lists.large } : {}),
-    };
-    const path = new Path(this.local, this.store.intern(attrs));
-    if (existing) this.store.release(existing.path.attrs);
-    this.origins.set(prefix, { path, source });
-    if (this.locRib.update(prefix, path) !== 'none') this.dirty.add(prefix);
+  /** The API originates `prefix` (text) with communities; config entries are not its to change. */
+  announce(prefix: string, communities: readonly string[] = []): OriginateResult {
+    const r = this.origination.announce(prefix, communities);
+    if (!r.ok) return originError(r);
+    if (r.change !== 'unchanged') this.originate(r.entry);
     return { ok: true };
   }
 
-  /** Stops originating `prefix`. */
-  withdraw(prefix: PrefixKey, source: OriginSource = 'api'): OriginateResult {
-    const o = this.origins.get(prefix);
-    if (!o) return { ok: false, error: 'not-found', message: 'the prefix is not originated here' };
-    if (o.source === 'config' && source === 'api') return { ok: false, error: 'conflict', message: 'the prefix is originated by the config' };
-    this.origins.delete(prefix);
-    if (this.locRib.withdraw(prefix, this.local) !== 'none') this.dirty.add(prefix);
-    this.store.release(o.path.attrs);
+  /** The API stops originating a prefix it announced. */
+  withdraw(prefix: string): OriginateResult {
+    const r = this.origination.withdraw(prefix);
+    if (!r.ok) return originError(r);
+    if (this.locRib.withdraw(r.entry.prefix, this.local) !== 'none') this.dirty.add(r.entry.prefix);
     return { ok: true };
   }
 
-  /** Applies the config's `originate` list: adds new entries, withdraws removed ones, leaves API ones alone. */
-  setConfigOrigins(list: readonly { readonly prefix: PrefixKey; readonly communities: readonly string[] }[]): void {
-    const want = new Set(list.map((o) => o.prefix));
-    for (const [prefix, o] of [...this.origins]) if (o.source === 'config' && !want.has(prefix)) this.withdraw(prefix, 'config');
-    for (const o of list) this.announce(o.prefix, o.communities, 'config');
+  /** Start and reload: the config's `originate` list (API entries stay unless the config takes them over). */
+  setConfigOrigins(originate: readonly OriginateConfig[]): void {
+    const changes = this.origination.reconcileConfig(originate);
+    for (const e of changes.announce) this.originate(e);
+    for (const e of changes.withdraw) if (this.locRib.withdraw(e.prefix, this.local) !== 'none') this.dirty.add(e.prefix);
   }
 
-  originated(): { prefix: PrefixKey; source: OriginSource }[] {
-    return [...this.origins].map(([prefix, o]) => ({ prefix, source: o.source }));
+  private originate(e: OriginatedPrefix): void {
+    if (this.locRib.update(e.prefix, e.path) !== 'none') this.dirty.add(e.prefix);
+  }
+
+  originated(): OriginatedPrefix[] {
+    return this.origination.list();
   }
 
   // ------------------------------------------------------------ the work loop
@@ -425,7 +401,9 @@ export class Rib {
   private publish(prefix: PrefixKey): void {
     const best = this.locRib.best(prefix);
     for (const out of this.outs) out.export(prefix, best);
-    this.fib.push({ prefix, paths: best ? this.locRib.multipath(prefix) : [], local: best?.peer.local ?? false });
+    const local = best?.peer.local ?? false;
+    const blackhole = local && (this.origination.get(prefix)?.blackhole ?? false);
+    this.fib.push({ prefix, paths: best ? this.locRib.multipath(prefix) : [], local, ...(blackhole ? { blackhole } : {}) });
     this.bestPathChanges++;
   }
 
@@ -473,22 +451,15 @@ export class Rib {
     const s = this.peers.get(address);
     if (!s) return undefined;
     const adv = s.out?.advertisedByFamily() ?? { 'ipv4-unicast': 0, 'ipv6-unicast': 0 };
-    const fam = (f: Family, i: 0 | 1) => {
-      const received = s.adjIn.size(f);
-      return { received, accepted: received - s.rejectedCount[i], advertised: adv[f] };
-    };
-    return {
-      address,
-      up: s.out !== undefined,
-      stale: s.adjIn.staleCount(),
-      byFamily: { 'ipv4-unicast': fam('ipv4-unicast', 0), 'ipv6-unicast': fam('ipv6-unicast', 1) },
-    };
+    const fam = (f: Family, i: 0 | 1) => ({ received: s.adjIn.size(f), accepted: s.adjIn.size(f) - s.rejectedCount[i], advertised: adv[f] });
+    const byFamily = { 'ipv4-unicast': fam('ipv4-unicast', 0), 'ipv6-unicast': fam('ipv6-unicast', 1) };
+    return { address, up: s.out !== undefined, stale: s.adjIn.staleCount(), byFamily };
   }
 
   totals(): RibTotals {
     const paths = { 'ipv4-unicast': 0, 'ipv6-unicast': 0 };
     for (const s of this.peers.values()) for (const f of FAMILIES) paths[f] += s.adjIn.size(f);
-    for (const p of this.origins.keys()) paths[prefixFamily(p)]++;
+    for (const o of this.origination.list()) paths[prefixFamily(o.prefix)]++;
     return {
       routes: { 'ipv4-unicast': this.locRib.prefixCount('ipv4-unicast'), 'ipv6-unicast': this.locRib.prefixCount('ipv6-unicast') },
       paths,

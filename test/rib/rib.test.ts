@@ -230,7 +230,7 @@ describe('Rib: local origination', () => {
     settle(r);
     sent(r, '203.0.113.2');
     sent(r, '10.0.0.2');
-    expect(r.announce(key('10.244.1.0/26'), ['64512:100', '1:2:3'])).toEqual({ ok: true });
+    expect(r.announce('10.244.1.0/26', ['64512:100', '1:2:3'])).toEqual({ ok: true });
     settle(r);
     expect(attrsOf(sent(r, '203.0.113.2'), '10.244.1.0/26')).toMatchObject({
       origin: 0,
@@ -240,28 +240,32 @@ describe('Rib: local origination', () => {
       largeCommunities: [{ global: 1, local1: 2, local2: 3 }],
     });
     expect(attrsOf(sent(r, '10.0.0.2'), '10.244.1.0/26')).toMatchObject({ asPath: [], localPref: 100, nextHop: '192.0.2.1' });
-    expect(r.takeFibChanges().at(-1)).toMatchObject({ prefix: key('10.244.1.0/26'), local: true });
-    expect(r.withdraw(key('10.244.1.0/26'))).toEqual({ ok: true });
+    expect(r.takeFibChanges().at(-1)).toMatchObject({ prefix: key('10.244.1.0/26'), local: true, blackhole: true });
+    expect(r.withdraw('10.244.1.0/26')).toEqual({ ok: true });
     settle(r);
     expect(withdrawnOf(sent(r, '203.0.113.2'))).toEqual(['10.244.1.0/26']);
-    expect(r.withdraw(key('10.244.1.0/26'))).toMatchObject({ ok: false, error: 'not-found' });
-    expect(r.announce(key('10.244.2.0/26'), ['not-a-community'])).toMatchObject({ ok: false, error: 'invalid' });
+    expect(r.withdraw('10.244.1.0/26')).toMatchObject({ ok: false, error: 'not-found' });
+    expect(r.announce('10.244.2.0/26', ['not-a-community'])).toMatchObject({ ok: false, error: 'invalid' });
 
-    r.setConfigOrigins([{ prefix: key('10.244.3.0/26'), communities: [] }]);
-    expect(r.withdraw(key('10.244.3.0/26'))).toMatchObject({ ok: false, error: 'conflict' });
+    r.setConfigOrigins([{ prefix: '10.244.3.0/26' }]);
+    expect(r.withdraw('10.244.3.0/26')).toMatchObject({ ok: false, error: 'conflict' });
     settle(r);
     expect(announced(sent(r, '203.0.113.2'))).toEqual(['10.244.3.0/26']);
     r.setConfigOrigins([]);
     settle(r);
     expect(withdrawnOf(sent(r, '203.0.113.2'))).toEqual(['10.244.3.0/26']);
     expect(r.originated()).toEqual([]);
+    // A /32 is originated but not blackholed (Calico: blocks only).
+    r.announce('10.244.9.9/32');
+    settle(r);
+    expect(r.takeFibChanges().at(-1)).toEqual({ prefix: key('10.244.9.9/32'), paths: [r.locRib.best(key('10.244.9.9/32'))], local: true });
   });
 
   it('a locally originated route beats a learned one for the same prefix', () => {
     const r = rib();
     r.peerUp(session('203.0.113.1', { asn: 65001 }));
     r.update('203.0.113.1', announce(['10.244.1.0/26'], { origin: 0, asPath: path(65001), nextHop: NH }));
-    r.announce(key('10.244.1.0/26'), []);
+    r.announce('10.244.1.0/26', []);
     settle(r);
     expect(r.locRib.best(key('10.244.1.0/26'))?.peer.local).toBe(true);
     const got = sent(r, '203.0.113.1');
