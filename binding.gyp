@@ -4,9 +4,9 @@
   "targets": [
     {
       "target_name": "bgpts_native",
-      "sources": ["native/netlink.c", "native/sockopt.c"],
+      "sources": ["native/netlink.c", "native/sockopt.c", "native/tcpconnect.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-      "conditions": [["OS!='linux'", {"sources!": ["native/netlink.c", "native/sockopt.c"]}]]
+      "conditions": [["OS!='linux'", {"sources!": ["native/netlink.c", "native/sockopt.c", "native/tcpconnect.c"]}]]
     }
   ]
 }

@@ -382,6 +382,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setsockoptInt", NULL, sso_int, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setsockoptBuffer", NULL, sso_buf, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getsockoptInt", NULL, gso_int, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tcpConnect", NULL, tc_connect, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tcpConnectCancel", NULL, tc_cancel, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -8,5 +8,8 @@
 napi_value sso_int(napi_env env, napi_callback_info info);
 napi_value sso_buf(napi_env env, napi_callback_info info);
 napi_value gso_int(napi_env env, napi_callback_info info);
+// tcpconnect.c: a TCP connect with MD5 / TTL options set before the SYN.
+napi_value tc_connect(napi_env env, napi_callback_info info);
+napi_value tc_cancel(napi_env env, napi_callback_info info);
 
 #endif

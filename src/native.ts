@@ -35,6 +35,31 @@ export interface NativeNetlinkOptions {
  */
 export type NativeDataCallback = (data: Buffer | null, errno: number, drained: boolean) => void;
 
+/** Options of `tcpConnect`: a TCP connection set up before its SYN leaves (RFC 2385, RFC 5082). */
+export interface NativeTcpConnectOptions {
+  readonly family: 4 | 6;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress?: string;
+  readonly localPort?: number;
+  /** Encoded struct tcp_md5sig, set with TCP_MD5SIG before connect(). */
+  readonly md5sig?: Buffer;
+  /** IP_TTL / IPV6_UNICAST_HOPS before connect(). */
+  readonly ttl?: number;
+  /** IP_MINTTL / IPV6_MINHOPCOUNT before connect(), so the SYN-ACK is checked too. */
+  readonly minTtl?: number;
+}
+
+/**
+ * `{errno: 0}`: under way, a handle for tcpConnectCancel; the callback follows once.
+ * `{errno < 0, stage}`: failed before connect() was under way (stage: address,
+ * socket, md5, ttl, minttl, bind, connect, poll); no callback.
+ */
+export type NativeTcpConnectStart = { readonly errno: 0 } | { readonly errno: number; readonly stage: string };
+
+/** errno 0 and a connected, non-blocking fd; or a negative errno and -1 (the addon closed the socket). */
+export type NativeTcpConnectCallback = (errno: number, fd: number) => void;
+
 export interface NativeAddon {
   /** Throws an Error with a negative `.errno` when the socket cannot be opened. */
   open(options: NativeNetlinkOptions, onData: NativeDataCallback): NativeNetlinkHandle;
@@ -48,6 +73,13 @@ export interface NativeAddon {
   setsockoptBuffer(fd: number, level: number, option: number, value: Buffer): number;
   /** The value, or a negative errno. */
   getsockoptInt(fd: number, level: number, option: number): number;
+  /**
+   * Starts a non-blocking connect with options applied first; throws TypeError
+   * only on malformed options. Optional: absent from an addon built before it existed.
+   */
+  tcpConnect?(options: NativeTcpConnectOptions, callback: NativeTcpConnectCallback): NativeTcpConnectStart;
+  /** Abandons a pending tcpConnect and closes its socket; no callback follows. */
+  tcpConnectCancel?(handle: NativeTcpConnectStart): void;
 }
 
 const ADDON_FILE = join('build', 'Release', 'bgpts_native.node');
