@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { ManagedProcess } from './processes.js';
 import { spawnIn } from './processes.js';
+import { runIn } from './exec.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const CLI_PATH = join(REPO_ROOT, 'dist', 'cli.js');
@@ -156,6 +157,18 @@ export class BgpTsDaemon {
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
+  }
+
+  /**
+   * GET on the daemon's HTTP API (config `api.listen`, e.g. "127.0.0.1:9179",
+   * reached with curl inside the namespace); the parsed JSON body.
+   */
+  async apiGet<T = unknown>(path: string): Promise<T> {
+    const listen = (this.config['api'] as { listen?: string } | undefined)?.listen;
+    if (!listen || listen === 'none') throw new Error('bgp-ts API not enabled in this config (api.listen)');
+    const host = listen.startsWith('[') || !listen.includes(':') || listen.split(':').length === 2 ? listen : `[${listen}]`;
+    const { stdout } = await runIn(this.ns, 'curl', ['-sS', '--fail-with-body', '--max-time', '5', `http://${host}${path}`]);
+    return JSON.parse(stdout) as T;
   }
 
   tail(n = 60): string {

@@ -15,7 +15,9 @@ import {
   type PeerNeighbor,
   type PeerRouter,
   type ReceivedNotification,
+  type ReceivedRoute,
 } from './peer.js';
+import type { Family } from '../../../src/lib/prefix.js';
 
 /** BIRD protocol names allow letters, digits and underscores. */
 export const birdProtocolName = (address: string): string => `n_${address.replace(/[.:]/g, '_')}`;
@@ -44,14 +46,22 @@ export class BirdPeer extends PeerProcess implements PeerRouter {
     const { nextHop } = this.spec;
     // next hop self + an explicit address per family: BIRD needs the address
     // when the channel's family differs from the session's (MP-BGP, RFC 4760).
+    // iBGP: the neighbor and next hops are on the shared LAN (`direct`,
+    // `gateway direct`), so routes resolve without an IGP and show as reachable.
+    const ibgp = n.asn === this.spec.asn;
     const channel = (fam: 'ipv4' | 'ipv6', nh: string): string =>
-      `  ${fam} { import all; export all; next hop self; next hop address ${nh}; };`;
+      `  ${fam} { import all; export all; next hop self; next hop address ${nh};${ibgp ? ' gateway direct;' : ''} };`;
+    const gr = n.gracefulRestart;
     return [
       `protocol bgp ${birdProtocolName(n.address)} {`,
       `  local ${n.localAddress} as ${this.spec.asn};`,
       `  neighbor ${n.address} as ${n.asn};`,
+      ibgp ? '  direct;' : '',
       `  hold time ${n.holdTime ?? 9};`,
       `  connect delay time 1; connect retry time 2; error wait time 1, 3;`,
+      // RFC 4456 §7 / RFC 4724 §3
+      n.routeReflectorClient ? `  rr client;${this.spec.clusterId ? ` rr cluster id ${this.spec.clusterId};` : ''}` : '',
+      gr ? `  graceful restart on; graceful restart time ${gr.restartTime};` : '',
       fams.includes('ipv4-unicast') ? channel('ipv4', nextHop.ipv4) : '',
       fams.includes('ipv6-unicast') ? channel('ipv6', nextHop.ipv6) : '',
       `}`,
@@ -118,6 +128,42 @@ export class BirdPeer extends PeerProcess implements PeerRouter {
 
   async enableNeighbor(address: string): Promise<void> {
     await this.birdc('enable', birdProtocolName(address));
+  }
+
+  /**
+   * `show route all table masterN`: a route line (prefix, or indented for a
+   * further path of the same prefix) names its protocol in brackets, `*`
+   * marks the best path; `BGP.*` lines follow with the attributes.
+   */
+  async receivedRoutes(family: Family): Promise<ReceivedRoute[]> {
+    const out = await this.birdc('show', 'route', 'all', 'table', family === 'ipv4-unicast' ? 'master4' : 'master6');
+    const byProtocol = new Map(this.spec.neighbors.map((n) => [birdProtocolName(n.address), n.address]));
+    const routes: ReceivedRoute[] = [];
+    let prefix = '';
+    let cur: { -readonly [K in keyof ReceivedRoute]: ReceivedRoute[K] } | undefined;
+    const flush = (): void => {
+      if (cur && cur.from !== undefined) routes.push(cur);
+      cur = undefined;
+    };
+    for (const line of out.split('\n')) {
+      const head = /^(\S+)?\s+\w+\s+\[(\w+)\s[^\]]*\]\s*(\*)?/.exec(line);
+      if (head && (head[1] === undefined || head[1].includes('/'))) {
+        flush();
+        if (head[1]) prefix = head[1];
+        cur = { prefix, from: byProtocol.get(head[2]!), nextHop: '', asPath: [], best: head[3] === '*' };
+        continue;
+      }
+      const attr = /^\s+BGP\.(\w+):\s*(.*)$/.exec(line);
+      if (!attr || !cur) continue;
+      const [, key, value] = attr as unknown as [string, string, string];
+      const words = value.trim().split(/\s+/).filter(Boolean);
+      if (key === 'next_hop') cur.nextHop = words[0] ?? '';
+      else if (key === 'as_path') cur.asPath = words.filter((w) => /^\d+$/.test(w)).map(Number);
+      else if (key === 'originator_id') cur.originatorId = words[0];
+      else if (key === 'cluster_list') cur.clusterList = words;
+    }
+    flush();
+    return routes;
   }
 
   async lastNotificationReceived(address: string): Promise<ReceivedNotification | undefined> {

@@ -18,7 +18,19 @@ import {
   type PeerNeighbor,
   type PeerRouter,
   type ReceivedNotification,
+  type ReceivedRoute,
 } from './peer.js';
+import type { Family } from '../../../src/lib/prefix.js';
+
+/** The parts of FRR's per-prefix path JSON the tests read. */
+interface FrrPath {
+  peer?: { peerId?: string };
+  nexthops?: { ip?: string; scope?: string }[];
+  aspath?: { string?: string };
+  originatorId?: string;
+  clusterList?: { list?: string[] };
+  bestpath?: { overall?: boolean };
+}
 
 export const FRR_BGPD = '/usr/lib/frr/bgpd';
 
@@ -49,6 +61,8 @@ export class FrrPeer extends PeerProcess implements PeerRouter {
       ` neighbor ${n.address} update-source ${n.localAddress}`,
       ` neighbor ${n.address} timers ${Math.max(1, Math.floor(hold / 3))} ${hold}`,
       ` neighbor ${n.address} timers connect 2`,
+      // RFC 4724: per-neighbor graceful restart (restart time is global in FRR, see writeConfig)
+      ...(n.gracefulRestart ? [` neighbor ${n.address} graceful-restart`] : []),
     ];
   }
 
@@ -59,7 +73,11 @@ export class FrrPeer extends PeerProcess implements PeerRouter {
     return [
       ` address-family ${fam} unicast`,
       ...nets.map((p) => `  network ${p}`),
-      ...active.flatMap((n) => [`  neighbor ${n.address} activate`, `  neighbor ${n.address} route-map NH-${fam} out`]),
+      ...active.flatMap((n) => [
+        `  neighbor ${n.address} activate`,
+        `  neighbor ${n.address} route-map NH-${fam} out`,
+        ...(n.routeReflectorClient ? [`  neighbor ${n.address} route-reflector-client`] : []),
+      ]),
       ` exit-address-family`,
     ];
   }
@@ -83,6 +101,12 @@ export class FrrPeer extends PeerProcess implements PeerRouter {
       ' no bgp ebgp-requires-policy',
       ' no bgp network import-check',
       ' no bgp default ipv4-unicast',
+      ...(spec.clusterId ? [` bgp cluster-id ${spec.clusterId}`] : []),
+      ...spec.neighbors.filter((n) => n.gracefulRestart).slice(0, 1).flatMap((n) => [
+        ` bgp graceful-restart restart-time ${n.gracefulRestart!.restartTime}`,
+        // F bit: bgpd keeps no forwarding state without zebra, but tells the helper it did (RFC 4724 §3)
+        ' bgp graceful-restart preserve-fw-state',
+      ]),
       ...spec.neighbors.flatMap((n) => this.neighborLines(n)),
       ...this.familyBlock('ipv4'),
       ...this.familyBlock('ipv6'),
@@ -143,6 +167,34 @@ export class FrrPeer extends PeerProcess implements PeerRouter {
 
   async enableNeighbor(address: string): Promise<void> {
     await this.configure(`no neighbor ${address} shutdown`);
+  }
+
+  /**
+   * `show bgp <afi> unicast json` lists the prefixes; ORIGINATOR_ID and
+   * CLUSTER_LIST only appear in the per-prefix detail, read for each.
+   */
+  async receivedRoutes(family: Family): Promise<ReceivedRoute[]> {
+    const afi = family === 'ipv4-unicast' ? 'ipv4' : 'ipv6';
+    const table = JSON.parse(await this.vtysh(`show bgp ${afi} unicast json`)) as { routes?: Record<string, unknown> };
+    const neighbors = new Set(this.spec.neighbors.map((n) => n.address));
+    const routes: ReceivedRoute[] = [];
+    for (const prefix of Object.keys(table.routes ?? {})) {
+      const detail = JSON.parse(await this.vtysh(`show bgp ${afi} unicast ${prefix} json`)) as { paths?: FrrPath[] };
+      for (const p of detail.paths ?? []) {
+        const from = p.peer?.peerId;
+        if (from === undefined || !neighbors.has(from)) continue;
+        routes.push({
+          prefix,
+          from,
+          nextHop: p.nexthops?.find((h) => h.scope !== 'link-local')?.ip ?? p.nexthops?.[0]?.ip ?? '',
+          asPath: (p.aspath?.string ?? '').split(/\s+/).filter((w) => /^\d+$/.test(w)).map(Number),
+          ...(p.originatorId ? { originatorId: p.originatorId } : {}),
+          ...(p.clusterList?.list ? { clusterList: p.clusterList.list } : {}),
+          best: p.bestpath?.overall === true,
+        });
+      }
+    }
+    return routes;
   }
 
   /** FRR keeps lastNotificationReason and, for a shutdown communication, lastShutdownDescription. */

@@ -9,7 +9,21 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runIn } from './exec.js';
-import { PeerProcess, familiesOf, isV6, type BgpState, type PeerNeighbor, type PeerRouter, type ReceivedNotification } from './peer.js';
+import { PeerProcess, familiesOf, isV6, type BgpState, type PeerNeighbor, type PeerRouter, type ReceivedNotification, type ReceivedRoute } from './peer.js';
+import type { Family } from '../../../src/lib/prefix.js';
+
+interface GobgpAttr {
+  type: number;
+  value?: unknown;
+  nexthop?: string;
+  as_paths?: { asns?: number[] }[];
+}
+
+interface GobgpPath {
+  best?: boolean;
+  'neighbor-ip'?: string;
+  attrs?: GobgpAttr[];
+}
 
 const API = ['-u', '127.0.0.1', '-p', '50051'];
 
@@ -46,7 +60,20 @@ export class GobgpPeer extends PeerProcess implements PeerRouter {
 
   private neighbor(n: PeerNeighbor): string {
     const hold = n.holdTime ?? 9;
-    const fams = familiesOf(n).map((f) => `  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "${f}"`);
+    const gr = n.gracefulRestart;
+    const fams = familiesOf(n).map(
+      (f) =>
+        `  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "${f}"` +
+        (gr ? `\n    [neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = true` : ''),
+    );
+    const extra = [
+      // RFC 4456 §7
+      ...(n.routeReflectorClient
+        ? ['  [neighbors.route-reflector.config]', '    route-reflector-client = true', `    route-reflector-cluster-id = "${this.spec.clusterId ?? this.spec.routerId}"`]
+        : []),
+      // RFC 4724 §3
+      ...(gr ? ['  [neighbors.graceful-restart.config]', '    enabled = true', `    restart-time = ${gr.restartTime}`] : []),
+    ];
     return [
       '[[neighbors]]',
       '  [neighbors.config]',
@@ -60,6 +87,7 @@ export class GobgpPeer extends PeerProcess implements PeerRouter {
       '    idle-hold-time-after-reset = 1',
       '  [neighbors.transport.config]',
       `    local-address = "${n.localAddress}"`,
+      ...extra,
       ...fams,
     ].join('\n');
   }
@@ -123,6 +151,32 @@ export class GobgpPeer extends PeerProcess implements PeerRouter {
 
   async enableNeighbor(address: string): Promise<void> {
     await this.gobgp('neighbor', address, 'enable');
+  }
+
+  /** `gobgp global rib -a <afi> -j`: paths per prefix with typed attributes (9 ORIGINATOR_ID, 10 CLUSTER_LIST, 14 MP_REACH). */
+  async receivedRoutes(family: Family): Promise<ReceivedRoute[]> {
+    const table = JSON.parse(await this.gobgp('global', 'rib', '-a', family === 'ipv4-unicast' ? 'ipv4' : 'ipv6', '-j')) as Record<string, GobgpPath[]>;
+    const neighbors = new Set(this.spec.neighbors.map((n) => n.address));
+    const routes: ReceivedRoute[] = [];
+    for (const [prefix, paths] of Object.entries(table)) {
+      for (const p of paths) {
+        const from = p['neighbor-ip'];
+        if (from === undefined || !neighbors.has(from)) continue;
+        const attr = (type: number): GobgpAttr | undefined => p.attrs?.find((a) => a.type === type);
+        const originator = attr(9)?.value;
+        const clusters = attr(10)?.value;
+        routes.push({
+          prefix,
+          from,
+          nextHop: String(attr(3)?.nexthop ?? attr(14)?.nexthop ?? ''),
+          asPath: (attr(2)?.as_paths ?? []).flatMap((s) => s.asns ?? []),
+          ...(typeof originator === 'string' ? { originatorId: originator } : {}),
+          ...(Array.isArray(clusters) ? { clusterList: clusters.map(String) } : {}),
+          best: p.best === true,
+        });
+      }
+    }
+    return routes;
   }
 
   async lastNotificationReceived(address: string): Promise<ReceivedNotification | undefined> {

@@ -22,6 +22,10 @@ export interface PeerNeighbor {
   readonly families?: readonly Family[];
   /** Proposed hold time in seconds (default 9, so keepalives every 3 s). */
   readonly holdTime?: number;
+  /** This router reflects routes to that neighbor as its RFC 4456 client. */
+  readonly routeReflectorClient?: boolean;
+  /** Advertise the RFC 4724 graceful restart capability on this session (restart time in seconds). */
+  readonly gracefulRestart?: { readonly restartTime: number };
 }
 
 export interface PeerSpec {
@@ -32,6 +36,23 @@ export interface PeerSpec {
   readonly neighbors: readonly PeerNeighbor[];
   /** Prefixes announced from the start. */
   readonly routes?: readonly string[];
+  /** RFC 4456 cluster ID when this router reflects (default: its router ID). */
+  readonly clusterId?: string;
+}
+
+/** One path a peer holds in its RIB for a prefix, as it shows it. */
+export interface ReceivedRoute {
+  readonly prefix: string;
+  /** The neighbor the path came from (the session's remote address); undefined for the router's own routes. */
+  readonly from: string | undefined;
+  /** The first (global) next-hop address. */
+  readonly nextHop: string;
+  readonly asPath: readonly number[];
+  /** RFC 4456 ORIGINATOR_ID, dotted quad. */
+  readonly originatorId?: string;
+  /** RFC 4456 CLUSTER_LIST, dotted quads in wire order. */
+  readonly clusterList?: readonly string[];
+  readonly best: boolean;
 }
 
 /** What a peer shows about the last NOTIFICATION it received on a session. */
@@ -62,6 +83,8 @@ export interface PeerRouter {
   enableNeighbor(address: string): Promise<void>;
   /** The last NOTIFICATION received on the session, if the peer exposes it. */
   lastNotificationReceived(address: string): Promise<ReceivedNotification | undefined>;
+  /** Every path of `family` in the router's RIB learned from a BGP neighbor (not its own originations). */
+  receivedRoutes(family: Family): Promise<ReceivedRoute[]>;
   /** Recent daemon output, for failure messages. */
   tail(n?: number): string;
 }
