@@ -1,0 +1,375 @@
+// The shell between the RIB's best paths and the kernel FIB (DESIGN.md data
+// flow: Loc-RIB -> fib/ writer). Best-path changes (RFC 4271 §9.1.2 results
+// with their ECMP set, and this node's own blocks) arrive batched per RIB
+// slice; they are applied to the desired table (per-pool encapsulation,
+// modes.ts) in slices of at most ~10 ms and handed to the writer, which
+// coalesces per prefix and pipelines batches to the kernel.
+//
+// Restart handling (RFC 4724 §4.1): at start the writer reconciles with
+// keepStale, adopting our routes left in the kernel by a previous run; they
+// stay while the RIB converges, until End-of-RIB from every configured
+// graceful-restart peer (RFC 4724 §2) or a timer (their longest restart time,
+// 120 s by default), and are then swept by a second reconcile. Without
+// graceful-restart peers nothing is waited for. At shutdown the routes stay
+// in the kernel when graceful restart is configured (the next run adopts
+// them), else they are removed.
+//
+// Link and address changes (tunl0 created or down, a local subnet added)
+// re-resolve every route's form. A missing tunnel where ipip is needed is
+// logged once, shown in status() and in the readiness reasons; with
+// fib.manageTunnel the device is created (RTM_NEWLINK kind "ipip").
+
+import type { ApiFib, FibQuery, FibStats } from './api/deps.js';
+import type { BgpConfig } from './config/schema.js';
+import { systemClock, type Clock, type TimerHandle } from './lib/clock.js';
+import type { Logger } from './lib/log.js';
+import { prefixToString, type Family } from './lib/prefix.js';
+import { DesiredTable, opsForUpdate } from './fib/desired.js';
+import type { FibBackend } from './fib/factory.js';
+import { compileFormContext } from './fib/modes.js';
+import { errnoName } from './fib/netlink/transport.js';
+import { sameRoute } from './fib/reconcile.js';
+import { fibOpKey, type BestPathChange, type FibOp, type FibSyncResult, type KernelRoute } from './fib/types.js';
+
+/** Time one slice of desired-table work may take before yielding. */
+export const FIB_SLICE_MS = 10;
+const STEP = 256;
+
+export interface FibBridgeOptions {
+  readonly config: BgpConfig;
+  readonly logger: Logger;
+  readonly backend: FibBackend;
+  readonly clock?: Clock;
+  /** Whether the RIB still has queued work: the stale sweep waits for it. */
+  readonly ribBusy?: () => boolean;
+  /** Override of the convergence timer (ms); default: longest GR restart time, or 120 s. */
+  readonly convergeTimeoutMs?: number;
+}
+
+export type TunnelState = 'up' | 'down' | 'missing' | 'not-needed';
+
+/** What the bridge reports beyond the writer's snapshot. */
+export interface FibBridgeStatus {
+  readonly mode: FibBackend['mode'];
+  readonly reason?: string;
+  readonly reconciled: boolean;
+  /** Still keeping stale kernel routes while the RIB converges after a restart. */
+  readonly converging: boolean;
+  readonly tunnel: TunnelState;
+  readonly desired: number;
+  readonly lastSync?: FibSyncResult;
+}
+
+export class FibBridge {
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private config: BgpConfig;
+  private table: DesiredTable;
+  private queued: BestPathChange[][] = [];
+  private queuedAt = 0;
+  private scheduled = false;
+  private started = false;
+  private stopped = false;
+  private reconciled = false;
+  private converging = true;
+  private convergeTimer: TimerHandle | undefined;
+  /** GR peers whose End-of-RIB we wait for: address -> families still owed (undefined: not up yet). */
+  private readonly awaitingEor = new Map<string, Set<Family> | undefined>();
+  private tunnelLogged: TunnelState | undefined;
+  private lastSync: FibSyncResult | undefined;
+  private lastReconcile: Date | undefined;
+
+  constructor(private readonly opts: FibBridgeOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger;
+    this.config = opts.config;
+    this.table = new DesiredTable(compileFormContext(opts.config, opts.backend.host.input()), this.desiredOptions(opts.config));
+  }
+
+  private desiredOptions(c: BgpConfig) {
+    return { table: c.fib.table, protocol: c.fib.protocol, ecmp: c.fib.ecmp };
+  }
+
+  get backend(): FibBackend {
+    return this.opts.backend;
+  }
+
+  /** Reads the host, reconciles with the kernel (keeping stale routes) and starts the convergence wait. */
+  async start(): Promise<void> {
+    const { backend } = this.opts;
+    await backend.start();
+    backend.host.onChange(() => this.recompile('host'));
+    this.started = true;
+    this.recompile('start');
+    if (this.queued.length > 0) this.schedule();
+    await this.ensureTunnel();
+    for (const n of this.config.neighbors) if (n.gracefulRestart?.enabled) this.awaitingEor.set(n.address, undefined);
+    this.lastSync = await backend.writer.sync(this.table.routes(), { keepStale: this.awaitingEor.size > 0 });
+    this.lastReconcile = new Date();
+    this.reconciled = true;
+    if (this.awaitingEor.size === 0) {
+      this.converging = false;
+      return;
+    }
+    const restart = Math.max(...this.config.neighbors.filter((n) => n.gracefulRestart?.enabled).map((n) => n.gracefulRestart!.restartTime));
+    const ms = this.opts.convergeTimeoutMs ?? (Number.isFinite(restart) ? restart * 1000 : 120_000);
+    this.logger.info({ event: 'fib-converging', peers: [...this.awaitingEor.keys()], timeoutMs: ms, kept: this.lastSync.kept }, 'keeping kernel routes from the last run until End-of-RIB or the restart timer');
+    this.convergeTimer = this.clock.after(ms, () => this.sweep('timer'));
+    this.checkConverged();
+  }
+
+  /** Best-path changes from the RIB (one batch per RIB slice). */
+  bestPathChanges(changes: readonly BestPathChange[]): void {
+    if (this.stopped || changes.length === 0) return;
+    this.queued.push(changes as BestPathChange[]);
+    this.schedule();
+  }
+
+  /** A session came up: GR peers now owe End-of-RIB for each negotiated family. */
+  peerEstablished(address: string, families: readonly Family[]): void {
+    if (!this.converging || !this.awaitingEor.has(address)) return;
+    this.awaitingEor.set(address, new Set(families));
+  }
+
+  /** RFC 4724 §2: End-of-RIB received from a peer for a family. */
+  endOfRib(address: string, family: Family): void {
+    if (!this.converging) return;
+    const owed = this.awaitingEor.get(address);
+    if (!owed) return;
+    owed.delete(family);
+    if (owed.size === 0) this.awaitingEor.delete(address);
+    this.checkConverged();
+  }
+
+  private checkConverged(): void {
+    if (!this.converging || !this.reconciled || this.awaitingEor.size > 0) return;
+    // The RIB still processing what came before End-of-RIB: look again shortly.
+    if (this.opts.ribBusy?.() || this.queued.length > 0) {
+      this.clock.after(20, () => this.checkConverged());
+      return;
+    }
+    this.sweep('end-of-rib');
+  }
+
+  private sweep(why: 'end-of-rib' | 'timer'): void {
+    if (!this.converging || this.stopped) return;
+    this.converging = false;
+    this.convergeTimer?.cancel();
+    this.logger.info({ event: 'fib-stale-sweep', reason: why, waitingFor: [...this.awaitingEor.keys()] }, 'RIB converged after restart: sweeping stale kernel routes');
+    this.awaitingEor.clear();
+    void this.resync();
+  }
+
+  /** A full reconcile against the live desired table (sweeps stale routes unless still converging). */
+  async resync(): Promise<FibSyncResult | undefined> {
+    if (this.stopped) return undefined;
+    try {
+      this.lastSync = await this.opts.backend.writer.sync(this.table.routes(), { keepStale: this.converging });
+      this.lastReconcile = new Date();
+      return this.lastSync;
+    } catch (e) {
+      this.logger.error({ event: 'fib-reconcile-failed', err: (e as Error).message }, 'FIB reconcile failed');
+      return undefined;
+    }
+  }
+
+  private schedule(): void {
+    // Changes wait until the host is known (their forms depend on its links).
+    if (this.scheduled || !this.started) return;
+    this.scheduled = true;
+    setImmediate(() => this.slice());
+  }
+
+  /** Applies queued changes for at most FIB_SLICE_MS, hands the ops to the writer, yields. */
+  private slice(): void {
+    this.scheduled = false;
+    if (this.stopped) return;
+    const start = this.clock.now();
+    const ops: FibOp[] = [];
+    while (this.queued.length > 0) {
+      const batch = this.queued[0]!;
+      const end = Math.min(batch.length, this.queuedAt + STEP);
+      for (let i = this.queuedAt; i < end; i++) for (const op of opsForUpdate(this.table.apply(batch[i]!))) ops.push(op);
+      this.queuedAt = end;
+      if (end === batch.length) {
+        this.queued.shift();
+        this.queuedAt = 0;
+      }
+      if (this.clock.now() - start >= FIB_SLICE_MS) break;
+    }
+    if (ops.length > 0) this.opts.backend.writer.apply(ops);
+    if (this.queued.length > 0) this.schedule();
+  }
+
+  /** Re-resolves every route after a host or config change. */
+  private recompile(why: 'start' | 'host' | 'reload'): void {
+    if (!this.started || this.stopped) return;
+    const updates = this.table.setContext(compileFormContext(this.config, this.opts.backend.host.input()));
+    const ops = updates.flatMap((u) => opsForUpdate(u));
+    if (ops.length > 0) {
+      this.logger.info({ event: 'fib-forms-changed', reason: why, routes: ops.length }, 'route forms re-resolved');
+      this.opts.backend.writer.apply(ops);
+    }
+    this.reportTunnel();
+  }
+
+  /** Applies a reloaded config (pools, service CIDRs, default mode). Table/protocol changes need a restart. */
+  reload(config: BgpConfig): void {
+    this.config = config;
+    this.recompile('reload');
+  }
+
+  private tunnelNeeded(): boolean {
+    const c = this.config;
+    return c.fib.defaultMode === 'ipip' || c.ipPools.some((p) => (p.mode ?? 'direct') !== 'direct' && p.program !== false);
+  }
+
+  tunnelState(): TunnelState {
+    if (!this.tunnelNeeded()) return 'not-needed';
+    return this.opts.backend.host.tunnelState();
+  }
+
+  private reportTunnel(): void {
+    const state = this.tunnelState();
+    if (state === this.tunnelLogged) return;
+    const name = this.opts.backend.host.tunnelName;
+    if (state === 'missing' || state === 'down')
+      this.logger.error(
+        { event: 'fib-tunnel-unavailable', tunnel: name, state, manageTunnel: this.config.fib.manageTunnel },
+        `${name} is ${state}: routes of ipip pools cannot be installed${state === 'missing' && !this.config.fib.manageTunnel ? ' (set fib.manageTunnel: true, or load the ipip module)' : ''}`,
+      );
+    else if (this.tunnelLogged === 'missing' || this.tunnelLogged === 'down') this.logger.info({ event: 'fib-tunnel-available', tunnel: name }, `${name} is up`);
+    this.tunnelLogged = state;
+  }
+
+  private async ensureTunnel(): Promise<void> {
+    if (!this.config.fib.manageTunnel || this.tunnelState() !== 'missing') return;
+    const name = this.opts.backend.host.tunnelName;
+    const r = await this.opts.backend.createTunnel(name, this.config.fib.tunnelMtu);
+    if (r.ok) this.logger.info({ event: 'fib-tunnel-created', tunnel: name }, `created ${name}`);
+    else
+      this.logger.error(
+        { event: 'fib-tunnel-create-failed', tunnel: name, errno: r.errno, code: r.code, ...(r.message ? { reason: r.message } : {}) },
+        `cannot create ${name} (RTM_NEWLINK kind ipip): ${r.code}${r.code === 'EOPNOTSUPP' || r.errno === 95 ? ' - the kernel has no ipip module' : ''}`,
+      );
+  }
+
+  /**
+   * Stops feeding the kernel. keepRoutes (graceful restart): our routes stay
+   * for the next run to adopt; else they are deleted first (bounded wait).
+   */
+  async stop(opts: { keepRoutes: boolean; drainMs?: number }): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.convergeTimer?.cancel();
+    this.queued = [];
+    const { backend } = this.opts;
+    if (!opts.keepRoutes && backend.kernel) backend.kernel.removeAll();
+    this.logger.info({ event: 'fib-stopped', keptRoutes: opts.keepRoutes, mode: backend.mode }, opts.keepRoutes ? 'FIB stopped; kernel routes left for the next run (graceful restart)' : 'FIB stopped; kernel routes removed');
+    await backend.close({ drainMs: opts.keepRoutes ? 0 : (opts.drainMs ?? 5000) });
+  }
+
+  status(): FibBridgeStatus {
+    const b = this.opts.backend;
+    return {
+      mode: b.mode,
+      ...(b.reason ? { reason: b.reason } : {}),
+      reconciled: this.reconciled,
+      converging: this.converging,
+      tunnel: this.tunnelState(),
+      desired: this.table.size,
+      ...(this.lastSync ? { lastSync: this.lastSync } : {}),
+    };
+  }
+
+  /** Readiness reasons the FIB contributes to /readyz (empty: ready). */
+  readyReasons(): string[] {
+    const out: string[] = [];
+    if (!this.reconciled) out.push('the FIB is not yet reconciled with the kernel');
+    const t = this.tunnelState();
+    if (t === 'missing' || t === 'down') out.push(`tunnel ${this.opts.backend.host.tunnelName} is ${t}: ipip routes cannot be installed`);
+    return out;
+  }
+
+  /** fib_* metric sources. */
+  fibStats(): FibStats {
+    const b = this.opts.backend;
+    const k = b.kernel;
+    if (k) {
+      const o = k.operations;
+      const s = k.snapshot().counters;
+      return {
+        installed: k.installedCount(),
+        operations: (['add', 'replace', 'delete'] as const).flatMap((op) => [
+          { op, result: 'ok' as const, count: o[op].ok },
+          { op, result: 'error' as const, count: o[op].error },
+        ]),
+        failures: s.errors,
+        driftRepairs: s.driftRepairs,
+        queueDepth: k.queueDepth(),
+        drainReconcileDurations: () => k.drainReconcileDurations(),
+      };
+    }
+    const snap = b.writer.snapshot();
+    const c = snap.counters;
+    return {
+      installed: snap.installed.length,
+      operations: [
+        { op: 'add', result: 'ok', count: c.adds },
+        { op: 'replace', result: 'ok', count: c.replaces },
+        { op: 'delete', result: 'ok', count: c.deletes },
+      ],
+      failures: c.errors,
+      driftRepairs: c.driftRepairs,
+      queueDepth: snap.pending,
+      drainReconcileDurations: () => [],
+    };
+  }
+
+  /** GET /api/v1/fib: our routes with their state (installed, pending, failed), paged by an offset cursor. */
+  view(query: FibQuery & { limit: number }): ApiFib {
+    const b = this.opts.backend;
+    const snap = b.writer.snapshot();
+    const ifName = (i: number | undefined) => (i === undefined ? undefined : b.host.ifName(i));
+    const hops = (r: KernelRoute) => r.nextHops.map((h) => ({ ...(h.gateway ? { gateway: h.gateway } : {}), ...(ifName(h.ifindex) ? { dev: ifName(h.ifindex)! } : {}), ...(h.onlink ? { onlink: true } : {}) }));
+    const installed = new Map(snap.installed.map((r) => [fibOpKey(r), r]));
+    const failed = new Map(snap.failed.map((f) => [`${String(f.prefix)}@${f.metric}`, f]));
+    const unresolvable = new Map(snap.unresolvable.map((u) => [u.prefix, u.reason]));
+    type Row = ApiFib['routes'][number];
+    const rows: Row[] = [];
+    const seen = new Set<unknown>();
+    for (const [prefix, want] of this.table.routes()) {
+      const key = fibOpKey(want);
+      seen.add(key);
+      const f = failed.get(`${String(prefix)}@${want.metric}`);
+      const base = { prefix: prefixToString(prefix), kind: want.type, nextHops: hops(want) };
+      if (f) rows.push({ ...base, state: 'failed', op: f.kind, error: errnoName(f.errno), attempts: f.attempts });
+      else if (want.unresolvable) rows.push({ ...base, state: 'failed', error: unresolvable.get(prefix) ?? want.unresolvable });
+      else {
+        const have = installed.get(key);
+        if (have && sameRoute(want, have)) rows.push({ ...base, state: 'installed', nextHops: hops(have) });
+        else rows.push({ ...base, state: 'pending', op: have ? 'replace' : 'add' });
+      }
+    }
+    for (const [key, have] of installed) {
+      if (seen.has(key)) continue;
+      // Ours in the kernel, not wanted: kept while converging, else about to go.
+      rows.push({ prefix: prefixToString(have.prefix), kind: have.type, nextHops: hops(have), state: this.converging ? 'installed' : 'pending', ...(this.converging ? {} : { op: 'delete' as const }) });
+    }
+    const counts = { installed: 0, pending: 0, failed: 0 };
+    for (const r of rows) counts[r.state]++;
+    const selected = query.state ? rows.filter((r) => r.state === query.state) : rows;
+    const offset = query.cursor ? Number(query.cursor) || 0 : 0;
+    const page = selected.slice(offset, offset + query.limit);
+    return {
+      mode: b.mode,
+      table: this.config.fib.table,
+      protocol: this.config.fib.protocol,
+      reconciled: this.reconciled,
+      ...(this.lastReconcile ? { lastReconcile: this.lastReconcile.toISOString() } : {}),
+      counts,
+      routes: page,
+      ...(offset + query.limit < selected.length ? { nextCursor: String(offset + query.limit) } : {}),
+    };
+  }
+}

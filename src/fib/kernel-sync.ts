@@ -1,0 +1,399 @@
+// The kernel FIB writer: the FibWriter (types.ts) over rtnetlink (Linux
+// rtnetlink(7); RFC 3549 §3.1.1 route messages). Operations go through the
+// coalescing write queue (queue.ts): one slot per route key, batches sent
+// pipelined over the request socket, each outcome attributed by sequence
+// number (RFC 3549 §2.3.2.2). A refusal is logged with the route and the
+// errno, counted, shown as failed and retried with backoff; the writer never
+// stops. Installs are RTM_NEWROUTE with NLM_F_CREATE|NLM_F_REPLACE, so a
+// retry is always safe; "already gone" on delete is success (STYLE.md §11).
+//
+// sync() is the reconcile (BIRD krt_prune): dump the table, diff it against
+// the desired routes in slices of at most a few milliseconds, write the
+// difference; keepStale leaves our routes the RIB no longer wants while it
+// is still converging after a restart (RFC 4724 §4.1). Route notifications
+// from the monitor keep the writer's view of the kernel current and repair
+// drift (someone ran `ip route del`); a monitor overrun (ENOBUFS) calls for
+// a full resync by dump.
+
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import { systemClock } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import { prefixToString, type PrefixKey } from '../lib/prefix.js';
+import type { KernelRoute as NlKernelRoute, RouteOp } from './netlink/messages.js';
+import type { NetlinkOutcome } from './netlink/transport.js';
+import { FibQueue, type AckResult, type InFlightOp, type QueueOptions } from './queue.js';
+import { driftVerdict, Reconciler, sameRoute, toOps, type ReconcileResult } from './reconcile.js';
+import {
+  fibOpKey,
+  fromNetlinkRoute,
+  toNetlinkOp,
+  type DesiredRoute,
+  type FailedRoute,
+  type FibCounters,
+  type FibOp,
+  type FibOpKey,
+  type FibSnapshot,
+  type FibSyncResult,
+  type FibWriter,
+  type KernelRoute,
+  type UnresolvableReason,
+} from './types.js';
+
+/** What the writer needs of the netlink request socket (NetlinkRouteSocket; a fake in tests). */
+export interface RouteSocket {
+  applyRoutes(ops: readonly RouteOp[]): Promise<NetlinkOutcome[]>;
+  dumpRoutes(family?: number): Promise<NlKernelRoute[]>;
+  close(): void;
+}
+
+export interface KernelWriterOptions {
+  readonly socket: RouteSocket;
+  /** fib.table */
+  readonly table: number;
+  /** fib.protocol: only routes carrying it are ours. */
+  readonly protocol: number;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Operations per batch handed to the socket (default 1024). */
+  readonly batchSize?: number;
+  /** Batches awaiting their ACKs at once (default 4). */
+  readonly pipeline?: number;
+  readonly queue?: QueueOptions;
+  /** ifindex -> name, for log lines and the API. */
+  readonly ifName?: (ifindex: number) => string | undefined;
+  /** Time budget of one synchronous slice of reconcile work (default 8 ms). */
+  readonly sliceMs?: number;
+}
+
+/** Per operation kind: acknowledged writes and refusals, for fib_operations_total. */
+export interface OperationCounts {
+  readonly add: { ok: number; error: number };
+  readonly replace: { ok: number; error: number };
+  readonly delete: { ok: number; error: number };
+}
+
+const ESRCH = 3;
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export class KernelFibWriter implements FibWriter {
+  private readonly queue: FibQueue;
+  private readonly clock: Clock;
+  /** Our routes as the kernel holds them (ACKs and notifications keep it current). */
+  private readonly installed = new Map<FibOpKey, KernelRoute>();
+  private readonly unresolved = new Map<PrefixKey, UnresolvableReason>();
+  /** Keys with a write queued or in flight, with the generation of their latest push. */
+  private readonly owed = new Map<FibOpKey, number>();
+  private readonly sentGen = new Map<number, number>();
+  private gen = 0;
+  private desired: ReadonlyMap<PrefixKey, DesiredRoute> = new Map();
+  private keepStale = true;
+  private inFlightBatches = 0;
+  private retryTimer: TimerHandle | undefined;
+  private retryAt: number | undefined;
+  private closed = false;
+  private syncing: Promise<FibSyncResult> | undefined;
+  private resyncWanted = false;
+  private idleWaiters: (() => void)[] = [];
+  private counters = { adds: 0, replaces: 0, deletes: 0, errors: 0, driftRepairs: 0, reconciles: 0 };
+  readonly operations: OperationCounts = { add: { ok: 0, error: 0 }, replace: { ok: 0, error: 0 }, delete: { ok: 0, error: 0 } };
+  /** Reconcile durations (seconds) not yet handed to the metrics. */
+  private durations: number[] = [];
+  lastReconcileAt: number | undefined;
+  readonly opts: KernelWriterOptions;
+
+  constructor(opts: KernelWriterOptions) {
+    this.opts = opts;
+    this.queue = new FibQueue(opts.queue);
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  apply(ops: readonly FibOp[]): void {
+    if (this.closed) return;
+    for (const op of ops) this.push(op);
+    this.pump();
+  }
+
+  private push(op: FibOp): void {
+    const key = fibOpKey(op.route);
+    if (op.kind !== 'delete' && op.route.unresolvable !== undefined) {
+      // Wanted but not installable now: reported; whatever form was there goes.
+      this.unresolved.set(op.route.prefix, op.route.unresolvable);
+      if (!this.installed.has(key) && !this.owed.has(key)) return;
+      op = { kind: 'delete', route: op.route, cause: op.cause };
+    } else {
+      this.unresolved.delete(op.route.prefix);
+      // Adopt: the kernel already holds exactly this route and nothing is owed for it.
+      const have = this.installed.get(key);
+      if (op.kind !== 'delete' && have && !this.owed.has(key) && sameRoute(op.route, have)) return;
+      if (op.kind === 'delete' && !have && !this.owed.has(key)) return;
+    }
+    this.owed.set(key, ++this.gen);
+    this.queue.push(op);
+  }
+
+  /** Sends batches while the pipeline has room; arms the retry timer for backoff. */
+  private pump(): void {
+    const max = this.opts.pipeline ?? 4;
+    while (!this.closed && this.inFlightBatches < max) {
+      const batch = this.queue.takeBatch(this.opts.batchSize ?? 1024, this.clock.now());
+      if (batch.length === 0) break;
+      for (const b of batch) this.sentGen.set(b.seq, this.owed.get(b.key) ?? 0);
+      this.inFlightBatches++;
+      void this.opts.socket
+        .applyRoutes(batch.map((b) => toNetlinkOp(b.op)))
+        .then(
+          (outcomes) => this.settle(batch, outcomes),
+          (err: Error) => this.settle(batch, batch.map(() => ({ ok: false, errno: 5, code: 'EIO', message: err.message }) as const)),
+        )
+        .finally(() => {
+          this.inFlightBatches--;
+          this.pump();
+        });
+    }
+    this.armRetry();
+    if (this.inFlightBatches === 0 && this.queue.depth() === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private armRetry(): void {
+    const at = this.queue.nextRetryAt();
+    if (at === undefined || this.closed) return;
+    if (this.retryTimer && this.retryAt !== undefined && this.retryAt <= at) return;
+    this.retryTimer?.cancel();
+    this.retryAt = at;
+    this.retryTimer = this.clock.after(Math.max(0, at - this.clock.now()), () => {
+      this.retryTimer = undefined;
+      this.retryAt = undefined;
+      this.pump();
+    });
+  }
+
+  private settle(batch: readonly InFlightOp[], outcomes: readonly NetlinkOutcome[]): void {
+    const now = this.clock.now();
+    for (let i = 0; i < batch.length; i++) {
+      const { seq, key, op } = batch[i]!;
+      const o = outcomes[i] ?? { ok: false, errno: 5, code: 'EIO' };
+      const result: AckResult = o.ok ? 'ok' : { errno: o.errno };
+      const gone = !o.ok && op.kind === 'delete' && o.errno === ESRCH;
+      if (o.ok || gone) {
+        this.operations[op.kind].ok++;
+        if (op.kind === 'delete') {
+          this.counters.deletes++;
+          this.installed.delete(key);
+        } else {
+          if (op.kind === 'add') this.counters.adds++;
+          else this.counters.replaces++;
+          this.installed.set(key, kernelShape(op.route));
+        }
+      } else {
+        this.operations[op.kind].error++;
+        this.counters.errors++;
+        this.logRefusal(op, o);
+      }
+      const outcome = this.queue.ack(seq, result, now);
+      const sent = this.sentGen.get(seq);
+      this.sentGen.delete(seq);
+      if (outcome === 'done' && sent === this.owed.get(key)) this.owed.delete(key);
+    }
+  }
+
+  private logRefusal(op: FibOp, o: Extract<NetlinkOutcome, { ok: false }>): void {
+    const r = op.route;
+    const hops = 'nextHops' in r && r.nextHops ? r.nextHops : [];
+    this.opts.logger.warn(
+      {
+        event: 'fib-write-failed',
+        op: op.kind,
+        cause: op.cause,
+        prefix: prefixToString(r.prefix),
+        type: r.type,
+        nextHops: hops.map((h) => ({ gateway: h.gateway, dev: h.ifindex === undefined ? undefined : (this.opts.ifName?.(h.ifindex) ?? h.ifindex), onlink: h.onlink })),
+        errno: o.errno,
+        code: o.code,
+        ...(o.message ? { reason: o.message } : {}),
+      },
+      `kernel refused ${op.kind} ${prefixToString(r.prefix)}: ${o.code}${o.message ? ` (${o.message})` : ''}; retrying with backoff`,
+    );
+  }
+
+  /** Resolves once nothing is queued or in flight (retries waiting count as work). */
+  idle(): Promise<void> {
+    if (this.inFlightBatches === 0 && this.queue.depth() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Reconcile: dump the kernel, diff against `desired` in bounded slices, write
+   * the difference. Concurrent calls share one run; a call made during a run
+   * schedules one more after it (its desired table is the live one).
+   */
+  sync(desired: ReadonlyMap<PrefixKey, DesiredRoute>, opts: { readonly keepStale: boolean }): Promise<FibSyncResult> {
+    this.desired = desired;
+    this.keepStale = opts.keepStale;
+    if (this.syncing) {
+      this.resyncWanted = true;
+      return this.syncing;
+    }
+    const run = this.reconcile().finally(() => {
+      this.syncing = undefined;
+      if (this.resyncWanted && !this.closed) {
+        this.resyncWanted = false;
+        void this.sync(this.desired, { keepStale: this.keepStale }).catch((e: Error) =>
+          this.opts.logger.error({ event: 'fib-reconcile-failed', err: e.message }, 'FIB reconcile failed'),
+        );
+      }
+    });
+    this.syncing = run;
+    return run;
+  }
+
+  private async reconcile(): Promise<FibSyncResult> {
+    const started = this.clock.now();
+    const { table, protocol } = this.opts;
+    const dumped = await this.opts.socket.dumpRoutes(0);
+    const rec = new Reconciler(this.desired, { keepStale: this.keepStale, table, protocol });
+    const observedOurs = new Map<FibOpKey, KernelRoute>();
+    const budget = this.opts.sliceMs ?? 8;
+    let sliceStart = this.clock.now();
+    const CHUNK = 2048;
+    for (let i = 0; i < dumped.length; i += CHUNK) {
+      const part: KernelRoute[] = [];
+      for (let j = i; j < Math.min(i + CHUNK, dumped.length); j++) {
+        const r = fromNetlinkRoute(dumped[j]!);
+        part.push(r);
+        if (r.table === table && r.protocol === protocol) observedOurs.set(fibOpKey(r), r);
+      }
+      rec.observe(part);
+      if (this.clock.now() - sliceStart > budget) {
+        await yieldToLoop();
+        sliceStart = this.clock.now();
+      }
+    }
+    let result: ReconcileResult | undefined;
+    while (!(result = rec.finishSome(CHUNK * 4))) {
+      if (this.clock.now() - sliceStart > budget) {
+        await yieldToLoop();
+        sliceStart = this.clock.now();
+      }
+    }
+    // The dump is the truth about the kernel; keys with writes still owed keep the view ACKs give.
+    for (const key of [...this.installed.keys()]) if (!observedOurs.has(key) && !this.owed.has(key)) this.installed.delete(key);
+    for (const [key, r] of observedOurs) if (!this.owed.has(key)) this.installed.set(key, r);
+    for (const r of result.unresolvable) this.unresolved.set(r.prefix, r.unresolvable!);
+    for (const c of result.conflicts)
+      this.opts.logger.warn(
+        { event: 'fib-conflict', prefix: prefixToString(c.route.prefix), protocol: c.observed.protocol },
+        `a route of protocol ${c.observed.protocol} holds ${prefixToString(c.route.prefix)}; left alone`,
+      );
+    const ops = toOps(result);
+    for (const op of ops) this.push(op);
+    this.pump();
+    this.counters.reconciles++;
+    const seconds = (this.clock.now() - started) / 1000;
+    this.durations.push(seconds);
+    if (this.durations.length > 1000) this.durations.shift();
+    this.lastReconcileAt = Date.now();
+    const out: FibSyncResult = {
+      added: result.add.length,
+      replaced: result.replace.length,
+      deleted: result.delete.length,
+      adopted: result.adopt.length,
+      kept: result.kept.length,
+      unresolvable: result.unresolvable.length,
+      conflicts: result.conflicts.length,
+    };
+    this.opts.logger.info({ event: 'fib-reconciled', keepStale: this.keepStale, durationMs: Math.round(seconds * 1000), dumped: dumped.length, ...out }, 'FIB reconciled with the kernel');
+    return out;
+  }
+
+  /**
+   * A route notification from the monitor (RTNLGRP_IPV4_ROUTE / _IPV6_ROUTE).
+   * Keeps the view of our routes current and repairs drift. Returns true when
+   * a repair was queued.
+   */
+  routeEvent(change: 'new' | 'del', nlRoute: NlKernelRoute): boolean {
+    if (this.closed) return false;
+    const route = fromNetlinkRoute(nlRoute);
+    if (route.table !== this.opts.table) return false;
+    const key = fibOpKey(route);
+    if (route.protocol === this.opts.protocol) {
+      if (change === 'new') this.installed.set(key, route);
+      else this.installed.delete(key);
+    }
+    // A write of ours for this key is queued or in flight: its outcome decides.
+    if (this.owed.has(key) || this.syncing) return false;
+    const verdict = driftVerdict(this.desired, { kind: change, route }, { keepStale: this.keepStale, table: this.opts.table, protocol: this.opts.protocol });
+    if (verdict.kind === 'conflict') {
+      this.opts.logger.warn({ event: 'fib-conflict', prefix: prefixToString(route.prefix), protocol: route.protocol }, 'a foreign route took the key of one of ours; left alone');
+      return false;
+    }
+    if (verdict.kind !== 'repair') return false;
+    this.counters.driftRepairs++;
+    this.opts.logger.info(
+      { event: 'fib-drift-repair', prefix: prefixToString(route.prefix), change, op: verdict.op.kind },
+      `route ${prefixToString(route.prefix)} changed outside bgp-ts; repairing`,
+    );
+    this.push(verdict.op);
+    this.pump();
+    return true;
+  }
+
+  /** Notifications were lost (ENOBUFS): resynchronise by dump. */
+  overflow(): void {
+    if (this.closed) return;
+    this.opts.logger.warn({ event: 'fib-monitor-overrun' }, 'route notifications lost; resynchronising by dump');
+    void this.sync(this.desired, { keepStale: this.keepStale }).catch((e: Error) =>
+      this.opts.logger.error({ event: 'fib-reconcile-failed', err: e.message }, 'FIB resync failed'),
+    );
+  }
+
+  /** Queues the deletion of every route of ours (clean shutdown without graceful restart). */
+  removeAll(): void {
+    const ops: FibOp[] = [];
+    for (const r of this.installed.values()) ops.push({ kind: 'delete', route: r, cause: 'sweep' });
+    this.unresolved.clear();
+    this.apply(ops);
+  }
+
+  snapshot(): FibSnapshot {
+    const failed: FailedRoute[] = [];
+    for (const f of this.queue.failed().values()) {
+      failed.push({ prefix: f.op.route.prefix, metric: f.op.route.metric, kind: f.op.kind, errno: f.errno, since: f.since, attempts: f.attempts, retryAt: f.retryAt });
+    }
+    return {
+      installed: [...this.installed.values()],
+      pending: this.queue.depth(),
+      failed,
+      unresolvable: [...this.unresolved].map(([prefix, reason]) => ({ prefix, reason })),
+      counters: { ...this.counters } satisfies FibCounters,
+    };
+  }
+
+  installedCount(): number {
+    return this.installed.size;
+  }
+
+  queueDepth(): number {
+    return this.queue.depth();
+  }
+
+  drainReconcileDurations(): number[] {
+    return this.durations.splice(0);
+  }
+
+  /** Stops writing; `drain` waits (up to the timeout) for queued writes first. */
+  async close(opts: { drainMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    if (opts.drainMs) {
+      await Promise.race([this.idle(), new Promise<void>((r) => this.clock.after(opts.drainMs!, r))]);
+    }
+    this.closed = true;
+    this.retryTimer?.cancel();
+    this.opts.socket.close();
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}
+
+/** The desired route as the kernel will report it (no `unresolvable`). */
+function kernelShape(r: DesiredRoute): KernelRoute {
+  return { prefix: r.prefix, table: r.table, protocol: r.protocol, metric: r.metric, type: r.type, nextHops: r.nextHops };
+}
