@@ -188,6 +188,22 @@ describe.skipIf(skip !== undefined)('the docker-compose lab in network namespace
     }
   });
 
+  it('announces and withdraws an extra block with the token from the mounted file, as docs/lab.md shows', async () => {
+    const ns = topo.node('node-a').ns;
+    const extra = '10.244.1.64/26';
+    const token = readFileSync(hostPathOf('node-a', '/etc/bgp-ts/token'), 'utf8').trim();
+    const torHas = async (prefix: string): Promise<Array<{ path: string }> | undefined> =>
+      (JSON.parse(await vtysh('show bgp ipv4 unicast json')) as { routes: Record<string, Array<{ path: string }>> }).routes?.[prefix];
+    // without the token the write is refused and nothing reaches the ToR
+    const refused = await runIn(ns, process.execPath, [CLI_PATH, 'announce', extra], { allowFailure: true });
+    expect(refused.code).toBe(1);
+    await runIn(ns, process.execPath, [CLI_PATH, 'announce', extra, '--token', token]);
+    const paths = await pollUntil(() => torHas(extra), { timeoutMs: 15_000, what: `the ToR learning ${extra}` });
+    expect(paths.map((p) => p.path)).toEqual(['64512']);
+    await runIn(ns, process.execPath, [CLI_PATH, 'withdraw', extra, '--token', token]);
+    await pollUntil(async () => (await torHas(extra)) === undefined, { timeoutMs: 15_000, what: `the ToR dropping ${extra}` });
+  });
+
   it("accepts the other node's block despite its own AS in the path (allowAsIn: 1) and keeps its own block local", async () => {
     const routesOf = async (node: Node, prefix: string) => {
       const { stdout } = await runIn(topo.node(node).ns, process.execPath, [CLI_PATH, 'routes', prefix, '--json']);
