@@ -15,6 +15,7 @@ import type { Logger } from './lib/log.js';
 import { CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN } from './bgp/wire/errors.js';
 import { normalizeAddress } from './bgp/session/listener.js';
 import { BgpListener } from './bgp/session/listener.js';
+import { listenerSecurityFromConfig } from './bgp/session/socket-options.js';
 import { Neighbors, type NeighborsOptions, type PeerSummary } from './bgp/session/neighbors.js';
 import type { PeerSession } from './bgp/session/peer-session.js';
 import { RibDriver } from './rib-driver.js';
@@ -122,6 +123,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       port: c.listen.port,
       logger,
       onConnection: (conn) => neighbors.accept(conn),
+      security: listenerSecurityFromConfig(c), // TCP MD5 keys and GTSM per neighbor / listen range
     });
     const bound = await l.start();
     logger.info({ event: 'listening', addresses: bound.addresses, port: bound.port }, `listening on port ${bound.port}`);
@@ -200,6 +202,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
           logger.error({ event: 'listener-error', err: (err as Error).message }, 'cannot listen with the new settings');
         }
       }
+      listener?.setSecurity(listenerSecurityFromConfig(next)); // keys added, changed, removed
       await neighbors.reload(next);
       driver.reload(next);
     },

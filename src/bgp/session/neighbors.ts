@@ -154,6 +154,9 @@ export class Neighbors {
       address,
       port: n.port,
       ...(n.localAddress ? { localAddress: n.localAddress } : {}),
+      ...(n.password !== undefined || n.ttlSecurity !== undefined
+        ? { security: { ...(n.password !== undefined ? { password: n.password } : {}), ...(n.ttlSecurity !== undefined ? { ttlSecurity: n.ttlSecurity } : {}) } }
+        : {}),
       asn: n.asn,
       fsm: this.fsmConfig(n, false),
       clock: this.opts.clock,

@@ -319,13 +319,21 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     chain.pending?.cancel();
     const o = this.opts;
     chain.pending = connectPeer(
-      { host: o.address, port: o.port, timeoutMs: o.connectTimeoutMs ?? 30_000, ...(o.localAddress ? { localAddress: o.localAddress } : {}) },
+      {
+        host: o.address,
+        port: o.port,
+        timeoutMs: o.connectTimeoutMs ?? 30_000,
+        ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+        ...(o.security ? { security: o.security } : {}),
+      },
       o.clock,
       (r) =>
         this.guard(() => {
           chain.pending = undefined;
           if (!r.ok) {
-            o.logger.debug({ event: 'connect-failed', ...this.who, reason: r.reason }, 'connect failed');
+            // MD5 / GTSM that cannot be applied: an error, and no unprotected connection (fail closed)
+            if (r.security) o.logger.error({ event: 'security-error', ...this.who, reason: r.reason }, `transport security: ${r.reason}`);
+            else o.logger.debug({ event: 'connect-failed', ...this.who, reason: r.reason }, 'connect failed');
             this.feed(chain, { type: 'TcpConnectionFails' });
             return;
           }

@@ -8,6 +8,7 @@ import type { Logger } from '../../lib/log.js';
 import type { NotificationMessage, RouteRefreshMessage } from '../wire/index.js';
 import type { DecodedUpdate } from '../wire/update.js';
 import type { DownReason, FsmConfig, NegotiatedSession, SessionState } from '../fsm/index.js';
+import type { TransportSecurity } from './socket-options.js';
 
 export interface PeerSessionOptions {
   /** Remote address (normalised text) and TCP port (RFC 4271 §8.2.1.1: 179). */
@@ -15,6 +16,8 @@ export interface PeerSessionOptions {
   readonly port: number;
   /** Source address for outgoing connections. */
   readonly localAddress?: string;
+  /** TCP MD5 key (RFC 2385) and GTSM hops (RFC 5082) for outgoing connections. */
+  readonly security?: TransportSecurity;
   /** The peer's configured ASN (for logs). */
   readonly asn: number;
   readonly fsm: FsmConfig;
