@@ -32,6 +32,21 @@ export interface DaemonConfig {
   readonly [key: string]: unknown;
 }
 
+/** A path as GET /api/v1/routes shows it (src/api/schemas.ts RouteSchema, the fields the tests read). */
+export interface DaemonRoute {
+  readonly prefix: string;
+  readonly family: string;
+  /** The peer's address, or "local" for originated routes. */
+  readonly peer: string;
+  readonly best: boolean;
+  readonly stale?: boolean;
+  readonly nextHop: string;
+  /** Text, e.g. "64512 64513". */
+  readonly asPath: string;
+  readonly originatorId?: string;
+  readonly clusterList?: readonly string[];
+}
+
 export type EventPredicate = (e: LogEvent) => boolean;
 
 /** Matches an event by name and a subset of its fields. */
@@ -69,8 +84,7 @@ export class BgpTsDaemon {
   async start(): Promise<void> {
     if (this.proc?.running) throw new Error('bgp-ts already running');
     if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} missing: run npm run build`);
-    const config = { log: { level: 'debug' }, fib: { enabled: false }, api: { listen: 'none' }, ...this.config };
-    await writeFile(this.configPath, stringify(config));
+    await this.writeConfig();
     const proc = spawnIn(this.ns, 'bgp-ts', process.execPath, [CLI_PATH, 'daemon', '--config', this.configPath]);
     this.proc = proc;
     proc.onLine((line) => {
@@ -89,6 +103,23 @@ export class BgpTsDaemon {
       for (const w of this.waiters) w();
     });
     await this.waitForEvent(eventIs('daemon-started'), 15_000, this.events.length);
+  }
+
+  /** Writes `config` (debug logging, FIB and API off unless given) to the config file. */
+  async writeConfig(): Promise<void> {
+    const config = { log: { level: 'debug' }, fib: { enabled: false }, api: { listen: 'none' }, ...this.config };
+    await writeFile(this.configPath, stringify(config));
+  }
+
+  /** Writes the current `config` and sends SIGHUP; resolves on `config-reloaded`. */
+  async reload(): Promise<void> {
+    if (!this.proc?.running) throw new Error('bgp-ts not running');
+    await this.writeConfig();
+    const since = this.mark();
+    this.proc.signal('SIGHUP');
+    await this.waitForEvent((e) => e.event === 'config-reloaded' || e.event === 'config-reload-rejected' || e.event === 'config-reload-failed', 10_000, since).then((e) => {
+      if (e.event !== 'config-reloaded') throw new Error(`reload: ${JSON.stringify(e)}`);
+    });
   }
 
   /** Index of the next event; pass it as `since` to wait only for later events. */
@@ -169,6 +200,12 @@ export class BgpTsDaemon {
     const host = listen.startsWith('[') || !listen.includes(':') || listen.split(':').length === 2 ? listen : `[${listen}]`;
     const { stdout } = await runIn(this.ns, 'curl', ['-sS', '--fail-with-body', '--max-time', '5', `http://${host}${path}`]);
     return JSON.parse(stdout) as T;
+  }
+
+  /** Every path bgp-ts holds for `prefix` (exact match), through the API. */
+  async routes(prefix: string): Promise<DaemonRoute[]> {
+    const page = await this.apiGet<{ routes: DaemonRoute[] }>(`/api/v1/routes?prefix=${encodeURIComponent(prefix)}&limit=1000`);
+    return page.routes;
   }
 
   tail(n = 60): string {

@@ -76,6 +76,8 @@ export interface PeerRouter {
   restart(): Promise<void>;
   announce(prefix: string): Promise<void>;
   withdraw(prefix: string): Promise<void>;
+  /** Drops a prefix from the config without telling the running daemon: it is gone after the next start (graceful-restart sweep tests). */
+  forgetRoute(prefix: string): void;
   neighborState(address: string): Promise<BgpState | 'Unknown'>;
   /** Sends Cease/Administrative Shutdown with `text` (RFC 8203) and keeps the session down. */
   shutdownNeighbor(address: string, text: string): Promise<void>;
@@ -130,6 +132,10 @@ export abstract class PeerProcess {
       throw new Error(`${e.message}\n${proc.tail()}`);
     });
     await this.afterStart();
+  }
+
+  forgetRoute(prefix: string): void {
+    this.routes.delete(prefix);
   }
 
   async stop(): Promise<void> {
