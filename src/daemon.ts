@@ -4,7 +4,9 @@
 // neighbors from listen ranges, and the RIB (src/rib through the RibDriver
 // shell: sessions ↔ RIB, bounded work slices) through `Neighbors`' session
 // hooks. Best-path changes leave through `onBestPathChanges` in the FIB's
-// input shape (prefix, ECMP next hops, local/blackhole).
+// input shape (prefix, ECMP next hops, local/blackhole), and into the FIB
+// bridge (src/fib-bridge.ts: kernel or dry-run writer, chosen by
+// src/fib/factory.ts), which the API reads for /api/v1/fib and readiness.
 // Lifecycle: stop() sends Cease / Administrative Shutdown with the RFC 8203
 // text "bgp-ts shutting down" to every peer and closes the listeners;
 // reload() applies neighbor changes (RFC 4486 Cease subcodes 3 and 6).
@@ -24,6 +26,9 @@ import { startApi, type RunningApi } from './api/server.js';
 import { loadConfigFile } from './config/load.js';
 import type { FibChange, Rib } from './rib/index.js';
 import type { PrefixKey } from './lib/prefix.js';
+import { endOfRibFamily } from './bgp/wire/eor.js';
+import { FibBridge } from './fib-bridge.js';
+import { createFibWriter } from './fib/factory.js';
 
 export const SHUTDOWN_TEXT = 'bgp-ts shutting down';
 
@@ -41,6 +46,8 @@ export interface Daemon {
   /** The RIB facade (read it; act through the daemon and the API). */
   readonly rib: Rib;
   readonly driver: RibDriver;
+  /** The FIB bridge (kernel or dry-run writer). */
+  readonly fib: FibBridge;
   /** Originates a prefix (text) with communities; the API's announcements endpoint. */
   announce(prefix: string, communities?: readonly string[]): DaemonActionResult;
   withdraw(prefix: string): DaemonActionResult;
@@ -86,6 +93,8 @@ export interface DaemonOptions {
   readonly onSessionRemoved?: NeighborsOptions['onSessionRemoved'];
   /** Best-path changes for the FIB, batched per RIB slice. */
   readonly onBestPathChanges?: (changes: readonly BestPathUpdate[]) => void;
+  /** Open the FIB's netlink sockets in this network namespace (tests). */
+  readonly fibNetns?: string;
 }
 
 export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promise<Daemon> {
@@ -93,11 +102,32 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   const clock = opts.clock ?? systemClock;
   let current = config;
   const onBest = opts.onBestPathChanges;
+  // The FIB: kernel writer when allowed, else dry run (the factory logs why).
+  const fib = new FibBridge({
+    config,
+    logger,
+    clock,
+    backend: await createFibWriter(config, { logger, clock, ...(opts.fibNetns ? { netns: opts.fibNetns } : {}) }),
+    ribBusy: () => driver.rib.hasWork(),
+    normalize: normalizeAddress,
+  });
   const driver = new RibDriver(config, {
     clock,
     logger,
-    ...(onBest ? { onFibChanges: (changes: readonly FibChange[]) => onBest(changes.map(toBestPathUpdate)) } : {}),
+    onFibChanges: (changes: readonly FibChange[]) => {
+      const updates = changes.map(toBestPathUpdate);
+      fib.bestPathChanges(updates);
+      onBest?.(updates);
+    },
   });
+  // RFC 4724: the FIB keeps routes of the last run until End-of-RIB from every graceful-restart peer.
+  const fibTrack = (session: PeerSession): void => {
+    session.on('established', (s) => fib.peerEstablished(session.address, s.families));
+    session.on('update', (u) => {
+      const family = endOfRibFamily(u.update);
+      if (family) fib.endOfRib(session.address, family);
+    });
+  };
   // Set once the daemon object exists (the API core calls back into it).
   let apiCore: ApiCore | undefined;
   const neighbors = new Neighbors(config, {
@@ -106,6 +136,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     ...(opts.random ? { random: opts.random } : {}),
     onSession: (session, kind) => {
       driver.attach(session);
+      fibTrack(session);
       apiCore?.track(session, kind);
       opts.onSession?.(session, kind);
     },
@@ -130,6 +161,11 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     return l;
   };
 
+  try {
+    await fib.start();
+  } catch (err) {
+    logger.error({ event: 'fib-start-failed', err: (err as Error).message }, 'FIB could not reconcile with the kernel at start');
+  }
   let listener = await listen(config);
   neighbors.startAll();
   logger.info(
@@ -148,6 +184,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     },
     rib: driver.rib,
     driver,
+    fib,
     sessions: () => neighbors.list(),
     peer: (address) => neighbors.get(address),
     announce(prefix, communities = []) {
@@ -183,6 +220,9 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         listener = undefined;
         await api?.close();
         api = undefined;
+        // Before the Ceases withdraw everything: with graceful restart our kernel
+        // routes stay for the next run to adopt (RFC 4724 §4.1), else they go.
+        await fib.stop({ keepRoutes: current.neighbors.some((n) => n.gracefulRestart?.enabled === true) });
         await neighbors.stopAll({ subcode: CEASE_ADMIN_SHUTDOWN, text: SHUTDOWN_TEXT });
         driver.close();
         logger.info({ event: 'daemon-stopped' }, 'stopped');
@@ -205,10 +245,12 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       listener?.setSecurity(listenerSecurityFromConfig(next)); // keys added, changed, removed
       await neighbors.reload(next);
       driver.reload(next);
+      fib.reload(next);
     },
   };
 
   apiCore = new ApiCore({
+    fibStats: () => fib.fibStats(),
     clock,
     rib: driver.rib,
     config: () => current,
@@ -242,7 +284,20 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     if (session) apiCore.track(session, s.kind);
   }
   try {
-    api = await startApi(apiCore.deps(), config.api, { logger });
+    const deps = apiCore.deps();
+    api = await startApi(
+      {
+        ...deps,
+        fib: (q) => fib.view(q),
+        ready: async () => {
+          const r = await deps.ready();
+          const reasons = [...r.reasons, ...fib.readyReasons()];
+          return { ready: reasons.length === 0, reasons };
+        },
+      },
+      config.api,
+      { logger },
+    );
     if (api) logger.info({ event: 'api-listening', url: api.url }, `API on ${api.url}`);
   } catch (err) {
     // The API is for operators; routing goes on without it.

@@ -44,6 +44,8 @@ export interface FibBridgeOptions {
   readonly ribBusy?: () => boolean;
   /** Override of the convergence timer (ms); default: longest GR restart time, or 120 s. */
   readonly convergeTimeoutMs?: number;
+  /** Canonical address text (the sessions' form), applied to configured neighbor addresses. */
+  readonly normalize?: (address: string) => string;
 }
 
 export type TunnelState = 'up' | 'down' | 'missing' | 'not-needed';
@@ -103,7 +105,8 @@ export class FibBridge {
     this.recompile('start');
     if (this.queued.length > 0) this.schedule();
     await this.ensureTunnel();
-    for (const n of this.config.neighbors) if (n.gracefulRestart?.enabled) this.awaitingEor.set(n.address, undefined);
+    const norm = this.opts.normalize ?? ((a: string) => a);
+    for (const n of this.config.neighbors) if (n.gracefulRestart?.enabled) this.awaitingEor.set(norm(n.address), undefined);
     this.lastSync = await backend.writer.sync(this.table.routes(), { keepStale: this.awaitingEor.size > 0 });
     this.lastReconcile = new Date();
     this.reconciled = true;
