@@ -46,17 +46,18 @@ export class BirdPeer extends PeerProcess implements PeerRouter {
     const { nextHop } = this.spec;
     // next hop self + an explicit address per family: BIRD needs the address
     // when the channel's family differs from the session's (MP-BGP, RFC 4760).
-    // iBGP: the neighbor and next hops are on the shared LAN (`direct`,
-    // `gateway direct`), so routes resolve without an IGP and show as reachable.
-    const ibgp = n.asn === this.spec.asn;
+    // iBGP sessions stay multihop (BIRD's default), not `direct`: a direct
+    // session adds a link-local IPv6 next hop that FRR 8.4 rejects on an IPv4
+    // session ("MP_REACH_NLRI, parse error"). Their next hops then resolve
+    // recursively, with no IGP here, so BIRD shows such routes as unreachable
+    // (still in the table, still best when alone).
     const channel = (fam: 'ipv4' | 'ipv6', nh: string): string =>
-      `  ${fam} { import all; export all; next hop self; next hop address ${nh};${ibgp ? ' gateway direct;' : ''} };`;
+      `  ${fam} { import all; export all; next hop self; next hop address ${nh}; };`;
     const gr = n.gracefulRestart;
     return [
       `protocol bgp ${birdProtocolName(n.address)} {`,
       `  local ${n.localAddress} as ${this.spec.asn};`,
       `  neighbor ${n.address} as ${n.asn};`,
-      ibgp ? '  direct;' : '',
       `  hold time ${n.holdTime ?? 9};`,
       `  connect delay time 1; connect retry time 2; error wait time 1, 3;`,
       // RFC 4456 §7 / RFC 4724 §3
