@@ -5,7 +5,8 @@
 // deliver. Up to two connections run at once, each with its own FsmState
 // ("chain"); RFC 4271 §6.8 collision resolution (fsm/collision.ts) keeps one.
 // The owner hears typed events: state, established, update, route-refresh,
-// notification, down, writable. Nothing thrown inside escapes to the process:
+// notification, down, writable; `messages` counts what was framed in and
+// queued out per RFC 4271 §4.1 type. Nothing thrown inside escapes to the process:
 // every socket and timer callback is guarded and turns a failure into a reset.
 
 import { EventEmitter } from 'node:events';
@@ -37,6 +38,12 @@ import type { PeerSessionEvents, PeerSessionOptions, SessionDown } from './types
 
 export type { PeerSessionEvents, PeerSessionOptions, SessionDown };
 
+/** RFC 4271 §4.1 message types (1-5) and RFC 2918 ROUTE-REFRESH, by name. */
+export type MessageTypeName = 'open' | 'update' | 'notification' | 'keepalive' | 'route-refresh';
+export type MessageCounts = Record<MessageTypeName, number>;
+const TYPE_NAMES: readonly (MessageTypeName | undefined)[] = [undefined, 'open', 'update', 'notification', 'keepalive', 'route-refresh'];
+const zeroCounts = (): MessageCounts => ({ open: 0, update: 0, notification: 0, keepalive: 0, 'route-refresh': 0 });
+
 export class PeerSession extends EventEmitter<PeerSessionEvents> {
   readonly address: string;
   readonly asn: number;
@@ -51,6 +58,8 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   private readonly who: PeerLogFields;
   /** UPDATEs fed to the FSM, to emit with their RFC 7606 verdicts when they come back as `deliver`. */
   private readonly decoded = new WeakMap<UpdateMessage, DecodedUpdate>();
+  /** Messages received and sent on this session's connections since it was created (metrics, API). */
+  readonly messages: { readonly received: MessageCounts; readonly sent: MessageCounts } = { received: zeroCounts(), sent: zeroCounts() };
 
   constructor(private readonly opts: PeerSessionOptions) {
     super();
@@ -105,20 +114,23 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   sendUpdate(update: UpdateMessage): boolean {
     const conn = this.establishedConn();
     if (!conn) return false;
-    conn.send(update);
+    if (conn.send(update)) this.messages.sent.update++;
     return conn.writable;
   }
 
   /** Sends pre-encoded UPDATE bytes; false when not up or backpressured. */
   sendRaw(bytes: Buffer): boolean {
-    return this.establishedConn()?.sendRaw(bytes) ?? false;
+    const conn = this.establishedConn();
+    if (!conn || conn.closed) return false;
+    this.messages.sent.update++;
+    return conn.sendRaw(bytes);
   }
 
   /** Sends a ROUTE-REFRESH request (RFC 2918 §3) when the peer negotiated it. */
   sendRouteRefresh(refresh: RouteRefreshMessage): boolean {
     const conn = this.establishedConn();
     if (!conn || !this.negotiated?.routeRefresh) return false;
-    conn.send(refresh);
+    if (conn.send(refresh)) this.messages.sent['route-refresh']++;
     return true;
   }
 
@@ -249,7 +261,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
       case 'connect':
         return this.connect(chain);
       case 'send': {
-        chain.conn?.send(a.message);
+        if (chain.conn?.send(a.message)) this.messages.sent[a.message.type]++;
         if (a.message.type === 'notification') {
           logNotification(this.opts.logger, this.who, 'sent', a.message);
           this.emit('notification-sent', a.message);
@@ -385,6 +397,8 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
 
   private onMessage(chain: Chain, conn: Connection, r: Decoded<InboundMessage>, type: number): void {
     if (chain.conn !== conn) return;
+    const name = TYPE_NAMES[type];
+    if (name) this.messages.received[name]++;
     if (!r.ok) {
       return this.onError(chain, conn, r.error, decodeErrorEvent(r.error, type));
     }
