@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
 import type { BgpConfig } from '../../src/config/schema.js';
 import { DesiredTable, opsForUpdate } from '../../src/fib/desired.js';
-import { createFibWriter, type FibBackend } from '../../src/fib/factory.js';
+import { createFibWriter, createTunnelDevice, type FibBackend } from '../../src/fib/factory.js';
 import { compileFormContext } from '../../src/fib/modes.js';
 import type { BestPathChange, DesiredRoute } from '../../src/fib/types.js';
 import { prefixParse, type PrefixKey } from '../../src/lib/prefix.js';
@@ -185,5 +185,25 @@ describe.skipIf(reason !== undefined)(`kernel FIB writer${reason ? ` (skipped: $
     expect(ours('-4')).toEqual([]);
     expect(ours('-6')).toEqual([]);
     expect(ns.ipJson<IpRoute>('-4', 'route', 'show', '10.99.0.0/24')).toHaveLength(1);
+  });
+});
+
+describe.skipIf(reason !== undefined)(`IPIP tunnel creation (fib.manageTunnel)${reason ? ` (skipped: ${reason})` : ''}`, () => {
+  it('sends RTM_NEWLINK kind ipip and returns the kernel answer: a device, or a named errno', async () => {
+    const ns = createNetns('ipip');
+    try {
+      const r = await createTunnelDevice('bgpts-ipip0', 1440, ns.path);
+      if (r.ok) {
+        const link = ns.ipJson<{ ifname: string; mtu: number; linkinfo?: { info_kind: string } }>('-d', 'link', 'show', 'bgpts-ipip0');
+        expect(link[0]).toMatchObject({ mtu: 1440, linkinfo: { info_kind: 'ipip' } });
+      } else {
+        // This kernel has no ipip module: the refusal is reported by name, not thrown.
+        expect(r.code).toMatch(/^E[A-Z]+$/);
+        expect(r.errno).toBeGreaterThan(0);
+        expect(ns.run('ip', 'link', 'show')).not.toContain('bgpts-ipip0');
+      }
+    } finally {
+      ns.destroy();
+    }
   });
 });
