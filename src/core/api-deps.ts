@@ -1,11 +1,17 @@
 // The daemon's side of the HTTP API contract (src/api/deps.ts ApiDeps): plain
-// data read from the sessions (RFC 4271 §8.2.2 state names) and the RIB
-// (Loc-RIB candidates, the RFC 4271 §9.1.2 explanation), and control calls
-// handed to the daemon. Per-peer history the session layer does not keep
-// (Established transitions, NOTIFICATIONs each way, UPDATE and ROUTE-REFRESH
-// counts, the last error) is recorded here from the session events.
-// OPEN and KEEPALIVE counts are not observable from the session events and
-// stay 0. Route listing pages with an offset cursor.
+// data read from the sessions (RFC 4271 §8.2.2 state names, per-type message
+// counters kept by PeerSession) and the RIB (Loc-RIB candidates, the RFC 4271
+// §9.1.2 explanation), and control calls handed to the daemon. Per-peer
+// history the session layer does not keep (Established transitions,
+// NOTIFICATIONs by code/subcode each way, the last error) is recorded here from
+// the session events. Route listing pages with an offset cursor.
+//
+// Readiness (/readyz): every configured peer not administratively shut down is
+// Established, or within its grace period: the startup grace after the session
+// was created (daemon start, or a reload that added it), or, after an
+// Established session went down without a NOTIFICATION, the restart time the
+// peer advertised in its RFC 4724 §3 Graceful Restart capability. The RIB must
+// not be mid-convergence; the daemon adds the FIB's reasons.
 
 import type { ActionResult, ApiDeps, ApiExplain, ApiPeer, ApiRoute, FibStats, RoutePage, RoutesQuery } from '../api/deps.js';
 import type { BgpConfig } from '../config/schema.js';
@@ -15,18 +21,25 @@ import { notificationName, type NotificationMessage } from '../bgp/wire/index.js
 import type { PeerSession } from '../bgp/session/index.js';
 import type { PeerKind, PeerSummary } from '../bgp/session/neighbors.js';
 import type { Path, Rib } from '../rib/index.js';
+import { capabilitiesOf } from '../api/peer-view.js';
 
-type Counts = { open: number; update: number; notification: number; keepalive: number; 'route-refresh': number };
-const zero = (): Counts => ({ open: 0, update: 0, notification: 0, keepalive: 0, 'route-refresh': 0 });
+
+/** Default startup grace for /readyz: a configured peer may take this long to reach Established. */
+export const PEER_GRACE_MS = 120_000;
 
 interface PeerRecord {
   kind: PeerKind;
   transitions: number;
   since: number | undefined;
+  /** Clock time the session was created (startup grace starts here). */
+  createdAt: number;
+  /** Clock time an Established session last went down, and the RFC 4724 restart time it earned (ms). */
+  downAt?: number;
+  restartGraceMs?: number;
+  /** The peer's advertised restart time while Established with graceful restart (ms). */
+  grMs?: number;
   lastError?: string;
   lastNotification?: ApiPeer['lastNotification'];
-  received: Counts;
-  sent: Counts;
   notes: { sent: Map<string, number>; received: Map<string, number> };
   adminShutdown: boolean;
 }
@@ -45,6 +58,8 @@ export interface CoreHandle {
   enablePeer(address: string): Promise<ActionResult>;
   reloadConfig(): Promise<{ ok: true; changes?: string[] } | { ok: false; errors: string[] }>;
   fibStats?(): FibStats;
+  /** Startup grace for readiness, ms (default PEER_GRACE_MS). */
+  readonly peerGraceMs?: number;
 }
 
 const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
@@ -124,22 +139,42 @@ export class ApiCore {
 
   /** Neighbors' onSession hook: record what the API reports about the session. */
   track(session: PeerSession, kind: PeerKind): void {
-    const r: PeerRecord = { kind, transitions: 0, since: undefined, received: zero(), sent: zero(), notes: { sent: new Map(), received: new Map() }, adminShutdown: false };
-    this.records.set(session, r);
     const clock = this.core.clock;
+    const r: PeerRecord = { kind, transitions: 0, since: undefined, createdAt: clock.now(), notes: { sent: new Map(), received: new Map() }, adminShutdown: false };
+    this.records.set(session, r);
     const note = (dir: 'sent' | 'received', n: NotificationMessage) => {
-      r[dir].notification++;
       const k = `${n.code}/${n.subcode}`;
       r.notes[dir].set(k, (r.notes[dir].get(k) ?? 0) + 1);
       r.lastNotification = { direction: dir, code: n.code, subcode: n.subcode, name: notificationName(n.code, n.subcode), ...(n.shutdownMessage ? { message: n.shutdownMessage } : {}), at: new Date().toISOString() };
     };
     session.on('state', () => (r.since = clock.now()));
-    session.on('established', () => r.transitions++);
-    session.on('update', () => r.received.update++);
-    session.on('route-refresh', () => r.received['route-refresh']++);
+    session.on('established', (n) => {
+      r.transitions++;
+      r.downAt = undefined;
+      r.restartGraceMs = undefined;
+      r.grMs = n.gracefulRestart && n.peerGracefulRestart ? n.peerGracefulRestart.restartTime * 1000 : undefined;
+    });
     session.on('notification-received', (n) => note('received', n));
     session.on('notification-sent', (n) => note('sent', n));
-    session.on('down', (d) => (r.lastError = d.detail ? `${d.reason}: ${d.detail}` : d.reason));
+    session.on('down', (d) => {
+      r.lastError = d.detail ? `${d.reason}: ${d.detail}` : d.reason;
+      if (!d.wasEstablished) return;
+      r.downAt = clock.now();
+      // RFC 4724 §4.2: only a session that ends without a NOTIFICATION is a restart the peer may come back from.
+      r.restartGraceMs = d.notification === undefined ? r.grMs : undefined;
+    });
+  }
+
+  /** Why a configured peer holds readiness back, or undefined when it does not. */
+  private notReady(s: PeerSummary, now: number): string | undefined {
+    if (s.kind !== 'configured' || s.state === 'Established') return undefined;
+    const session = this.core.peer(s.address);
+    const r = session && this.records.get(session);
+    if (!r || r.adminShutdown) return undefined;
+    const grace = this.core.peerGraceMs ?? PEER_GRACE_MS;
+    if (now - r.createdAt < grace) return undefined;
+    if (r.downAt !== undefined && r.restartGraceMs !== undefined && now - r.downAt < r.restartGraceMs) return undefined;
+    return `peer ${s.address} is ${s.state}${r.lastError ? ` (last error: ${r.lastError})` : ''}`;
   }
 
   untrack(session: PeerSession): void {
@@ -173,24 +208,13 @@ export class ApiCore {
       ...(neg ? { routerId: v4ToString(neg.peerId) } : {}),
       holdTime: { configured: pc?.holdTime ?? 90, ...(neg ? { negotiated: neg.holdTime } : {}) },
       ...(neg ? { keepaliveTime: neg.keepaliveTime } : {}),
-      ...(neg
-        ? {
-            capabilities: {
-              families: [...neg.families],
-              fourOctetAs: neg.codec.fourOctetAs,
-              routeRefresh: neg.routeRefresh,
-              enhancedRouteRefresh: neg.enhancedRouteRefresh,
-              extendedMessage: neg.codec.extendedMessage,
-              gracefulRestart: neg.gracefulRestart,
-            },
-          }
-        : {}),
+      ...(neg ? { capabilities: capabilitiesOf(neg) } : {}),
       ...(r?.lastError ? { lastError: r.lastError } : {}),
       ...(r?.lastNotification ? { lastNotification: r.lastNotification } : {}),
       establishedTransitions: r?.transitions ?? 0,
       prefixes: { received: v4.received + v6.received, accepted: v4.accepted + v6.accepted, advertised: v4.advertised + v6.advertised },
       prefixesByFamily: { 'ipv4-unicast': v4, 'ipv6-unicast': v6 },
-      messages: { received: r?.received ?? zero(), sent: r?.sent ?? zero() },
+      messages: { received: { ...(session.messages.received) }, sent: { ...(session.messages.sent) } },
       notifications: { sent: noteList(r?.notes.sent), received: noteList(r?.notes.received) },
     };
   }
@@ -286,10 +310,11 @@ export class ApiCore {
       reloadConfig: () => core.reloadConfig(),
       ready: () => {
         const reasons: string[] = [];
-        const graceMs = 120_000;
-        const age = Date.now() - this.startedAt;
-        for (const s of core.sessions())
-          if (s.kind === 'configured' && s.state !== 'Established' && age > graceMs) reasons.push(`peer ${s.address} is ${s.state} beyond its grace period`);
+        const now = core.clock.now();
+        for (const s of core.sessions()) {
+          const why = this.notReady(s, now);
+          if (why) reasons.push(why);
+        }
         if (rib.hasWork()) reasons.push('the RIB is still converging');
         return { ready: reasons.length === 0, reasons };
       },
