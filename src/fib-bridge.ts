@@ -23,13 +23,13 @@ import type { ApiFib, FibQuery, FibStats } from './api/deps.js';
 import type { BgpConfig } from './config/schema.js';
 import { systemClock, type Clock, type TimerHandle } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
-import { prefixToString, type Family } from './lib/prefix.js';
+import { prefixToString, type Family, type PrefixKey } from './lib/prefix.js';
 import { DesiredTable, opsForUpdate } from './fib/desired.js';
 import type { FibBackend } from './fib/factory.js';
 import { compileFormContext } from './fib/modes.js';
 import { errnoName } from './fib/netlink/transport.js';
 import { sameRoute } from './fib/reconcile.js';
-import { fibOpKey, type BestPathChange, type FibOp, type FibSyncResult, type KernelRoute } from './fib/types.js';
+import { fibOpKey, type BestPathChange, type DesiredRoute, type FibOp, type FibSyncResult, type KernelRoute } from './fib/types.js';
 
 /** Time one slice of desired-table work may take before yielding. */
 export const FIB_SLICE_MS = 10;
@@ -270,6 +270,11 @@ export class FibBridge {
     if (!opts.keepRoutes && backend.kernel) backend.kernel.removeAll();
     this.logger.info({ event: 'fib-stopped', keptRoutes: opts.keepRoutes, mode: backend.mode }, opts.keepRoutes ? 'FIB stopped; kernel routes left for the next run (graceful restart)' : 'FIB stopped; kernel routes removed');
     await backend.close({ drainMs: opts.keepRoutes ? 0 : (opts.drainMs ?? 5000) });
+  }
+
+  /** The desired table (live): what the kernel should hold. */
+  desiredRoutes(): ReadonlyMap<PrefixKey, DesiredRoute> {
+    return this.table.routes();
   }
 
   status(): FibBridgeStatus {
