@@ -15,6 +15,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { BgpTsDaemon, eventIs, type DaemonConfig } from './harness/bgp-ts.js';
 import { BirdPeer } from './harness/bird.js';
 import { run, runIn, pollUntil, sleep } from './harness/exec.js';
@@ -83,7 +84,11 @@ describe.skipIf(skip !== undefined)('bgp-ts with BIRD: TCP MD5 (RFC 2385) and GT
     let bird: SecureBird | undefined;
     let instance = 0;
 
-    async function startPair(neighbor: Record<string, unknown>, birdExtra: string[]): Promise<{ dut: BgpTsDaemon; bird: SecureBird }> {
+    async function startPair(
+      neighbor: Record<string, unknown>,
+      birdExtra: string[],
+      over: Partial<DaemonConfig> = {},
+    ): Promise<{ dut: BgpTsDaemon; bird: SecureBird }> {
       await dut?.stop();
       await bird?.stop();
       const spec: PeerSpec = {
@@ -99,6 +104,7 @@ describe.skipIf(skip !== undefined)('bgp-ts with BIRD: TCP MD5 (RFC 2385) and GT
         asn: AS_DUT,
         listen: { addresses: [DUT], port: 179 },
         neighbors: [{ address: PEER, asn: AS_PEER, connectRetryTime: RETRY_S, families: ['ipv4-unicast'], ...neighbor }],
+        ...over,
       };
       dut = new BgpTsDaemon(topo.node('dut').ns, topo.dir, config);
       await dut.start();
@@ -143,6 +149,29 @@ describe.skipIf(skip !== undefined)('bgp-ts with BIRD: TCP MD5 (RFC 2385) and GT
     it('a password on one end only never reaches Established', async () => {
       const { dut, bird } = await startPair({}, ['password "only-bird";']);
       await staysDown(dut, 0, bird, DUT, NEVER_MS / 2);
+    });
+
+    it('a new password applied by SIGHUP reload replaces the listener and connector keys and the session comes up', async () => {
+      const { dut, bird } = await startPair({ password: 'before' }, ['password "after";']);
+      await staysDown(dut, 0, bird, DUT, RETRY_S * 2000);
+      const since = dut.mark();
+      dut.config = { ...dut.config, neighbors: [{ ...dut.config.neighbors![0]!, password: 'after' }] };
+      // the harness's own defaults (BgpTsDaemon.start) plus the new neighbor
+      await writeFile(dut.configPath, stringify({ log: { level: 'debug' }, fib: { enabled: false }, api: { listen: 'none' }, ...dut.config }));
+      process.kill(dut.pid!, 'SIGHUP');
+      await dut.waitForEvent(eventIs('config-reloaded'), 10_000, since);
+      await dut.waitForEvent(eventIs('session-established', { peer: PEER }), 30_000, since);
+      expect(dut.filter(eventIs('security-error'), since)).toEqual([]);
+    });
+
+    it('a listen range with a password (TCP_MD5SIG_EXT prefix key) admits BIRD as a dynamic neighbor; a wrong key does not', async () => {
+      const range = { listenRanges: [{ prefix: '10.0.0.0/24', asn: AS_PEER, password: 'range-key' }], neighbors: [] };
+      const good = await startPair({}, ['password "range-key";'], range);
+      await good.dut.waitForEvent(eventIs('session-established', { peer: PEER }), 30_000);
+      expect(good.dut.find(eventIs('dynamic-peer', { peer: PEER }))).toBeDefined();
+      const bad = await startPair({}, ['password "not-the-range-key";'], range);
+      await staysDown(bad.dut, 0, bad.bird, DUT, RETRY_S * 2000);
+      expect(bad.dut.find(eventIs('dynamic-peer'))).toBeUndefined(); // not even accepted: the kernel dropped the SYNs
     });
 
     it('BIRD with ttl security on drops a peer without GTSM (TTL 64): never Established', async () => {

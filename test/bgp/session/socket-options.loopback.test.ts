@@ -10,6 +10,9 @@ import { BgpListener, type AcceptedConnection } from '../../../src/bgp/session/l
 import { connectPeer, type ConnectResult } from '../../../src/bgp/session/connector.js';
 import {
   IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPV6_MINHOPCOUNT,
+  IPV6_UNICAST_HOPS,
   IP_MINTTL,
   IP_TTL,
   handleFd,
@@ -118,12 +121,17 @@ describe.skipIf(!available)('TCP MD5 and GTSM over loopback', () => {
     expect((await attempt(l.port, '127.0.0.2', { password: 'new' })).ok).toBe(false); // a signed SYN to a keyless socket is dropped too
   });
 
-  it('signs IPv6 connections on ::1', async () => {
-    const { l, accepted } = await listen({ neighbors: [{ address: '::1', password: 'six' }], ranges: [] }, '::1');
-    expect((await attempt(l.port, '::1', { password: 'bad' }, '::1')).ok).toBe(false);
-    ok(await attempt(l.port, '::1', { password: 'six' }, '::1'));
+  it('signs IPv6 connections on ::1 and sets the IPv6 GTSM options (hop limit, IPV6_MINHOPCOUNT)', async () => {
+    const n = loadNative();
+    const { l, accepted } = await listen({ neighbors: [{ address: '::1', password: 'six', ttlSecurity: 2 }], ranges: [] }, '::1');
+    expect((await attempt(l.port, '::1', { password: 'bad', ttlSecurity: 2 }, '::1')).ok).toBe(false);
+    const s = ok(await attempt(l.port, '::1', { password: 'six', ttlSecurity: 2 }, '::1'));
     await until(() => accepted.length === 1, 2000, 'accept');
     expect(accepted[0]!.remote).toBe('::1');
+    for (const fd of [handleFd(s)!, handleFd(accepted[0]!.socket)!]) {
+      expect(n.getsockoptInt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS)).toBe(255);
+      expect(n.getsockoptInt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT)).toBe(254);
+    }
   });
 
   it('GTSM: TTL 255 out, minimum TTL 255 on listener, accepted and connected sockets', async () => {
