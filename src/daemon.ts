@@ -10,6 +10,12 @@
 // Lifecycle: stop() sends Cease / Administrative Shutdown with the RFC 8203
 // text "bgp-ts shutting down" to every peer and closes the listeners;
 // reload() applies neighbor changes (RFC 4486 Cease subcodes 3 and 6).
+// Reload (src/config/reload-plan.ts): changes the RIB cannot take live
+// (routerId, asn, cluster ID, reflector role, ECMP, the FIB writer) reject
+// the reload and keep the running config; otherwise untouched peers keep
+// their sessions, policy changes soft-refresh (import → soft-in over the kept
+// Adj-RIB-In, export → re-export), `originate` announces/withdraws, `listen`
+// rebinds, `api` restarts the HTTP API, `log.level` applies at once.
 
 import type { BgpConfig } from './config/schema.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -29,14 +35,17 @@ import type { PrefixKey } from './lib/prefix.js';
 import { endOfRibFamily } from './bgp/wire/eor.js';
 import { FibBridge } from './fib-bridge.js';
 import { createFibWriter } from './fib/factory.js';
+import { planReload } from './config/reload-plan.js';
+import { formatConfigErrors } from './config/load.js';
+import type { ApiDeps } from './api/deps.js';
 
 export const SHUTDOWN_TEXT = 'bgp-ts shutting down';
 
 export interface Daemon {
   /** Cease every session (RFC 8203 text), close listeners; resolves when done. */
   stop(opts?: { reason?: string }): Promise<void>;
-  /** Applies a new validated config. */
-  reload(config: BgpConfig): Promise<void>;
+  /** Applies a new validated config as a diff; rejected (running config kept) when it needs a restart. */
+  reload(config: BgpConfig): Promise<ReloadOutcome>;
   /** One summary per session (configured and dynamic). */
   sessions(): PeerSummary[];
   /** The session for a peer address, if any. */
@@ -56,6 +65,10 @@ export interface Daemon {
   /** The HTTP API's base URL when it listens (config `api.listen`, not "none"). */
   readonly apiUrl: string | undefined;
 }
+
+export type ReloadOutcome =
+  | { readonly ok: true; readonly changes: readonly string[]; readonly deferred: readonly string[] }
+  | { readonly ok: false; readonly errors: readonly string[] };
 
 export type DaemonActionResult =
   | { readonly ok: true }
@@ -175,6 +188,56 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
 
   let stopping: Promise<void> | undefined;
   let api: RunningApi | undefined;
+  let apiDeps: ApiDeps | undefined;
+  // An API restart after an `api` change runs beside the reload request that caused it.
+  let apiRestart: Promise<void> = Promise.resolve();
+  let reloading: Promise<unknown> = Promise.resolve();
+  const startHttpApi = async (c: BgpConfig): Promise<void> => {
+    if (!apiDeps) return;
+    try {
+      api = await startApi(apiDeps, c.api, { logger });
+      if (api) logger.info({ event: 'api-listening', url: api.url }, `API on ${api.url}`);
+    } catch (err) {
+      // The API is for operators; routing goes on without it.
+      logger.error({ event: 'api-listen-failed', listen: c.api.listen, err: (err as Error).message }, 'cannot start the HTTP API');
+    }
+  };
+  const applyReload = async (next: BgpConfig): Promise<ReloadOutcome> => {
+    if (stopping) return { ok: false, errors: ['the daemon is stopping'] };
+    const old = current;
+    const plan = planReload(old, next);
+    if (plan.blockers.length > 0) {
+      const errors = formatConfigErrors(plan.blockers);
+      logger.error({ event: 'config-reload-rejected', errors }, 'config reload rejected; keeping the running config');
+      return { ok: false, errors };
+    }
+    current = next;
+    if (old.log.level !== next.log.level) logger.level = next.log.level;
+    if (JSON.stringify(old.listen) !== JSON.stringify(next.listen)) {
+      await listener?.close();
+      listener = undefined;
+      try {
+        listener = await listen(next);
+      } catch (err) {
+        logger.error({ event: 'listener-error', err: (err as Error).message }, 'cannot listen with the new settings');
+      }
+    }
+    listener?.setSecurity(listenerSecurityFromConfig(next)); // keys added, changed, removed
+    await neighbors.reload(next);
+    driver.reload(next);
+    fib.reload(next);
+    if (plan.diff.apiChanged) {
+      const running = api;
+      api = undefined;
+      apiRestart = apiRestart.then(async () => {
+        await running?.close();
+        if (!stopping) await startHttpApi(next);
+      });
+    }
+    for (const d of plan.deferred) logger.warn({ event: 'config-change-deferred', change: d }, d);
+    logger.info({ event: 'config-applied', changes: plan.changes }, `config applied: ${plan.changes.length} change(s)`);
+    return { ok: true, changes: plan.changes, deferred: plan.deferred };
+  };
   const daemon: Daemon = {
     get apiUrl() {
       return api?.url;
@@ -218,6 +281,8 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         // No new connections first, then a Cease to every peer (RFC 8203 shutdown communication).
         await listener?.close();
         listener = undefined;
+        await reloading.catch(() => undefined);
+        await apiRestart;
         await api?.close();
         api = undefined;
         // Before the Ceases withdraw everything: with graceful restart our kernel
@@ -229,23 +294,11 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       })();
       return stopping;
     },
-    async reload(next) {
-      if (stopping) return;
-      const old = current;
-      current = next;
-      if (JSON.stringify(old.listen) !== JSON.stringify(next.listen)) {
-        await listener?.close();
-        listener = undefined;
-        try {
-          listener = await listen(next);
-        } catch (err) {
-          logger.error({ event: 'listener-error', err: (err as Error).message }, 'cannot listen with the new settings');
-        }
-      }
-      listener?.setSecurity(listenerSecurityFromConfig(next)); // keys added, changed, removed
-      await neighbors.reload(next);
-      driver.reload(next);
-      fib.reload(next);
+    reload(next) {
+      // One reload at a time (SIGHUP and the API may race).
+      const r = reloading.catch(() => undefined).then(() => applyReload(next));
+      reloading = r;
+      return r;
     },
   };
 
@@ -274,34 +327,31 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     async reloadConfig() {
       if (!opts.configPath) return { ok: false, errors: ['the daemon was started without a config file'] };
       const loaded = await loadConfigFile(opts.configPath);
-      if (!loaded.ok) return { ok: false, errors: loaded.errors.map((e) => `${e.path || '(root)'}: ${e.message}`) };
-      await daemon.reload(loaded.config);
-      return { ok: true };
+      if (!loaded.ok) {
+        const errors = formatConfigErrors(loaded.errors);
+        logger.error({ event: 'config-reload-rejected', configPath: opts.configPath, source: 'api', errors }, 'config reload rejected; keeping the running config');
+        return { ok: false, errors };
+      }
+      const r = await daemon.reload(loaded.config);
+      if (!r.ok) return r;
+      logger.info({ event: 'config-reloaded', configPath: opts.configPath, source: 'api' }, 'config reloaded');
+      return { ok: true, changes: [...r.changes, ...r.deferred] };
     },
   });
   for (const s of neighbors.list()) {
     const session = neighbors.get(s.address);
     if (session) apiCore.track(session, s.kind);
   }
-  try {
-    const deps = apiCore.deps();
-    api = await startApi(
-      {
-        ...deps,
-        fib: (q) => fib.view(q),
-        ready: async () => {
-          const r = await deps.ready();
-          const reasons = [...r.reasons, ...fib.readyReasons()];
-          return { ready: reasons.length === 0, reasons };
-        },
-      },
-      config.api,
-      { logger },
-    );
-    if (api) logger.info({ event: 'api-listening', url: api.url }, `API on ${api.url}`);
-  } catch (err) {
-    // The API is for operators; routing goes on without it.
-    logger.error({ event: 'api-listen-failed', listen: config.api.listen, err: (err as Error).message }, 'cannot start the HTTP API');
-  }
+  const deps = apiCore.deps();
+  apiDeps = {
+    ...deps,
+    fib: (q) => fib.view(q),
+    ready: async () => {
+      const r = await deps.ready();
+      const reasons = [...r.reasons, ...fib.readyReasons()];
+      return { ready: reasons.length === 0, reasons };
+    },
+  };
+  await startHttpApi(config);
   return daemon;
 }
