@@ -10,7 +10,9 @@
 // 2 usage error, 3 the daemon's API could not be reached.
 // Signals under `daemon`: SIGTERM/SIGINT stop gracefully (a second one exits at
 // once); SIGHUP re-reads the config file: invalid -> logged and ignored
-// (event config-reload-rejected), valid -> handed to the daemon's reload.
+// (event config-reload-rejected), valid -> handed to the daemon's reload, which
+// may still refuse a change it cannot apply live (routerId, asn, ...; it logs
+// config-reload-rejected too); applied -> event config-reloaded.
 
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,7 +30,8 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 /** What the daemon module (src/daemon.ts) provides; the CLI only needs this much of it. */
 export interface DaemonHandle {
   stop(opts?: { reason?: string }): Promise<void>;
-  reload(config: BgpConfig): Promise<void>;
+  /** Applies a config; `ok: false` when the daemon refused it (it logs why and keeps the running config). */
+  reload(config: BgpConfig): Promise<{ ok: boolean } | void>;
 }
 export type StartDaemon = (config: BgpConfig, opts: { logger: Logger; configPath: string }) => Promise<DaemonHandle>;
 
@@ -225,7 +228,8 @@ async function reload(configPath: string, logger: Logger, daemon: DaemonHandle, 
   }
   logWarnings(logger, configPath, loaded.warnings);
   try {
-    await daemon.reload(loaded.config);
+    const outcome = await daemon.reload(loaded.config);
+    if (outcome && !outcome.ok) return; // the daemon logged config-reload-rejected with its reasons
     logger.info({ event: 'config-reloaded', configPath }, 'config reloaded');
   } catch (err) {
     logger.error({ event: 'config-reload-failed', configPath, err }, 'config reload failed');

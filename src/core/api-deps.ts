@@ -13,7 +13,7 @@
 // peer advertised in its RFC 4724 §3 Graceful Restart capability. The RIB must
 // not be mid-convergence; the daemon adds the FIB's reasons.
 
-import type { ActionResult, ApiDeps, ApiExplain, ApiPeer, ApiRoute, FibStats, RoutePage, RoutesQuery } from '../api/deps.js';
+import type { ActionResult, ApiDeps, ApiExplain, ApiPeer, ApiRoute, FibStats, ReloadResult, RoutePage, RoutesQuery } from '../api/deps.js';
 import type { BgpConfig } from '../config/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { prefixFamily, prefixParse, prefixToString, v4Contains, v4Key, v4Parse, v4ToString, v6KeyParse, type Family, type PrefixKey } from '../lib/prefix.js';
@@ -56,7 +56,7 @@ export interface CoreHandle {
   resetPeer(address: string, soft?: 'in' | 'out'): Promise<ActionResult>;
   shutdownPeer(address: string, message?: string): Promise<ActionResult>;
   enablePeer(address: string): Promise<ActionResult>;
-  reloadConfig(): Promise<{ ok: true; changes?: string[] } | { ok: false; errors: string[] }>;
+  reloadConfig(): Promise<ReloadResult>;
   fibStats?(): FibStats;
   /** Startup grace for readiness, ms (default PEER_GRACE_MS). */
   readonly peerGraceMs?: number;
