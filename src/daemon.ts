@@ -20,7 +20,7 @@
 import type { BgpConfig } from './config/schema.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
-import { CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN } from './bgp/wire/errors.js';
+import { CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN, CEASE_PEER_DECONFIGURED } from './bgp/wire/errors.js';
 import { normalizeAddress } from './bgp/session/listener.js';
 import { BgpListener } from './bgp/session/listener.js';
 import { listenerSecurityFromConfig } from './bgp/session/socket-options.js';
@@ -40,6 +40,8 @@ import { formatConfigErrors } from './config/load.js';
 import type { ApiDeps } from './api/deps.js';
 
 export const SHUTDOWN_TEXT = 'bgp-ts shutting down';
+/** RFC 8203 text of the Cease / Peer De-configured a neighbor removed on reload receives. */
+export const DECONFIGURED_TEXT = 'bgp-ts: neighbor removed from the configuration';
 
 export interface Daemon {
   /** Cease every session (RFC 8203 text), close listeners; resolves when done. */
@@ -106,6 +108,8 @@ export interface DaemonOptions {
   readonly onSessionRemoved?: NeighborsOptions['onSessionRemoved'];
   /** Best-path changes for the FIB, batched per RIB slice. */
   readonly onBestPathChanges?: (changes: readonly BestPathUpdate[]) => void;
+  /** /readyz: how long a configured peer may take to reach Established (default 120 s). */
+  readonly peerGraceMs?: number;
   /** Open the FIB's netlink sockets in this network namespace (tests). */
   readonly fibNetns?: string;
 }
@@ -223,6 +227,12 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       }
     }
     listener?.setSecurity(listenerSecurityFromConfig(next)); // keys added, changed, removed
+    // RFC 4486 §4 Peer De-configured, with an RFC 8203 text saying why; Neighbors then forgets the session.
+    await Promise.all(
+      plan.diff.neighbors
+        .filter((c) => c.kind === 'removed')
+        .map((c) => neighbors.get(c.key)?.stop({ subcode: CEASE_PEER_DECONFIGURED, text: DECONFIGURED_TEXT, reason: 'deconfigured' })),
+    );
     await neighbors.reload(next);
     driver.reload(next);
     fib.reload(next);
@@ -305,6 +315,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   apiCore = new ApiCore({
     fibStats: () => fib.fibStats(),
     clock,
+    ...(opts.peerGraceMs !== undefined ? { peerGraceMs: opts.peerGraceMs } : {}),
     rib: driver.rib,
     config: () => current,
     sessions: () => neighbors.list(),
