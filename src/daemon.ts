@@ -20,7 +20,7 @@
 import type { BgpConfig } from './config/schema.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
-import { CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN, CEASE_PEER_DECONFIGURED } from './bgp/wire/errors.js';
+import { CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN } from './bgp/wire/errors.js';
 import { normalizeAddress } from './bgp/session/listener.js';
 import { BgpListener } from './bgp/session/listener.js';
 import { listenerSecurityFromConfig } from './bgp/session/socket-options.js';
@@ -40,8 +40,6 @@ import { formatConfigErrors } from './config/load.js';
 import type { ApiDeps } from './api/deps.js';
 
 export const SHUTDOWN_TEXT = 'bgp-ts shutting down';
-/** RFC 8203 text of the Cease / Peer De-configured a neighbor removed on reload receives. */
-export const DECONFIGURED_TEXT = 'bgp-ts: neighbor removed from the configuration';
 
 export interface Daemon {
   /** Cease every session (RFC 8203 text), close listeners; resolves when done. */
@@ -227,12 +225,8 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       }
     }
     listener?.setSecurity(listenerSecurityFromConfig(next)); // keys added, changed, removed
-    // RFC 4486 §4 Peer De-configured, with an RFC 8203 text saying why; Neighbors then forgets the session.
-    await Promise.all(
-      plan.diff.neighbors
-        .filter((c) => c.kind === 'removed')
-        .map((c) => neighbors.get(c.key)?.stop({ subcode: CEASE_PEER_DECONFIGURED, text: DECONFIGURED_TEXT, reason: 'deconfigured' })),
-    );
+    // Removed neighbors get Cease / Peer De-configured (RFC 4486 §4) without text: RFC 9003 §2
+    // defines the shutdown communication for Administrative Shutdown and Reset only.
     await neighbors.reload(next);
     driver.reload(next);
     fib.reload(next);
