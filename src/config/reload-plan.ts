@@ -59,8 +59,8 @@ export function planReload(old: BgpConfig, next: BgpConfig): ReloadPlan {
         changes.push(`${name}: ${c.next.shutdown ? 'shut down (Cease / Administrative Shutdown)' : 'enabled (session started)'}`);
       else if (c.kind === 'reset') changes.push(`${name}: session reset (Cease / Other Configuration Change: ${c.reasons.join(', ')})`);
       else if (c.kind === 'soft') {
-        const how = [c.softIn ? 'soft-in' : '', c.softOut ? 'soft-out' : ''].filter(Boolean).join(' + ') || 'kept';
-        changes.push(`${name}: session kept, ${how} (${c.reasons.join(', ')})`);
+        const how = [c.softIn ? 'soft-in' : '', c.softOut ? 'soft-out' : ''].filter(Boolean).join(' + ');
+        changes.push(`${name}: session kept${how ? `, ${how}` : ''} (${c.reasons.join(', ')})`);
         const later = AT_SESSION_UP.filter((k) => c.reasons.includes(k));
         if (later.length > 0) deferred.push(`${name}: ${later.join(', ')} take effect at the next session reset`);
       }
