@@ -152,6 +152,19 @@ neighbors:
     await new Promise((res) => setTimeout(res, 300)); // metrics cache one peers() read for 250 ms
     expect(sample((await get(a.d, '/metrics')).text, 'bgp_peer_established_transitions_total', { ...peer, description: 'node-b' })).toBe(1);
 
+    // An import rule: B's 10.52.3.0/24 leaves A's Loc-RIB, still held in the Adj-RIB-In (soft-in, no refresh needed).
+    const withImport = next.replace('    export:\n', '    import:\n      - { match: { prefix: 10.52.3.0/24 }, action: reject }\n      - { action: accept }\n    export:\n');
+    await writeFile(file, withImport);
+    expect((await post(a.d, '/api/v1/config/reload')).body.changes).toEqual(['neighbor 127.0.0.52: session kept, soft-in (import)']);
+    await until(() => a.d.rib.locRib.best(k('10.52.3.0/24')) === undefined, 5000, 'import rule applied');
+    expect(a.d.rib.peerStats('127.0.0.52')?.byFamily['ipv4-unicast']).toMatchObject({ received: 3, accepted: 2 });
+    const refreshes = session.messages.sent['route-refresh'];
+    await writeFile(file, next);
+    await post(a.d, '/api/v1/config/reload');
+    await until(() => a.d.rib.locRib.best(k('10.52.3.0/24')) !== undefined, 5000, 'import rule removed: the kept path is back');
+    expect(session.messages.sent['route-refresh']).toBe(refreshes);
+    expect(session.establishedSince).toBe(since);
+
     // The new neighbor never comes up: past its grace /readyz answers 503 naming it.
     await until(() => a.d.sessions().length === 2, 2000, 'second neighbor');
     await new Promise((res) => setTimeout(res, 1600));
