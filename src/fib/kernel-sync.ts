@@ -56,7 +56,7 @@ export interface KernelWriterOptions {
   readonly clock?: Clock;
   /** Operations per batch handed to the socket (default 1024). */
   readonly batchSize?: number;
-  /** Batches awaiting their ACKs at once (default 4). */
+  /** Batches awaiting their outcomes at once (default 16: with batches of 1024, the transport's window). */
   readonly pipeline?: number;
   readonly queue?: QueueOptions;
   /** ifindex -> name, for log lines and the API. */
@@ -133,7 +133,7 @@ export class KernelFibWriter implements FibWriter {
 
   /** Sends batches while the pipeline has room; arms the retry timer for backoff. */
   private pump(): void {
-    const max = this.opts.pipeline ?? 4;
+    const max = this.opts.pipeline ?? 16;
     while (!this.closed && this.inFlightBatches < max) {
       const batch = this.queue.takeBatch(this.opts.batchSize ?? 1024, this.clock.now());
       if (batch.length === 0) break;

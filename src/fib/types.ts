@@ -210,16 +210,19 @@ export function fromNetlinkRoute(r: NlKernelRoute): KernelRoute {
  */
 export function toNetlinkOp(op: FibOp): NlRouteOp {
   const r = op.route;
+  // Literal objects of one shape each (no spreads): this runs once per kernel write.
   if (op.kind === 'delete') {
     return { op: 'delete', route: { dst: r.prefix, table: r.table, protocol: r.protocol, priority: r.metric } };
   }
   const route = op.route;
-  const base = { dst: r.prefix, table: r.table, protocol: r.protocol, priority: r.metric };
-  if (route.type === 'blackhole') return { op: 'replace', route: { ...base, type: 'blackhole' } };
+  if (route.type === 'blackhole') return { op: 'replace', route: { dst: r.prefix, table: r.table, protocol: r.protocol, priority: r.metric, type: 'blackhole' } };
   if (route.nextHops.length === 1) {
     const h = route.nextHops[0]!;
-    return { op: 'replace', route: { ...base, type: 'unicast', gateway: h.gateway, oif: h.ifindex, onlink: h.onlink } };
+    return {
+      op: 'replace',
+      route: { dst: r.prefix, table: r.table, protocol: r.protocol, priority: r.metric, type: 'unicast', gateway: h.gateway, oif: h.ifindex, onlink: h.onlink },
+    };
   }
   const multipath: NlNextHop[] = route.nextHops.map((h) => ({ gateway: h.gateway, oif: h.ifindex, onlink: h.onlink }));
-  return { op: 'replace', route: { ...base, type: 'unicast', multipath } };
+  return { op: 'replace', route: { dst: r.prefix, table: r.table, protocol: r.protocol, priority: r.metric, type: 'unicast', multipath } };
 }

@@ -152,7 +152,10 @@ export interface RouteOp {
 }
 
 const OP_FLAGS: Record<RouteOpKind, number> = {
-  // Every request asks for an ACK so each outcome is attributed by seq (RFC 3549 §2.3.2.2).
+  // By default every request asks for an ACK so each outcome is attributed by
+  // seq (RFC 3549 §2.3.2.2). The transport may clear NLM_F_ACK on all but the
+  // last request of a send: the kernel reports a failure with NLMSG_ERROR
+  // whether or not NLM_F_ACK is set, so silence before the acked last one means success.
   add: C.NLM_F_REQUEST | C.NLM_F_ACK | C.NLM_F_CREATE | C.NLM_F_EXCL,
   replace: C.NLM_F_REQUEST | C.NLM_F_ACK | C.NLM_F_CREATE | C.NLM_F_REPLACE,
   delete: C.NLM_F_REQUEST | C.NLM_F_ACK,
@@ -177,8 +180,27 @@ function addressText(family: number, b: Buffer): string | undefined {
   return undefined;
 }
 
+// Routes mostly share a few gateways (one per node): parsed IPv4 ones are remembered.
+const v4Gateways = new Map<string, number>();
+
 /** RTA_GATEWAY in the route's own family, RTA_VIA across families (v4 over v6). */
 function writeGateway(w: NlWriter, family: number, text: string): string | undefined {
+  if (family === C.AF_INET) {
+    let v = v4Gateways.get(text);
+    if (v === undefined && !text.includes(':')) {
+      v = v4Parse(text);
+      if (v !== undefined) {
+        if (v4Gateways.size >= 65536) v4Gateways.clear();
+        v4Gateways.set(text, v);
+      }
+    }
+    if (v !== undefined) {
+      w.u16(8);
+      w.u16(C.RTA_GATEWAY);
+      w.u32be(v);
+      return undefined;
+    }
+  }
   const gw = parseAddress(text);
   if (!gw) return `bad gateway ${JSON.stringify(text)}`;
   if (gw.family === family) {
@@ -195,9 +217,10 @@ function writeGateway(w: NlWriter, family: number, text: string): string | undef
 
 /**
  * Appends one route request with sequence number `seq`. Returns an error text
- * (and writes nothing) when the spec cannot be encoded.
+ * (and writes nothing) when the spec cannot be encoded. `ack: false` leaves
+ * NLM_F_ACK out (the kernel then answers only a failure).
  */
-export function encodeRouteOp(w: NlWriter, op: RouteOp, seq: number): string | undefined {
+export function encodeRouteOp(w: NlWriter, op: RouteOp, seq: number, ack = true): string | undefined {
   const r = op.route;
   const v4 = typeof r.dst === 'number';
   const family = v4 ? C.AF_INET : C.AF_INET6;
@@ -209,7 +232,8 @@ export function encodeRouteOp(w: NlWriter, op: RouteOp, seq: number): string | u
   const scope = r.scope ?? (op.op === 'delete' ? C.RT_SCOPE_NOWHERE
     : type === C.RTN_UNICAST && r.gateway === undefined && paths === 0 && r.oif !== undefined ? C.RT_SCOPE_LINK
     : C.RT_SCOPE_UNIVERSE);
-  const at = w.begin(op.op === 'delete' ? C.RTM_DELROUTE : C.RTM_NEWROUTE, OP_FLAGS[op.op], seq);
+  const flags = ack ? OP_FLAGS[op.op] : OP_FLAGS[op.op] & ~C.NLM_F_ACK;
+  const at = w.begin(op.op === 'delete' ? C.RTM_DELROUTE : C.RTM_NEWROUTE, flags, seq);
   const len = v4 ? v4KeyLength(r.dst as number) : v6KeyLength(r.dst as string);
   // struct rtmsg
   w.u8(family);

@@ -1,9 +1,18 @@
 // The netlink shell over the native addon: a request socket that pipelines
-// batches of route changes (each message acknowledged, RFC 3549 §2.3.2.2,
-// outcome attributed by sequence number), runs dumps (NLM_F_DUMP, decoded
-// burst by burst so a large table never blocks the event loop for long), and
-// a monitor socket for multicast notifications that reports receive-queue
-// overruns (ENOBUFS) so the FIB can resynchronise by dumping.
+// batches of route changes, runs dumps (NLM_F_DUMP, decoded burst by burst so
+// a large table never blocks the event loop for long), and a monitor socket
+// for multicast notifications that reports receive-queue overruns (ENOBUFS)
+// so the FIB can resynchronise by dumping.
+//
+// Outcomes are attributed by sequence number (RFC 3549 §2.3.2.2). By default
+// only the last request of each send carries NLM_F_ACK: the kernel answers a
+// failed request with NLMSG_ERROR whether or not it asked for an ACK
+// (netlink_rcv_skb), and it handles the requests of one send in order, so
+// when the last one is answered every request before it without an error
+// answer succeeded. That spares the kernel one ACK message per route. The
+// window (requests sent and not yet settled) is sized so that even if every
+// one of them fails, the error answers fit the receive buffer and stay
+// attributable; an overrun still fails all unsettled requests as lost.
 import { constants as osConstants } from 'node:os';
 import { type Clock, type TimerHandle, systemClock } from '../../lib/clock.js';
 import { loadNative, type NativeAddon, type NativeNetlinkHandle } from '../../native.js';
@@ -24,14 +33,22 @@ const failure = (errno: number, message?: string): NetlinkOutcome => ({ ok: fals
 export interface NetlinkSocketOptions {
   /** Network namespace to open the socket in (a path such as /run/netns/NAME). */
   netns?: string;
-  /** Receive buffer; acknowledgements of a whole window must fit (default 8 MiB). */
+  /** Receive buffer; the error answers of a whole window must fit (default 8 MiB). */
   rcvbuf?: number;
   /** No answer for this long fails what is outstanding with ETIMEDOUT (default 10 s). */
   timeoutMs?: number;
-  /** Most requests awaiting their ACK at once (default 4096). */
+  /**
+   * Most requests sent and not yet settled (default 16384: a failure answer
+   * with its echoed request and extended-ACK text takes under 1 KiB of a
+   * doubled 8 MiB receive buffer, so 16384 failures still fit).
+   */
   window?: number;
   /** Most requests packed into one send (default 1024). */
   chunk?: number;
+  /** Ask for an ACK on every request instead of only the last of each send. */
+  ackEach?: boolean;
+  /** Time budget of sends in one go before yielding to the event loop (default 8 ms). */
+  sliceMs?: number;
   clock?: Clock;
   /** For tests: an addon stand-in. */
   native?: NativeAddon;
@@ -44,6 +61,19 @@ interface Job {
   remaining: number;
   readonly resolve: (r: NetlinkOutcome[]) => void;
 }
+
+/** One send: requests with consecutive sequence numbers firstSeq.., the last one acked. */
+interface Chunk {
+  readonly job: Job;
+  readonly firstSeq: number;
+  /** Job index of the request with sequence number firstSeq + i. */
+  readonly indices: number[];
+  /** Requests not yet settled. */
+  open: number;
+}
+
+const OK: NetlinkOutcome = Object.freeze({ ok: true });
+const MAX_SEQ = 0xffffffff;
 
 interface Dump {
   readonly seq: number;
@@ -61,9 +91,17 @@ export class NetlinkRouteSocket {
   private readonly timeoutMs: number;
   private readonly window: number;
   private readonly chunk: number;
+  private readonly ackEach: boolean;
+  private readonly sliceMs: number;
   private readonly writer = new NlWriter(256 * 1024);
   private seq = 1;
-  private readonly pending = new Map<number, { job: Job; index: number }>();
+  /** Sends not yet fully settled, oldest first (the kernel answers in this order). */
+  private readonly chunks: Chunk[] = [];
+  /** Requests sent and not yet settled. */
+  private outstanding = 0;
+  /** When this event-loop turn's sends began (-1: none yet); yielded: sends wait for the next turn. */
+  private sliceStart = -1;
+  private yielded = false;
   private readonly jobs: Job[] = [];
   private dump: Dump | undefined;
   private dumpQueue: Promise<unknown> = Promise.resolve();
@@ -79,8 +117,10 @@ export class NetlinkRouteSocket {
     this.native = options.native ?? loadNative();
     this.clock = options.clock ?? systemClock;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.window = options.window ?? 4096;
+    this.window = options.window ?? 16_384;
     this.chunk = Math.min(options.chunk ?? 1024, this.window);
+    this.ackEach = options.ackEach ?? false;
+    this.sliceMs = options.sliceMs ?? 8;
     const open: { rcvbuf: number; sndbuf: number; netns?: string } = { rcvbuf: options.rcvbuf ?? 8 << 20, sndbuf: 4 << 20 };
     if (options.netns) open.netns = options.netns;
     this.handle = this.native.open(open, (data, errno, drained) => this.onData(data, errno, drained));
@@ -168,49 +208,103 @@ export class NetlinkRouteSocket {
     return s;
   }
 
-  /** Sends chunks while the window has room. */
+  /**
+   * Sends chunks while the window has room. A send of 1024 routes keeps the
+   * kernel busy for a few ms in our thread, so sends of one event-loop turn
+   * (over all callers) stop after sliceMs and go on in the next turn.
+   */
   private pump(): void {
-    while (!this.closed && !this.congested && this.jobs.length > 0 && this.pending.size < this.window) {
-      const job = this.jobs[0]!;
-      const w = this.writer;
-      w.rewind(0);
-      const room = Math.min(this.window - this.pending.size, this.chunk);
-      let packed = 0;
-      const firstIndex = job.next;
-      while (packed < room && job.next < job.ops.length) {
-        const index = job.next++;
-        const seq = this.nextSeq();
-        const err = encodeRouteOp(w, job.ops[index]!, seq);
-        if (err) {
-          job.results[index] = failure(22 /* EINVAL */, err);
-          job.remaining--;
-          continue;
-        }
-        this.pending.set(seq, { job, index });
-        packed++;
+    if (this.yielded) return; // the next turn goes on
+    while (!this.closed && !this.congested && this.jobs.length > 0 && this.outstanding < this.window) {
+      const now = this.clock.now();
+      if (this.sliceStart < 0) {
+        this.sliceStart = now;
+        setImmediate(() => {
+          this.sliceStart = -1;
+          if (!this.yielded) return;
+          this.yielded = false;
+          this.pump();
+        });
+      } else if (now - this.sliceStart >= this.sliceMs) {
+        this.yielded = true;
+        break;
       }
-      if (job.next >= job.ops.length) this.jobs.shift();
-      if (packed > 0) {
-        this.busy();
-        this.stats.sends++;
-        const sent = this.native.send(this.handle, w.buf.subarray(0, w.pos));
-        if (sent < 0) {
-          // Nothing of this chunk reached the kernel.
-          for (const [seq, slot] of this.pending)
-            if (slot.job === job && slot.index >= firstIndex) this.settle(seq, failure(-sent, 'send failed'));
-        }
-      }
-      if (job.remaining === 0) job.resolve(job.results);
+      this.sendChunk(this.jobs[0]!);
     }
     this.idleCheck();
   }
 
-  private settle(seq: number, outcome: NetlinkOutcome): void {
-    const slot = this.pending.get(seq);
-    if (!slot) return;
-    this.pending.delete(seq);
-    slot.job.results[slot.index] = outcome;
-    if (--slot.job.remaining === 0 && slot.job.next >= slot.job.ops.length) slot.job.resolve(slot.job.results);
+  /** Packs and sends up to one chunk of the job's requests. */
+  private sendChunk(job: Job): void {
+    const w = this.writer;
+    w.rewind(0);
+    const room = Math.min(this.window - this.outstanding, this.chunk);
+    // Sequence numbers of one chunk never wrap: start over well before 2^32.
+    if (this.seq > MAX_SEQ - room) this.seq = 1;
+    const firstSeq = this.seq;
+    const indices: number[] = [];
+    let lastAt = -1;
+    while (indices.length < room && job.next < job.ops.length) {
+      const index = job.next++;
+      const at = w.pos;
+      const err = encodeRouteOp(w, job.ops[index]!, this.seq, this.ackEach);
+      if (err) {
+        job.results[index] = failure(22 /* EINVAL */, err);
+        job.remaining--;
+        continue;
+      }
+      lastAt = at;
+      this.seq++;
+      indices.push(index);
+    }
+    if (job.next >= job.ops.length) this.jobs.shift();
+    if (indices.length > 0) {
+      // The barrier: the last request asks for an ACK (RFC 3549 §2.3.2.2).
+      w.buf.writeUInt16LE(w.buf.readUInt16LE(lastAt + 6) | C.NLM_F_ACK, lastAt + 6);
+      const chunk: Chunk = { job, firstSeq, indices, open: indices.length };
+      this.chunks.push(chunk);
+      this.outstanding += indices.length;
+      this.busy();
+      this.stats.sends++;
+      const sent = this.native.send(this.handle, w.buf.subarray(0, w.pos));
+      // Nothing of this chunk reached the kernel.
+      if (sent < 0) this.closeChunk(chunk, failure(-sent, 'send failed'));
+    }
+    if (job.remaining === 0 && job.next >= job.ops.length) job.resolve(job.results);
+  }
+
+  /** Settles request `i` of a chunk (once). */
+  private settleAt(chunk: Chunk, i: number, outcome: NetlinkOutcome): void {
+    const job = chunk.job;
+    const index = chunk.indices[i]!;
+    if (job.results[index] !== undefined) return;
+    job.results[index] = outcome;
+    chunk.open--;
+    this.outstanding--;
+    if (chunk.open === 0) this.chunks.splice(this.chunks.indexOf(chunk), 1);
+    if (--job.remaining === 0 && job.next >= job.ops.length) job.resolve(job.results);
+  }
+
+  /** Settles every unsettled request of a chunk with `outcome`. */
+  private closeChunk(chunk: Chunk, outcome: NetlinkOutcome): void {
+    for (let i = 0; i < chunk.indices.length && chunk.open > 0; i++) this.settleAt(chunk, i, outcome);
+  }
+
+  /** An NLMSG_ERROR for one of our requests: its outcome, and for the last of a chunk, the chunk's end. */
+  private answer(seq: number, outcome: NetlinkOutcome): boolean {
+    for (let c = 0; c < this.chunks.length; c++) {
+      const chunk = this.chunks[c]!;
+      const i = seq - chunk.firstSeq;
+      if (i < 0 || i >= chunk.indices.length) continue;
+      if (!this.ackEach && i === chunk.indices.length - 1) {
+        // Answers come in send order: an earlier chunk still open lost its barrier.
+        while (this.chunks[0] !== chunk) this.closeChunk(this.chunks[0]!, failure(5 /* EIO */, 'acknowledgement missing'));
+        this.settleAt(chunk, i, outcome);
+        this.closeChunk(chunk, OK);
+      } else this.settleAt(chunk, i, outcome);
+      return true;
+    }
+    return false;
   }
 
   private onData(data: Buffer | null, errno: number, drained: boolean): void {
@@ -237,8 +331,8 @@ export class NetlinkRouteSocket {
         const ack = decodeAck(msg);
         if (!ack.ok) continue;
         const { errno: e, seq, message } = ack.value;
-        if (this.pending.has(seq)) this.settle(seq, e === 0 ? { ok: true } : failure(e, message));
-        else if (this.dump && seq === this.dump.seq) this.finishDump(new Error(`netlink dump failed: ${errnoName(e)}${message ? `: ${message}` : ''}`));
+        if (this.dump && seq === this.dump.seq) this.finishDump(new Error(`netlink dump failed: ${errnoName(e)}${message ? `: ${message}` : ''}`));
+        else this.answer(seq, e === 0 ? OK : failure(e, message));
       } else if (this.dump && msg.seq === this.dump.seq) {
         if (msg.flags & C.NLM_F_DUMP_INTR) this.dump.interrupted = true;
         if (msg.type === C.NLMSG_DONE) this.finishDump();
@@ -260,7 +354,8 @@ export class NetlinkRouteSocket {
   }
 
   private failOutstanding(errno: number, message: string): void {
-    for (const seq of [...this.pending.keys()]) this.settle(seq, failure(errno, message));
+    const lost = failure(errno, message);
+    while (this.chunks.length > 0) this.closeChunk(this.chunks[0]!, lost);
   }
 
   /** Keeps the process alive and arms the no-progress timeout while anything is outstanding. */
@@ -273,7 +368,7 @@ export class NetlinkRouteSocket {
   private armTimer(ms: number): void {
     this.timer = this.clock.after(ms, () => {
       this.timer = undefined;
-      if (this.pending.size === 0 && !this.dump) return;
+      if (this.outstanding === 0 && !this.dump) return;
       const idle = this.clock.now() - this.lastProgress;
       if (idle < this.timeoutMs) return this.armTimer(this.timeoutMs - idle);
       this.stats.timeouts++;
@@ -284,7 +379,7 @@ export class NetlinkRouteSocket {
   }
 
   private idleCheck(): void {
-    if (this.pending.size > 0 || this.dump || this.jobs.length > 0 || this.closed) return;
+    if (this.outstanding > 0 || this.dump || this.jobs.length > 0 || this.closed) return;
     this.timer?.cancel();
     this.timer = undefined;
     this.native.ref(this.handle, false);

@@ -144,8 +144,49 @@ describe.skipIf(reason !== undefined)(`netlink against the kernel${reason ? ` (s
     }
   });
 
-  it('a request socket whose acknowledgements overrun reports them lost, never crashes', async () => {
+  it('only failures answered: each kernel refusal lands on its own route among thousands of successes', async () => {
+    const sock = new NetlinkRouteSocket({ netns: ns.path, chunk: 500 });
+    try {
+      // Every 97th route goes via a gateway off every connected subnet (ENETUNREACH);
+      // every 89th is a delete of a route that is not there (ESRCH).
+      const ops: RouteOp[] = Array.from({ length: 5000 }, (_, i) => {
+        const dst = v4(`10.${140 + (i >> 8)}.${i & 255}.0/26`);
+        if (i % 89 === 0) return { op: 'delete' as const, route: { dst, protocol: PROTO } };
+        return { op: 'replace' as const, route: { dst, protocol: PROTO, gateway: i % 97 === 0 ? '198.51.100.1' : '192.0.2.2' } };
+      });
+      const out = await sock.applyRoutes(ops);
+      out.forEach((o, i) => {
+        if (i % 89 === 0) expect(o).toMatchObject({ ok: false, code: 'ESRCH' });
+        else if (i % 97 === 0) expect(o).toMatchObject({ ok: false, code: 'ENETUNREACH' });
+        else expect(o).toEqual({ ok: true });
+      });
+      const second = (dst: string): number => Number(dst.split('.')[1]);
+      const installed = ours().filter((r) => second(r.dst) >= 140 && second(r.dst) <= 159).length;
+      expect(installed).toBe(out.filter((o) => o.ok).length);
+      expect(sock.stats.sends).toBe(10);
+      await sock.applyRoutes(ops.filter((o) => o.op === 'replace').map((o) => ({ op: 'delete' as const, route: { dst: o.route.dst, protocol: PROTO } })));
+    } finally {
+      sock.close();
+    }
+  });
+
+  it('failure answers that overrun the receive queue are reported lost, never taken for success', async () => {
     const small = new NetlinkRouteSocket({ netns: ns.path, rcvbuf: 4096, window: 3000, chunk: 3000, timeoutMs: 5000 });
+    try {
+      const ops: RouteOp[] = Array.from({ length: 3000 }, (_, i) => ({ op: 'delete' as const, route: { dst: v4(`10.${160 + (i >> 8)}.${i & 255}.0/26`), protocol: PROTO } }));
+      const out = await small.applyRoutes(ops);
+      expect(out.filter((o) => o.ok)).toEqual([]);
+      const lost = out.filter((o) => !o.ok && o.code === 'ENOBUFS').length;
+      expect(lost).toBeGreaterThan(0);
+      expect(out.filter((o) => !o.ok && o.code === 'ESRCH').length + lost).toBe(3000);
+      expect(small.stats.overruns).toBeGreaterThan(0);
+    } finally {
+      small.close();
+    }
+  });
+
+  it('a request socket whose acknowledgements overrun reports them lost, never crashes', async () => {
+    const small = new NetlinkRouteSocket({ netns: ns.path, rcvbuf: 4096, window: 3000, chunk: 3000, timeoutMs: 5000, ackEach: true });
     try {
       const ops: RouteOp[] = Array.from({ length: 3000 }, (_, i) => ({
         op: 'replace' as const,

@@ -70,13 +70,63 @@ describe('NetlinkRouteSocket', () => {
     expect(k.refs.at(-1)).toBe(false); // idle again: does not hold the process open
   });
 
-  it('attributes errors by sequence number even when acks arrive out of order', async () => {
+  it('attributes errors by sequence number even when acks arrive out of order (ackEach)', async () => {
     const k = new ScriptedKernel();
-    const s = new NetlinkRouteSocket({ native: k.addon, clock: new FakeClock() });
+    const s = new NetlinkRouteSocket({ native: k.addon, clock: new FakeClock(), ackEach: true });
     const done = s.applyRoutes(ops(3));
     const sent = k.sends[0]!;
     k.ack([sent[2]!, sent[0]!, sent[1]!], (m) => (m.seq === sent[1]!.seq ? 101 : 0));
     expect(await done).toEqual([{ ok: true }, { ok: false, errno: 101, code: 'ENETUNREACH' }, { ok: true }]);
+  });
+
+  it('asks for an ACK only on the last request of each send; silence before it is success', async () => {
+    const k = new ScriptedKernel();
+    const s = new NetlinkRouteSocket({ native: k.addon, chunk: 3, clock: new FakeClock() });
+    const done = s.applyRoutes(ops(5));
+    expect(k.sends.map((b) => b.map((m) => (m.flags & C.NLM_F_ACK) !== 0))).toEqual([
+      [false, false, true],
+      [false, true],
+    ]);
+    // The kernel answers failures whether asked or not, then the acked barrier.
+    const [a, b] = [k.sends[0]!, k.sends[1]!];
+    k.ack([a[1]!, a[2]!, b[0]!, b[1]!], (m) => (m.seq === a[1]!.seq ? 101 : m.seq === b[0]!.seq ? 17 : 0));
+    expect(await done).toEqual([
+      { ok: true },
+      { ok: false, errno: 101, code: 'ENETUNREACH' },
+      { ok: true },
+      { ok: false, errno: 17, code: 'EEXIST' },
+      { ok: true },
+    ]);
+  });
+
+  it('settles nothing before the barrier arrives, and a failed barrier is its own outcome', async () => {
+    const k = new ScriptedKernel();
+    const s = new NetlinkRouteSocket({ native: k.addon, clock: new FakeClock() });
+    let settled = false;
+    const done = s.applyRoutes(ops(3)).then((r) => ((settled = true), r));
+    const sent = k.sends[0]!;
+    k.ack([sent[0]!], () => 3); // an error answer alone completes nothing
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    k.ack([sent[2]!], () => 22);
+    expect(await done).toEqual([
+      { ok: false, errno: 3, code: 'ESRCH' },
+      { ok: true },
+      { ok: false, errno: 22, code: 'EINVAL' },
+    ]);
+  });
+
+  it('fails an earlier send whose barrier never came when a later barrier arrives', async () => {
+    const k = new ScriptedKernel();
+    const s = new NetlinkRouteSocket({ native: k.addon, chunk: 2, clock: new FakeClock() });
+    const done = s.applyRoutes(ops(4));
+    k.ack([k.sends[1]![1]!]);
+    expect(await done).toEqual([
+      expect.objectContaining({ ok: false, code: 'EIO' }),
+      expect.objectContaining({ ok: false, code: 'EIO' }),
+      { ok: true },
+      { ok: true },
+    ]);
   });
 
   it('fails what is outstanding with ETIMEDOUT when the kernel stays silent', async () => {
