@@ -5,6 +5,11 @@
 // is no zebra RIB to check against); outbound route-maps set the next hop per
 // family because without zebra bgpd knows no interface addresses.
 // FRR 8.4 needs `no bgp ebgp-requires-policy` (RFC 8212) for eBGP to pass routes.
+// Without zebra, bgpd takes every next hop as reachable: routes learned from
+// bgp-ts (iBGP next hops of other nodes included) are valid and can be best,
+// which the RIB interop tests assert. Route reflection (`route-reflector-client`,
+// `bgp cluster-id`) and graceful restart (`neighbor X graceful-restart`) are
+// per-neighbor options of the spec.
 
 import { rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
