@@ -240,7 +240,9 @@ neighbors:
     output: () => out,
     stop: async () => {
       child.kill('SIGTERM');
+      const kill = setTimeout(() => child.kill('SIGKILL'), 5000); // a daemon stuck in a loop ignores SIGTERM
       await exited;
+      clearTimeout(kill);
       rmSync(dir, { recursive: true, force: true });
     },
   };

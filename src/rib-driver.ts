@@ -3,10 +3,11 @@
 // become RIB inputs: Established → peerUp (with the next-hop-self addresses
 // taken from the socket), UPDATE → update, ROUTE-REFRESH → routeRefreshRequest
 // (RFC 2918), down → peerDown with the RFC 4724 verdict and the restart timer
-// for stale routes. RIB work runs in setImmediate slices of at most ~10 ms
-// (DESIGN.md, Event loop discipline: keepalives keep flowing); after each slice
-// the ready UPDATEs are pulled per peer while its socket is writable, so a
-// slow peer never makes the RIB buffer unboundedly. Max-prefix notices close
+// for stale routes. RIB work runs in setImmediate slices of at most ~8 ms
+// (DESIGN.md, Event loop discipline: keepalives keep flowing); in each slice
+// the ready UPDATEs are then pulled per peer while its socket is writable and
+// the slice's time lasts, so a slow peer never makes the RIB buffer
+// unboundedly and a fast one never holds the loop. Max-prefix notices close
 // the session with Cease / Maximum Number of Prefixes Reached (RFC 4486 §4,
 // data = AFI, SAFI, limit). Event-loop delay is measured for the metrics.
 //
@@ -29,12 +30,19 @@ import type { NegotiatedSession } from './bgp/fsm/index.js';
 import { findListenRange, normalizeAddress, type PeerSession, type SessionDown } from './bgp/session/index.js';
 import { Rib, compileGlobalPolicies, makePeer, type FibChange, type RibNotice, type RibPeerSettings, type RibSettings } from './rib/index.js';
 
-/** Time one slice of RIB work may take before yielding to the event loop. */
-export const SLICE_MS = 10;
+/**
+ * Time one slice may take before yielding to the event loop: RIB work, then
+ * pulling UPDATEs for writable peers. Kept well under the 20 ms budget because
+ * the session's input pacing and the FIB bridge take their own slices in the
+ * same turn of the loop.
+ */
+export const SLICE_MS = 8;
+/** Of the slice, the part RIB work may take before output gets its turn. */
+const PROCESS_MS = 5;
 /** Units of RIB work between clock checks inside a slice. */
-const STEP = 512;
-/** UPDATE messages pulled per peer per call while its socket is writable. */
-const PULL = 64;
+const STEP = 256;
+/** UPDATE messages pulled per peer between clock checks while its socket is writable. */
+const PULL = 8;
 
 export interface RibDriverOptions {
   readonly clock: Clock;
@@ -107,7 +115,7 @@ export class RibDriver {
       this.schedule();
     }));
     session.on('down', (d) => this.guard(() => this.down(session, d)));
-    session.on('writable', () => this.guard(() => this.flush(address)));
+    session.on('writable', () => this.guard(() => this.flush(address, this.opts.clock.now() + SLICE_MS)));
   }
 
   /** Neighbors' onSessionRemoved hook. */
@@ -216,18 +224,16 @@ export class RibDriver {
     const clock = this.opts.clock;
     const start = clock.now();
     this.busySince ??= start;
-    let elapsed = 0;
-    while (this.rib.hasWork() && elapsed < SLICE_MS) {
-      this.rib.process(STEP);
-      elapsed = clock.now() - start;
-    }
-    this.slices++;
-    if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
+    while (this.rib.hasWork() && clock.now() - start < PROCESS_MS) this.rib.process(STEP);
     const changes = this.rib.takeFibChanges();
     if (changes.length > 0) this.fibChanges(changes);
     for (const n of this.rib.takeNotices()) this.notice(n);
-    for (const address of this.rib.pendingPeers()) this.flush(address);
-    if (this.rib.hasWork()) return this.schedule();
+    let more = false;
+    for (const address of this.rib.pendingPeers()) more = this.flush(address, start + SLICE_MS) || more;
+    const elapsed = clock.now() - start;
+    this.slices++;
+    if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
+    if (this.rib.hasWork() || more) return this.schedule();
     if (this.busySince !== undefined) {
       const t = this.rib.totals();
       this.opts.logger.info(
@@ -249,15 +255,24 @@ export class RibDriver {
     this.opts.onFibChanges?.(changes);
   }
 
-  /** Pulls ready UPDATEs for one peer while its socket takes them. */
-  flush(address: string): void {
+  /**
+   * Pulls ready UPDATEs for one peer while its socket takes them, until
+   * `deadline` (clock ms). Returns true when it stopped at the deadline with
+   * the socket still writable and more to send (the caller runs another slice).
+   */
+  flush(address: string, deadline: number): boolean {
     const session = this.sessions.get(address);
-    if (!session) return;
+    if (!session) return false;
     while (session.writable) {
       const batch = this.rib.takeUpdates(address, PULL);
-      if (batch.length === 0) return;
+      if (batch.length === 0) return false;
       for (const m of batch) session.sendRaw(m);
+      if (this.opts.clock.now() >= deadline) {
+        if (session.writable) this.schedule();
+        return session.writable;
+      }
     }
+    return false;
   }
 
   private notice(n: RibNotice): void {

@@ -22,6 +22,7 @@ import type { DecisionContext } from './decision/context.js';
 import type { CandidateExplanation } from './decision/decide.js';
 import type { ExportSettings } from './export.js';
 import { LocRib } from './loc-rib.js';
+import { PrefixTable } from './prefix-table.js';
 import { PeerOut } from './peer-out.js';
 import { compileGlobalPolicies, compilePeerPolicies, evaluate, type GlobalPolicies, type Policy } from './policy/index.js';
 import { Path, localPeer, type PeerInfo } from './route.js';
@@ -75,7 +76,19 @@ export class Rib {
   private readonly peers = new Map<string, PeerIn>();
   private readonly outs: PeerOut[] = [];
   readonly origination: LocalOrigination;
-  private readonly dirty = new Set<PrefixKey>();
+  /**
+   * Prefixes whose best path may have changed since they were last published
+   * (a PrefixTable: a plain Set of a million boxed keys rehashes in one long
+   * step and hashes slowly).
+   */
+  private dirty = new PrefixTable<true>();
+  /**
+   * An earlier `dirty`, being published through one live iterator: restarting
+   * the iteration of a table whose first entries were deleted walks over their
+   * holes every time, which made publishing a million prefixes quadratic.
+   */
+  private publishing: Iterator<PrefixKey> | undefined;
+  private publishingLeft = 0;
   private fib: FibChange[] = [];
   private notices: RibNotice[] = [];
   private readonly jobs: RibJobs;
@@ -243,7 +256,7 @@ export class Rib {
           state.rejected.add(key);
           state.rejectedCount[typeof prefix === 'number' ? 0 : 1]++;
         }
-        if (this.locRib.withdraw(prefix, state.peer, path.pathId) !== 'none') this.dirty.add(prefix);
+        if (this.locRib.withdraw(prefix, state.peer, path.pathId) !== 'none') this.dirty.set(prefix, true);
         return;
       }
       if (v.attrs !== path.attrs) {
@@ -252,7 +265,7 @@ export class Rib {
       }
     }
     this.unreject(state, prefix, path.pathId);
-    if (this.locRib.update(prefix, candidate) !== 'none') this.dirty.add(prefix);
+    if (this.locRib.update(prefix, candidate) !== 'none') this.dirty.set(prefix, true);
     if (owned) this.store.release(candidate.attrs); // the Loc-RIB took its own reference
   }
 
@@ -263,7 +276,7 @@ export class Rib {
   /** A path left the Adj-RIB-In: take it out of the Loc-RIB too. */
   removeCandidate(state: PeerIn, prefix: PrefixKey, pathId: number): void {
     this.unreject(state, prefix, pathId);
-    if (this.locRib.withdraw(prefix, state.peer, pathId) !== 'none') this.dirty.add(prefix);
+    if (this.locRib.withdraw(prefix, state.peer, pathId) !== 'none') this.dirty.set(prefix, true);
   }
 
   /** RFC 4486: compare what the peer sent with its limit, per family. */
@@ -339,7 +352,7 @@ export class Rib {
   withdraw(prefix: string): OriginateResult {
     const r = this.origination.withdraw(prefix);
     if (!r.ok) return originError(r);
-    if (this.locRib.withdraw(r.entry.prefix, this.local) !== 'none') this.dirty.add(r.entry.prefix);
+    if (this.locRib.withdraw(r.entry.prefix, this.local) !== 'none') this.dirty.set(r.entry.prefix, true);
     return { ok: true };
   }
 
@@ -347,11 +360,11 @@ export class Rib {
   setConfigOrigins(originate: readonly OriginateConfig[]): void {
     const changes = this.origination.reconcileConfig(originate);
     for (const e of changes.announce) this.originate(e);
-    for (const e of changes.withdraw) if (this.locRib.withdraw(e.prefix, this.local) !== 'none') this.dirty.add(e.prefix);
+    for (const e of changes.withdraw) if (this.locRib.withdraw(e.prefix, this.local) !== 'none') this.dirty.set(e.prefix, true);
   }
 
   private originate(e: OriginatedPrefix): void {
-    if (this.locRib.update(e.prefix, e.path) !== 'none') this.dirty.add(e.prefix);
+    if (this.locRib.update(e.prefix, e.path) !== 'none') this.dirty.set(e.prefix, true);
   }
 
   originated(): OriginatedPrefix[] {
@@ -362,7 +375,7 @@ export class Rib {
 
   /** True while dirty prefixes or jobs remain. */
   hasWork(): boolean {
-    return this.dirty.size > 0 || this.jobs.size > 0;
+    return this.dirty.size() > 0 || this.publishing !== undefined || this.jobs.size > 0;
   }
 
   /**
@@ -374,7 +387,7 @@ export class Rib {
   process(budget: number): number {
     let work = 0;
     while (work < budget) {
-      if (this.dirty.size > 0) {
+      if (this.dirty.size() > 0 || this.publishing) {
         work += this.flushDirty(budget - work);
         continue;
       }
@@ -388,10 +401,22 @@ export class Rib {
   private flushDirty(budget: number): number {
     const cost = 1 + this.outs.length;
     let work = 0;
-    for (const prefix of this.dirty) {
-      if (work >= budget) break;
-      this.dirty.delete(prefix);
-      this.publish(prefix);
+    while (work < budget) {
+      if (!this.publishing) {
+        if (this.dirty.size() === 0) break;
+        this.publishing = this.dirty.keys();
+        this.publishingLeft = this.dirty.size();
+        this.dirty = new PrefixTable();
+      }
+      const r = this.publishing.next();
+      if (r.done) {
+        this.publishing = undefined;
+        continue;
+      }
+      this.publishingLeft--;
+      // Marked again since this batch was taken: it is published from `dirty`, once.
+      if (this.dirty.size() > 0 && this.dirty.has(r.value)) continue;
+      this.publish(r.value);
       work += cost;
     }
     return work;
@@ -426,7 +451,7 @@ export class Rib {
   }
 
   markDirty(prefix: PrefixKey): void {
-    this.dirty.add(prefix);
+    this.dirty.set(prefix, true);
   }
 
   /** Addresses of established peers with UPDATEs ready. */
@@ -466,7 +491,7 @@ export class Rib {
       bestPathChanges: this.bestPathChanges,
       attributeSets: this.store.size(),
       outAttributeSets: this.outStore.size(),
-      dirty: this.dirty.size,
+      dirty: this.dirty.size() + this.publishingLeft,
       jobs: this.jobs.size,
     };
   }

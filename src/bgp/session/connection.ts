@@ -1,10 +1,12 @@
 // One BGP transport connection: a TCP socket, its Framer (RFC 4271 §4.1), the
 // decoder with the connection's CodecContext, and its OutQueue. It paces
-// input (DESIGN.md, Event loop discipline): at most MESSAGES_PER_SLICE
-// messages are decoded and delivered per macrotask, then it yields with
-// setImmediate so timers (our KEEPALIVEs, other peers' hold timers) run even
-// while one peer floods us. While a backlog is pending the socket is paused,
-// so a flood is held by TCP flow control rather than our memory.
+// input (DESIGN.md, Event loop discipline): messages are decoded and
+// delivered for at most INPUT_SLICE_MS (and MESSAGES_PER_SLICE messages) per
+// macrotask, then it yields with setImmediate so timers (our KEEPALIVEs,
+// other peers' hold timers) run even while one peer floods us: an UPDATE
+// full of NLRI costs far more than a KEEPALIVE, so time, not a count, is the
+// bound. While a backlog is pending the socket is paused, so a flood is held
+// by TCP flow control rather than our memory.
 // No handler here lets an exception escape to the process: a failure is
 // reported as `onClosed` after the socket is destroyed.
 
@@ -25,8 +27,10 @@ import {
 import { OutQueue, type OutQueueStats } from './out-queue.js';
 import type { ConnectionDirection } from '../fsm/index.js';
 
-/** Messages decoded per macrotask before yielding to the event loop. */
+/** Messages decoded per macrotask at most before yielding to the event loop. */
 export const MESSAGES_PER_SLICE = 64;
+/** Time decoding and delivering may take per macrotask before yielding, ms (wall clock). */
+export const INPUT_SLICE_MS = 4;
 /** Undelivered messages above which the socket is paused. */
 const PAUSE_BACKLOG = 4 * MESSAGES_PER_SLICE;
 /** After `close()`, how long a FIN may take to flush before the socket is destroyed. */
@@ -170,7 +174,7 @@ export class Connection {
     setImmediate(() =>
       this.guard(() => {
         this.scheduled = false;
-        this.drainBacklog(MESSAGES_PER_SLICE);
+        this.drainBacklog(MESSAGES_PER_SLICE, INPUT_SLICE_MS);
         if (this.done) return;
         if (this.backlog.length === this.backlogHead) {
           this.backlog = [];
@@ -183,12 +187,15 @@ export class Connection {
     );
   }
 
-  private drainBacklog(limit: number): void {
+  /** Delivers up to `limit` backlogged messages, for at most `ms` of wall-clock time. */
+  private drainBacklog(limit: number, ms = Infinity): void {
+    const deadline = performance.now() + ms;
     let n = 0;
     while (!this.done && this.backlogHead < this.backlog.length && n < limit) {
       const msg = this.backlog[this.backlogHead++]!;
       n++;
       this.handlers.onMessage(decodeMessage(msg, this.codec), msg[18] ?? 0);
+      if (performance.now() >= deadline) break;
     }
   }
 
