@@ -17,6 +17,14 @@ const steps: readonly { readonly name: string; readonly run: () => Promise<unkno
       return (await import('./fib-netlink.js')).runFibNetlinkBench();
     },
   },
+  // Root too: best paths -> kernel in process, and BGP -> kernel with the daemon and a feeder in namespaces.
+  {
+    name: 'fib-e2e',
+    run: async () => {
+      if (process.getuid?.() !== 0) return console.log('skipped: the FIB benchmark needs root (network namespace)');
+      return (await import('./fib-e2e.js')).runFibE2eBenches();
+    },
+  },
 ];
 
 const only = process.argv.slice(2);
