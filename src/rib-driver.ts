@@ -60,6 +60,11 @@ export interface DriverStats {
   readonly eventLoopDelayP99Ms: number;
 }
 
+/** CIDRs of the pools with export off (ipPools[].disableExport, Calico disableBGPExport). */
+function exportDisabledPools(c: BgpConfig): string[] {
+  return c.ipPools.filter((p) => p.disableExport).map((p) => p.cidr);
+}
+
 export function ribSettingsFromConfig(c: BgpConfig): RibSettings {
   const clients = c.neighbors.some((n) => n.routeReflectorClient) || c.listenRanges.some((r) => r.routeReflectorClient);
   return {
@@ -72,6 +77,7 @@ export function ribSettingsFromConfig(c: BgpConfig): RibSettings {
     alwaysCompareMed: c.alwaysCompareMed,
     ecmp: c.fib.ecmp,
     serviceCidrs: c.serviceCidrs,
+    exportDisabledPools: exportDisabledPools(c),
     policies: compileGlobalPolicies(c),
   };
 }
@@ -200,6 +206,11 @@ export class RibDriver {
     const old = this.config;
     this.config = next;
     this.rib.setConfigOrigins(next.originate);
+    const pools = exportDisabledPools(next);
+    if (JSON.stringify(exportDisabledPools(old)) !== JSON.stringify(pools)) {
+      this.rib.setExportDisabledPools(pools);
+      this.opts.logger.info({ event: 'export-pools-reloaded', pools }, 'pools with export off changed: soft reconfiguration out');
+    }
     const rules = (c: BgpConfig) =>
       JSON.stringify([c.import, c.export, c.ebgpRequiresPolicy, c.neighbors.map((n) => [n.address, n.import, n.export]), c.listenRanges.map((r) => [r.prefix, r.import, r.export])]);
     if (rules(old) !== rules(next)) {

@@ -9,6 +9,14 @@
 // receiver's loop check (RFC 4271 §9.1.2) decides, and Calico-style setups
 // that reuse one AS per rack rely on allowas-in there. `senderAsLoopCheck`
 // turns the FRR-style "sender-as-path-loop-detection" on per target.
+//
+// Decision on `ipPools[].disableExport` (Calico disableBGPExport): Calico's
+// BIRD export filter accepts a prefix only when it lies inside an IP pool
+// whose export is on, and the filter sees every route it exports, learned
+// ones included. So a pool with export off is matched by destination, not by
+// source: neither our own blocks inside it nor routes learned inside it (a
+// reflector's clients' blocks, a ToR's route) go to any peer. The FIB still
+// installs them (the blackhole for our own blocks stays).
 
 import {
   AS_CONFED_SEQUENCE,
@@ -23,6 +31,7 @@ import {
 } from '../bgp/wire/types.js';
 import { prefixFamily, type PrefixKey } from '../lib/prefix.js';
 import type { AttrSet } from './attr-store.js';
+import { compilePrefixRange, v4InRange, v6InRange, type PrefixRange } from './policy/match.js';
 import { isReflection, reflectAttributes, shouldAdvertise } from './reflect.js';
 import type { PeerInfo } from './route.js';
 
@@ -59,6 +68,8 @@ export interface ExportSettings {
   readonly clientToClient: boolean;
   /** LOCAL_PREF given to iBGP peers for routes without one (RFC 4271 §5.1.5); usually 100. */
   readonly defaultLocalPref: number;
+  /** IP pools with export off (Calico disableBGPExport), from compileExportDisabledPools. */
+  readonly exportDisabledPools?: readonly PrefixRange[];
 }
 
 export type ExportSkipReason =
@@ -75,7 +86,9 @@ export type ExportSkipReason =
   /** The target's ASN is in AS_PATH and senderAsLoopCheck is on. */
   | 'as-loop-at-target'
   /** We must be the next hop but have no local address of the route's family on this session. */
-  | 'no-next-hop';
+  | 'no-next-hop'
+  /** The prefix lies inside an IP pool with export off (ipPools[].disableExport, Calico disableBGPExport). */
+  | 'pool-export-disabled';
 
 export type ExportResult =
   | { readonly ok: true; readonly attrs: PathAttributes }
@@ -90,6 +103,23 @@ const EMPTY_V6 = Object.freeze({ family: 'ipv6-unicast' as const, prefixes: Obje
 
 /** AS_PATH segments hold at most 255 ASNs (one-octet segment length, RFC 4271 §4.3 b). */
 export const MAX_SEGMENT_ASNS = 255;
+
+/** The pools with export off, compiled once: each matches its CIDR and every more-specific prefix. */
+export function compileExportDisabledPools(cidrs: readonly string[]): PrefixRange[] {
+  return cidrs.map((cidr, i) => compilePrefixRange(cidr, undefined, undefined, `ipPools[${i}].cidr`));
+}
+
+/** Whether `prefix` lies inside a pool whose export is off (see the file comment: learned routes too). */
+export function poolExportDisabled(prefix: PrefixKey, settings: ExportSettings): boolean {
+  const pools = settings.exportDisabledPools;
+  if (!pools || pools.length === 0) return false;
+  if (typeof prefix === 'number') {
+    for (const r of pools) if (r.v4 && v4InRange(r, prefix)) return true;
+  } else {
+    for (const r of pools) if (!r.v4 && v6InRange(r, prefix)) return true;
+  }
+  return false;
+}
 
 /**
  * Whether `path` may be advertised to `target` at all (before policy). Returns
@@ -216,6 +246,7 @@ export function rewriteAttributes(
 
 /** exportCheck then rewriteAttributes, for exports without policy. */
 export function exportRoute(prefix: PrefixKey, path: ExportPath, target: ExportTarget, settings: ExportSettings): ExportResult {
+  if (poolExportDisabled(prefix, settings)) return { ok: false, reason: 'pool-export-disabled' };
   const skip = exportCheck(path, target, settings);
   if (skip) return { ok: false, reason: skip };
   return rewriteAttributes(path.attrs.attrs, path.peer, prefixFamily(prefix), target, settings);

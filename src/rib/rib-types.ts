@@ -27,6 +27,8 @@ export interface RibSettings {
   readonly defaultLocalPref?: number;
   /** Config `serviceCidrs`: originated prefixes inside them are services (originate.ts). */
   readonly serviceCidrs?: readonly string[];
+  /** CIDRs of the IP pools with export off (config ipPools[].disableExport, Calico disableBGPExport). */
+  readonly exportDisabledPools?: readonly string[];
   /** The global import/export rules and the RFC 8212 switch, compiled once. */
   readonly policies?: GlobalPolicies;
 }

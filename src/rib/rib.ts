@@ -20,8 +20,8 @@ import { AdjRibIn } from './adj-rib-in.js';
 import { AttrStore, type AttrSet } from './attr-store.js';
 import type { DecisionContext } from './decision/context.js';
 import type { CandidateExplanation } from './decision/decide.js';
-import type { ExportSettings } from './export.js';
-import { LocRib } from './loc-rib.js';
+import { compileExportDisabledPools, type ExportSettings } from './export.js';
+import { LocRib, type LocRibChange } from './loc-rib.js';
 import { PrefixTable } from './prefix-table.js';
 import { PeerOut } from './peer-out.js';
 import { compileGlobalPolicies, compilePeerPolicies, evaluate, type GlobalPolicies, type Policy } from './policy/index.js';
@@ -95,6 +95,8 @@ export class Rib {
   private policies: GlobalPolicies;
   private exportSettings: ExportSettings;
   private bestPathChanges = 0;
+  /** Sessions with RFC 7911 ADD-PATH send: they need every candidate change, not only best-path changes. */
+  private addPathSenders = 0;
 
   constructor(private settings: RibSettings) {
     this.local = localPeer(settings.routerId, settings.asn);
@@ -124,7 +126,23 @@ export class Rib {
       isReflector: s.isReflector,
       clientToClient: s.clientToClient,
       defaultLocalPref: s.defaultLocalPref ?? 100,
+      ...(s.exportDisabledPools?.length ? { exportDisabledPools: compileExportDisabledPools(s.exportDisabledPools) } : {}),
     };
+  }
+
+  /** Reload: new IP pools with export off (Calico disableBGPExport); every peer is re-exported (soft-out). */
+  setExportDisabledPools(cidrs: readonly string[]): void {
+    this.settings = { ...this.settings, exportDisabledPools: cidrs };
+    this.exportSettings = this.makeExportSettings();
+    for (const out of this.outs) {
+      out.setExportSettings(this.exportSettings);
+      this.jobs.add({ kind: 'dump', out, initial: false });
+    }
+  }
+
+  /** A candidate of `prefix` changed: publish it when its best or multipath set did, or always for ADD-PATH senders (RFC 7911). */
+  private touched(prefix: PrefixKey, change: LocRibChange): void {
+    if (change !== 'none' || this.addPathSenders > 0) this.dirty.set(prefix, true);
   }
 
   // ------------------------------------------------------------ sessions
@@ -165,7 +183,8 @@ export class Rib {
     state.closing = false;
     state.warned.clear();
     state.eorReceived.clear();
-    const out = PeerOut.forSession(s, state.exportPolicy, this.exportSettings, this.store, this.outStore);
+    const out = PeerOut.forSession(s, state.exportPolicy, this.exportSettings, this.store, this.outStore, this.locRib);
+    if (out.sendsAddPath) this.addPathSenders++;
     state.out = out;
     this.outs.push(out);
     this.jobs.add({ kind: 'dump', out, initial: true });
@@ -182,6 +201,7 @@ export class Rib {
     if (state.out) {
       state.out.close();
       this.outs.splice(this.outs.indexOf(state.out), 1);
+      if (state.out.sendsAddPath) this.addPathSenders--;
       state.out = undefined;
     }
     const gr = state.settings.gracefulRestart;
@@ -256,7 +276,7 @@ export class Rib {
           state.rejected.add(key);
           state.rejectedCount[typeof prefix === 'number' ? 0 : 1]++;
         }
-        if (this.locRib.withdraw(prefix, state.peer, path.pathId) !== 'none') this.dirty.set(prefix, true);
+        this.touched(prefix, this.locRib.withdraw(prefix, state.peer, path.pathId));
         return;
       }
       if (v.attrs !== path.attrs) {
@@ -265,7 +285,7 @@ export class Rib {
       }
     }
     this.unreject(state, prefix, path.pathId);
-    if (this.locRib.update(prefix, candidate) !== 'none') this.dirty.set(prefix, true);
+    this.touched(prefix, this.locRib.update(prefix, candidate));
     if (owned) this.store.release(candidate.attrs); // the Loc-RIB took its own reference
   }
 
@@ -276,7 +296,7 @@ export class Rib {
   /** A path left the Adj-RIB-In: take it out of the Loc-RIB too. */
   removeCandidate(state: PeerIn, prefix: PrefixKey, pathId: number): void {
     this.unreject(state, prefix, pathId);
-    if (this.locRib.withdraw(prefix, state.peer, pathId) !== 'none') this.dirty.set(prefix, true);
+    this.touched(prefix, this.locRib.withdraw(prefix, state.peer, pathId));
   }
 
   /** RFC 4486: compare what the peer sent with its limit, per family. */
