@@ -7,6 +7,9 @@
 // Pending announcements are grouped by their interned outgoing attribute set
 // (BIRD's buckets), so thousands of prefixes sharing rewritten attributes pack
 // into full UPDATEs under one encoded attribute block (update-packer.ts).
+// Per-prefix state lives in PrefixTables (small-integer keys, no long
+// rehash) and the groups are plain arrays with lazy removal: at a million
+// prefixes every hash operation per prefix shows in the reflection time.
 //
 // The session shell pulls: takeBatch(n) yields at most n UPDATE buffers, so a
 // slow peer's socket sets the pace and nothing here grows without bound except
@@ -16,6 +19,7 @@
 import type { CodecContext, Family, PathAttributes, PrefixKey } from '../bgp/wire/types.js';
 import { prefixFamily } from '../lib/prefix.js';
 import type { AttrSet, AttrStore } from './attr-store.js';
+import { PrefixTable } from './prefix-table.js';
 import {
   encodeAttributeBlock,
   encodeEndOfRib,
@@ -29,85 +33,46 @@ import {
 } from './update-packer.js';
 
 const FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
+/** Keys offered to the packer per step (a few messages' worth of /26s). */
+const TAKE_STEP = 4096;
 
 function familyIndex(family: Family): 0 | 1 {
   return family === 'ipv4-unicast' ? 0 : 1;
 }
 
 /**
- * Keys waiting in one group (or one family's withdrawals), in arrival order.
- * Taking from the front goes through one live iterator kept across batches:
- * restarting a Set iteration after deleting its first entries would walk over
- * their holes every time, and pulling a big table a few messages at a time
- * would turn quadratic.
+ * Keys waiting in one group (or one family's withdrawals), in arrival order,
+ * as a plain array walked from `head` (IPv4 keys stay unboxed doubles in it).
+ * Removal is lazy: a key whose pending state moved on stays in the array and
+ * is skipped when its turn comes, because the owner checks each key against
+ * its pending table. `live` counts the keys whose pending state is this
+ * queue's, so the owner knows when the queue is done. A cancelled key that
+ * is queued again sits in the array twice; `cancelled` makes walks dedupe.
  */
 class KeyQueue {
-  private readonly keys = new Set<OutKey>();
-  private iter: Iterator<OutKey> | undefined;
-  /** A key handed to the packer that did not fit the batch: it goes first next time. */
-  private peeked: OutKey | undefined;
-
-  get size(): number {
-    return this.keys.size + (this.peeked === undefined ? 0 : 1);
-  }
+  keys: OutKey[] = [];
+  head = 0;
+  live = 0;
+  /** A key left by cancel may come back, so the array may hold a key twice: walks dedupe. */
+  cancelled = false;
 
   add(key: OutKey): void {
-    this.keys.add(key);
+    this.keys.push(key);
+    this.live++;
   }
 
-  delete(key: OutKey): void {
-    if (this.peeked === key) this.peeked = undefined;
-    else this.keys.delete(key);
-  }
-
-  /**
-   * Offers the keys in order to `pack`, which returns how many it used; each
-   * used key leaves the queue and is passed to `each`.
-   */
-  take(pack: (keys: Iterable<OutKey>) => number, each: (key: OutKey) => void): void {
-    let yielded = 0;
-    let last: OutKey | undefined;
-    const next = (): IteratorResult<OutKey> => {
-      // The packer asks for a key only after using the one before.
-      if (last !== undefined) each(last);
-      let key: OutKey;
-      if (this.peeked !== undefined) {
-        key = this.peeked;
-        this.peeked = undefined;
-      } else {
-        this.iter ??= this.keys.values();
-        const r = this.iter.next();
-        if (r.done) {
-          this.iter = undefined;
-          last = undefined;
-          return { done: true, value: undefined };
-        }
-        key = r.value;
-        this.keys.delete(key);
-      }
-      yielded++;
-      last = key;
-      return { done: false, value: key };
-    };
-    const used = pack({ [Symbol.iterator]: () => ({ next }) });
-    if (last === undefined) return;
-    if (yielded > used) this.peeked = last; // pulled but not packed
-    else each(last);
-  }
-
-  /** Every key, then empty. */
-  drain(each: (key: OutKey) => void): void {
-    if (this.peeked !== undefined) each(this.peeked);
-    for (const key of this.keys) each(key);
-    this.clear();
-  }
-
-  clear(): void {
-    this.keys.clear();
-    this.iter = undefined;
-    this.peeked = undefined;
+  /** Drops the walked part once it is most of the array (amortised O(1) per key). */
+  compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.keys.length) {
+      this.keys = this.keys.slice(this.head);
+      this.head = 0;
+    }
   }
 }
+
+/** Scratch arrays for one takeBatch step: the keys offered to the packer and where each sat in its queue. */
+const scratchKeys: OutKey[] = [];
+const scratchPos: number[] = [];
 
 export interface AdjRibOutStats {
   /** Prefixes (paths) the peer currently holds from us. */
@@ -122,9 +87,12 @@ export interface AdjRibOutStats {
 
 export class AdjRibOut {
   /** What the peer holds: key → the attribute set last sent (one store reference each). */
-  private readonly advertised = new Map<OutKey, AttrSet>();
+  private readonly advertised = new PrefixTable<AttrSet>();
   /** Unsent state: key → attribute set to announce (one reference each), or null to withdraw. */
-  private readonly pending = new Map<OutKey, AttrSet | null>();
+  private readonly pending = new PrefixTable<AttrSet | null>();
+  /** The group announceSet used last (consecutive prefixes nearly always share their set). */
+  private lastSet: AttrSet | undefined;
+  private lastGroup: KeyQueue | undefined;
   /** Per family: pending announcements grouped by attribute set. */
   private readonly groups: [Map<AttrSet, KeyQueue>, Map<AttrSet, KeyQueue>] = [new Map(), new Map()];
   /** Per family: pending withdrawals. */
@@ -158,21 +126,27 @@ export class AdjRibOut {
   announceSet(prefix: PrefixKey, set: AttrSet, pathId = 0): void {
     const key = outKey(prefix, pathId);
     const fi = familyIndex(prefixFamily(prefix));
-    if (this.pending.get(key) === set) {
+    const before = this.pending.get(key);
+    if (before === set) {
       this.store.release(set); // already queued with these attributes (a resend included)
       return;
     }
     if (this.advertised.get(key) === set) {
       // The peer already has exactly this: cancel whatever was pending instead.
-      this.cancelPending(key, fi);
+      if (before !== undefined) this.cancelPending(key, fi, before);
       this.store.release(set);
       return;
     }
-    this.cancelPending(key, fi);
+    if (before !== undefined) this.cancelPending(key, fi, before);
     this.pending.set(key, set);
-    const groups = this.groups[fi];
-    let group = groups.get(set);
-    if (!group) groups.set(set, (group = new KeyQueue()));
+    let group = this.lastSet === set ? this.lastGroup : undefined;
+    if (!group || group.live === 0) {
+      const groups = this.groups[fi];
+      group = groups.get(set);
+      if (!group) groups.set(set, (group = new KeyQueue()));
+      this.lastSet = set;
+      this.lastGroup = group;
+    }
     group.add(key);
   }
 
@@ -180,42 +154,53 @@ export class AdjRibOut {
   withdraw(prefix: PrefixKey, pathId = 0): void {
     const key = outKey(prefix, pathId);
     const fi = familyIndex(prefixFamily(prefix));
-    this.cancelPending(key, fi);
+    const before = this.pending.get(key);
+    if (before !== undefined) this.cancelPending(key, fi, before);
     if (!this.advertised.has(key)) return;
     this.pending.set(key, null);
     this.withdrawals[fi].add(key);
   }
 
-  /** Drops the pending state of `key`, releasing its reference. */
-  private cancelPending(key: OutKey, fi: 0 | 1): void {
-    const before = this.pending.get(key);
-    if (before === undefined) return;
+  /** Drops the pending state `before` of `key`, releasing its reference (its queue entry is skipped later). */
+  private cancelPending(key: OutKey, fi: 0 | 1, before: AttrSet | null): void {
     this.pending.delete(key);
     if (before === null) {
-      this.withdrawals[fi].delete(key);
+      this.withdrawals[fi].live--;
+      this.withdrawals[fi].cancelled = true;
       return;
     }
-    const groups = this.groups[fi];
-    const group = groups.get(before)!;
-    group.delete(key);
-    if (group.size === 0) groups.delete(before);
+    this.groupDone(fi, before, -1);
     this.store.release(before);
+  }
+
+  /** `delta` keys left the group of `set`; a group with none left is forgotten. */
+  private groupDone(fi: 0 | 1, set: AttrSet, delta: number): void {
+    const groups = this.groups[fi];
+    const group = groups.get(set)!;
+    group.live += delta;
+    if (delta < 0) group.cancelled = true;
+    if (group.live > 0) return;
+    groups.delete(set);
+    if (this.lastGroup === group) {
+      this.lastSet = undefined;
+      this.lastGroup = undefined;
+    }
   }
 
   /** True when takeBatch would return at least one message. */
   hasPending(): boolean {
-    if (this.pending.size > 0) return true;
+    if (this.pending.size() > 0) return true;
     return this.families.some((f) => this.eor[familyIndex(f)] === 'armed');
   }
 
   /** Prefixes with an unsent change. */
   pendingCount(): number {
-    return this.pending.size;
+    return this.pending.size();
   }
 
   /** Prefixes (paths) the peer holds from us. */
   advertisedCount(): number {
-    return this.advertised.size;
+    return this.advertised.size();
   }
 
   /** The attribute set last sent for a prefix, if the peer holds it. */
@@ -230,8 +215,8 @@ export class AdjRibOut {
 
   stats(): AdjRibOutStats {
     return {
-      advertised: this.advertised.size,
-      pending: this.pending.size,
+      advertised: this.advertised.size(),
+      pending: this.pending.size(),
       groups: this.groups[0].size + this.groups[1].size,
       oversized: this.oversized,
     };
@@ -263,49 +248,86 @@ export class AdjRibOut {
     const out: Buffer[] = [];
     for (let fi = 0 as 0 | 1; fi <= 1 && out.length < maxMessages; fi++) {
       const queue = this.withdrawals[fi];
-      if (queue.size === 0) continue;
-      queue.take(
-        (keys) => packWithdrawals(FAMILIES[fi]!, keys, this.ctx, maxMessages - out.length, out),
-        (key) => {
-          this.pending.delete(key);
-          const had = this.advertised.get(key);
-          if (had) {
-            this.advertised.delete(key);
-            this.store.release(had);
-          }
-        },
-      );
+      if (queue.live === 0) continue;
+      this.takeFrom(queue, null, (keys) => packWithdrawals(FAMILIES[fi]!, keys, this.ctx, maxMessages - out.length, out), (key) => {
+        const had = this.advertised.get(key);
+        if (had) {
+          this.advertised.delete(key);
+          this.store.release(had);
+        }
+      });
+      if (queue.live === 0) this.withdrawals[fi] = new KeyQueue();
     }
     for (let fi = 0 as 0 | 1; fi <= 1 && out.length < maxMessages; fi++) {
       const family = FAMILIES[fi]!;
       const groups = this.groups[fi];
-      for (const [set, keys] of groups) {
+      for (const [set, queue] of groups) {
         if (out.length >= maxMessages) break;
         const block = this.block(set, fi);
         if (block.nlriBudget < longestPrefixWire(family, block.addPath)) {
-          this.dropOversized(set, keys, fi);
+          this.dropOversized(set, queue, fi);
           continue;
         }
-        keys.take(
-          (iterable) => packAnnouncements(block, iterable, maxMessages - out.length, out),
-          (key) => {
-            this.pending.delete(key);
-            const had = this.advertised.get(key);
-            if (had) this.store.release(had);
-            this.advertised.set(key, set); // the pending reference moves here
-          },
-        );
-        if (keys.size === 0) groups.delete(set);
+        const before = queue.live;
+        this.takeFrom(queue, set, (keys) => packAnnouncements(block, keys, maxMessages - out.length, out), (key) => {
+          const had = this.advertised.get(key);
+          if (had) this.store.release(had);
+          this.advertised.set(key, set); // the pending reference moves here
+        });
+        if (queue.live < before) this.groupDone(fi, set, 0);
       }
     }
     for (const family of this.families) {
       const fi = familyIndex(family);
       if (out.length >= maxMessages) break;
-      if (this.eor[fi] !== 'armed' || this.withdrawals[fi].size > 0 || this.groups[fi].size > 0) continue;
+      if (this.eor[fi] !== 'armed' || this.withdrawals[fi].live > 0 || this.groups[fi].size > 0) continue;
       out.push(encodeEndOfRib(family, this.ctx)); // RFC 4724 §2
       this.eor[fi] = 'sent';
     }
     return out;
+  }
+
+  /**
+   * Offers the queue's keys still pending as `state` to `pack` (which returns
+   * how many it used, from the start), in steps of at most a few thousand;
+   * each used key leaves the pending table and goes to `sent`. Stops when the
+   * packer used fewer than offered (its message budget is spent).
+   */
+  private takeFrom(queue: KeyQueue, state: AttrSet | null, pack: (keys: OutKey[]) => number, sent: (key: OutKey) => void): void {
+    const keys = queue.keys;
+    const pending = this.pending;
+    while (queue.live > 0) {
+      scratchKeys.length = 0;
+      scratchPos.length = 0;
+      const seen = queue.cancelled ? new Set<OutKey>() : undefined;
+      let i = queue.head;
+      for (; i < keys.length && scratchKeys.length < TAKE_STEP; i++) {
+        const key = keys[i]!;
+        if (pending.get(key) !== state) continue; // moved on since it was queued
+        if (seen) {
+          if (seen.has(key)) continue; // queued again after a cancel: once is enough
+          seen.add(key);
+        }
+        scratchKeys.push(key);
+        scratchPos.push(i);
+      }
+      if (scratchKeys.length === 0) {
+        queue.head = i;
+        break;
+      }
+      const used = pack(scratchKeys);
+      for (let k = 0; k < used; k++) {
+        const key = scratchKeys[k]!;
+        pending.delete(key);
+        sent(key);
+      }
+      queue.live -= used;
+      queue.head = used < scratchKeys.length ? scratchPos[used]! : i;
+      if (used < scratchKeys.length) break;
+    }
+    scratchKeys.length = 0;
+    scratchPos.length = 0;
+    queue.compact();
   }
 
   private block(set: AttrSet, fi: 0 | 1): AttributeBlock {
@@ -319,9 +341,15 @@ export class AdjRibOut {
    * Attributes too large for any UPDATE (RFC 4271 §9.2: a route that cannot be
    * sent is not advertised): the prefixes are withdrawn if the peer held them.
    */
-  private dropOversized(set: AttrSet, keys: KeyQueue, fi: 0 | 1): void {
+  private dropOversized(set: AttrSet, queue: KeyQueue, fi: 0 | 1): void {
     this.groups[fi].delete(set);
-    keys.drain((key) => {
+    if (this.lastGroup === queue) {
+      this.lastSet = undefined;
+      this.lastGroup = undefined;
+    }
+    for (let i = queue.head; i < queue.keys.length; i++) {
+      const key = queue.keys[i]!;
+      if (this.pending.get(key) !== set) continue;
       this.pending.delete(key);
       this.store.release(set);
       this.oversized++;
@@ -329,7 +357,7 @@ export class AdjRibOut {
         this.pending.set(key, null);
         this.withdrawals[fi].add(key);
       }
-    });
+    }
   }
 
   /**
@@ -337,7 +365,7 @@ export class AdjRibOut {
    * advertised prefix again. Prefixes with a newer pending change keep it.
    */
   markAllForResend(): void {
-    for (const [key, set] of this.advertised) {
+    for (const [key, set] of this.advertised.entries()) {
       if (this.pending.has(key)) continue;
       const fi = familyIndex(outKeyFamily(key));
       this.store.retain(set);
@@ -347,6 +375,8 @@ export class AdjRibOut {
       if (!group) groups.set(set, (group = new KeyQueue()));
       group.add(key);
     }
+    this.lastSet = undefined;
+    this.lastGroup = undefined;
   }
 
   /** Session down: forget everything, releasing every reference; End-of-RIB is owed again. */
@@ -357,8 +387,10 @@ export class AdjRibOut {
     this.pending.clear();
     for (const fi of [0, 1] as const) {
       this.groups[fi].clear();
-      this.withdrawals[fi].clear();
+      this.withdrawals[fi] = new KeyQueue();
       this.eor[fi] = 'waiting';
     }
+    this.lastSet = undefined;
+    this.lastGroup = undefined;
   }
 }

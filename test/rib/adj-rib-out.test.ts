@@ -99,6 +99,30 @@ describe('coalescing', () => {
     expect(seen(out.takeBatch(10))).toEqual([{ announced: ['10.244.1.0/26'], withdrawn: [], nextHop: '192.0.2.2' }]);
   });
 
+  it('a prefix queued, moved to another group and queued again in the first goes out once', () => {
+    const { out, store } = fresh();
+    out.announce(P1, A1);
+    out.announce(P2, A1);
+    out.announce(P1, A2);
+    out.announce(P1, A1); // P1 sits twice in A1's queue now; only the last state counts
+    expect(out.pendingCount()).toBe(2);
+    expect(seen(out.takeBatch(10))).toEqual([{ announced: ['10.244.1.0/26', '10.244.2.0/26'], withdrawn: [], nextHop: '192.0.2.1' }]);
+    expect(out.hasPending()).toBe(false);
+    expect(out.stats().groups).toBe(0);
+    expect(store.size()).toBe(1); // A2's reference went with its cancelled announcement
+  });
+
+  it('a withdraw cancelled and queued again goes out once', () => {
+    const { out } = fresh();
+    advertise(out, P1, A1);
+    out.withdraw(P1);
+    out.announce(P1, A2);
+    out.withdraw(P1);
+    expect(seen(out.takeBatch(10))).toEqual([{ announced: [], withdrawn: ['10.244.1.0/26'] }]);
+    expect(out.advertisedCount()).toBe(0);
+    expect(out.hasPending()).toBe(false);
+  });
+
   it('withdraw then re-announce of an advertised prefix sends the new announcement only', () => {
     const { out } = fresh();
     advertise(out, P1, A1);
