@@ -15,7 +15,8 @@
 //
 // The daemon runs from the same build as this file (build/bench/src/cli.js,
 // i.e. the code of dist/cli.js); BGP_TS_CLI overrides it, BGP_TS_NODE_FLAGS
-// adds node flags (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+// adds node flags (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or
+// "--trace-gc" with BENCH_DAEMON_STDOUT=1 to see the daemon's output).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -227,7 +228,8 @@ neighbors:
   const child = spawn(process.execPath, [...flags, CLI, 'daemon', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
-  child.stdout!.on('data', keep);
+  child.stdout!.on("data", keep);
+  if (process.env.BENCH_DAEMON_STDOUT) child.stdout!.pipe(process.stderr);
   child.stderr!.on('data', keep);
   const exited = once(child, 'exit');
   const api = `http://${RR}:${apiPort}`;
