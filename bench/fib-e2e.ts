@@ -195,6 +195,7 @@ export async function runBgpToKernelBench(n = 100_000, trickle = 500): Promise<B
   const dir = mkdtempSync(join(tmpdir(), 'bgpts-b2k-'));
   const children: ChildProcess[] = [];
   let monitor: NetlinkMonitor | undefined;
+  let failureLog: string | undefined;
   execFileSync('ip', ['netns', 'add', feedNs]);
   try {
     makeNetns(nodeNs, feedNs);
@@ -215,19 +216,26 @@ log: { level: warn }
     const arrived = new Map<PrefixKey, number>();
     const waiters = new Map<PrefixKey, (t: number) => void>();
     let overruns = 0;
+    let bulkSeen = 0;
     monitor = new NetlinkMonitor(
       {
         onEvent: (ev) => {
           if (ev.kind !== 'route' || ev.change !== 'new' || ev.route.protocol !== 201) return;
           const t = wall();
-          if (!arrived.has(ev.route.dst)) arrived.set(ev.route.dst, t);
+          if (!arrived.has(ev.route.dst)) {
+            arrived.set(ev.route.dst, t);
+            if (typeof ev.route.dst === 'number' && (ev.route.dst / 64 - 0x0a000000) / 64 < n) bulkSeen++;
+          }
           waiters.get(ev.route.dst)?.(t);
         },
         onOverflow: () => void overruns++,
       },
       { netns: `/run/netns/${nodeNs}`, groups: [7], rcvbuf: 64 << 20, ref: false },
     );
-    const daemon = spawn('ip', ['netns', 'exec', nodeNs, process.execPath, CLI, 'daemon', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // The daemon's log (level warn) goes to a file, printed when the run fails.
+    const logFile = join(dir, 'daemon.log');
+    const daemon = spawn('sh', ['-c', `exec ip netns exec ${nodeNs} ${process.execPath} ${CLI} daemon --config ${config} >${logFile} 2>&1`], { stdio: 'ignore' });
+    failureLog = logFile;
     children.push(daemon);
     const feeder = spawn('ip', ['netns', 'exec', feedNs, process.execPath, FEEDER, '192.0.2.2', '192.0.2.1', '179', '64512', '192.0.2.2'], { stdio: ['pipe', 'pipe', 'inherit'] });
     children.push(feeder);
@@ -244,12 +252,10 @@ log: { level: warn }
     tell({ cmd: 'bulk', first: 0, n });
     const { sent } = await next();
     // All N in the kernel: counted from notifications; after a monitor overrun, by dump.
-    for (let polls = 0; ; polls++) {
-      let have = 0;
-      for (let i = 0; i < n; i++) if (arrived.has(feederPrefix(i))) have++;
-      if (have >= n) break;
-      if (overruns > 0 && Number(execFileSync('sh', ['-c', `ip -netns ${nodeNs} -4 route show proto 201 | wc -l`], { encoding: 'utf8' })) >= n) break;
-      if (polls > 6000) throw new Error(`only ${have} of ${n} routes reached the kernel`);
+    const inKernel = (): number => Number(execFileSync('sh', ['-c', `ip -netns ${nodeNs} -4 route show proto 201 | wc -l`], { encoding: 'utf8' }));
+    for (let polls = 0; bulkSeen < n; polls++) {
+      if (overruns > 0 && inKernel() >= n) break;
+      if (polls > 3000) throw new Error(`after 30 s: ${bulkSeen} of ${n} routes notified, ${inKernel()} in the kernel, ${overruns} monitor overruns`);
       await new Promise((r) => setTimeout(r, 10));
     }
     let last = 0;
@@ -287,8 +293,10 @@ log: { level: warn }
         `single-prefix UPDATE -> kernel median ${fig.latencyMedianMs} ms, p99 ${fig.latencyP99Ms} ms (${fig.trickleSamples} of ${trickle} samples)`,
     );
     tell({ cmd: 'quit' });
+    failureLog = undefined;
     return fig;
   } finally {
+    if (failureLog) console.log(`daemon log:\n${readFileSync(failureLog, 'utf8').split('\n').slice(-40).join('\n')}`);
     monitor?.close();
     for (const c of children.reverse()) {
       if (c.exitCode !== null || c.signalCode !== null) continue;

@@ -83,7 +83,6 @@ export class KernelFibWriter implements FibWriter {
   private readonly unresolved = new Map<PrefixKey, UnresolvableReason>();
   /** Keys with a write queued or in flight, with the generation of their latest push. */
   private readonly owed = new Map<FibOpKey, number>();
-  private readonly sentGen = new Map<number, number>();
   private gen = 0;
   private desired: ReadonlyMap<PrefixKey, DesiredRoute> = new Map();
   private keepStale = true;
@@ -137,13 +136,20 @@ export class KernelFibWriter implements FibWriter {
     while (!this.closed && this.inFlightBatches < max) {
       const batch = this.queue.takeBatch(this.opts.batchSize ?? 1024, this.clock.now());
       if (batch.length === 0) break;
-      for (const b of batch) this.sentGen.set(b.seq, this.owed.get(b.key) ?? 0);
+      // The generation of each key's latest push as sent: a newer push keeps the key owed.
+      const gens = new Array<number>(batch.length);
+      const nl = new Array<RouteOp>(batch.length);
+      for (let i = 0; i < batch.length; i++) {
+        const b = batch[i]!;
+        gens[i] = this.owed.get(b.key) ?? 0;
+        nl[i] = toNetlinkOp(b.op);
+      }
       this.inFlightBatches++;
       void this.opts.socket
-        .applyRoutes(batch.map((b) => toNetlinkOp(b.op)))
+        .applyRoutes(nl)
         .then(
-          (outcomes) => this.settle(batch, outcomes),
-          (err: Error) => this.settle(batch, batch.map(() => ({ ok: false, errno: 5, code: 'EIO', message: err.message }) as const)),
+          (outcomes) => this.settle(batch, gens, outcomes),
+          (err: Error) => this.settle(batch, gens, batch.map(() => ({ ok: false, errno: 5, code: 'EIO', message: err.message }) as const)),
         )
         .finally(() => {
           this.inFlightBatches--;
@@ -167,7 +173,7 @@ export class KernelFibWriter implements FibWriter {
     });
   }
 
-  private settle(batch: readonly InFlightOp[], outcomes: readonly NetlinkOutcome[]): void {
+  private settle(batch: readonly InFlightOp[], gens: readonly number[], outcomes: readonly NetlinkOutcome[]): void {
     const now = this.clock.now();
     for (let i = 0; i < batch.length; i++) {
       const { seq, key, op } = batch[i]!;
@@ -190,9 +196,7 @@ export class KernelFibWriter implements FibWriter {
         this.logRefusal(op, o);
       }
       const outcome = this.queue.ack(seq, result, now);
-      const sent = this.sentGen.get(seq);
-      this.sentGen.delete(seq);
-      if (outcome === 'done' && sent === this.owed.get(key)) this.owed.delete(key);
+      if (outcome === 'done' && gens[i] === this.owed.get(key)) this.owed.delete(key);
     }
   }
 
