@@ -1,11 +1,12 @@
 // FIB install rate: add, replace and delete N IPv4 /26 routes (via a veth
 // gateway) through our netlink transport, side by side with `ip -batch`
 // doing the same, the kernel's own ceiling for one request at a time (DESIGN.md,
-// Proof). Each run uses a fresh network namespace, deleted afterwards. Needs
+// Proof). Wall-clock rates and CPU time per route (user + system, which
+// includes the kernel's work done in sendmsg), the latter steadier on a busy host. Each run uses a fresh network namespace, deleted afterwards. Needs
 // root and the built addon; otherwise it prints why and returns no figures.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RouteOp } from '../src/fib/netlink/messages.js';
@@ -22,6 +23,9 @@ export interface FibNetlinkFigure {
   readonly netlinkPerSec: number;
   /** Routes per second with `ip -batch`. */
   readonly ipBatchPerSec: number;
+  /** CPU time per route (user + system, the kernel's work in sendmsg included), µs: ours, ip -batch's. */
+  readonly netlinkCpuUs: number;
+  readonly ipBatchCpuUs: number;
   /** Failed operations (should be 0). */
   readonly failures: number;
 }
@@ -50,10 +54,19 @@ function countOurs(ip: (...a: string[]) => string): number {
   return out === '' ? 0 : out.trimEnd().split('\n').length;
 }
 
-async function viaNetlink(n: number, batch: number): Promise<Record<FibNetlinkFigure['phase'], { perSec: number; failures: number }>> {
+/** CPU ms of this process's waited-for children (/proc/self/stat cutime + cstime, 100 ticks/s). */
+function childrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10;
+}
+
+type Phase = FibNetlinkFigure['phase'];
+
+async function viaNetlink(n: number, batch: number): Promise<Record<Phase, { perSec: number; failures: number; cpuUs: number }>> {
   const ns = netns();
   const sock = new NetlinkRouteSocket({ netns: ns.path, timeoutMs: 30_000 });
-  const result = {} as Record<FibNetlinkFigure['phase'], { perSec: number; failures: number }>;
+  const result = {} as Record<Phase, { perSec: number; failures: number; cpuUs: number }>;
   try {
     const phases: [FibNetlinkFigure['phase'], (i: number) => RouteOp][] = [
       ['add', (i) => ({ op: 'add', route: { dst: prefixOf(i), protocol: PROTO, gateway: '192.0.2.2' } })],
@@ -63,13 +76,15 @@ async function viaNetlink(n: number, batch: number): Promise<Record<FibNetlinkFi
     for (const [phase, make] of phases) {
       let failures = 0;
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       for (let start = 0; start < n; start += batch) {
         const ops: RouteOp[] = [];
         for (let i = start; i < Math.min(n, start + batch); i++) ops.push(make(i));
         for (const o of await sock.applyRoutes(ops)) if (!o.ok) failures++;
       }
       const ms = performance.now() - t0;
-      result[phase] = { perSec: (n * 1000) / ms, failures };
+      const cpu = process.cpuUsage(cpu0);
+      result[phase] = { perSec: (n * 1000) / ms, failures, cpuUs: (cpu.user + cpu.system) / n };
       const expected = phase === 'delete' ? 0 : n;
       const seen = countOurs(ns.ip);
       if (seen !== expected) throw new Error(`after ${phase} of ${n}: kernel holds ${seen} routes, expected ${expected}`);
@@ -81,10 +96,10 @@ async function viaNetlink(n: number, batch: number): Promise<Record<FibNetlinkFi
   return result;
 }
 
-function viaIpBatch(n: number): Record<FibNetlinkFigure['phase'], number> {
+function viaIpBatch(n: number): Record<Phase, { perSec: number; cpuUs: number }> {
   const ns = netns();
   const file = join(tmpdir(), `${ns.name}.batch`);
-  const result = {} as Record<FibNetlinkFigure['phase'], number>;
+  const result = {} as Record<Phase, { perSec: number; cpuUs: number }>;
   try {
     const lines: [FibNetlinkFigure['phase'], (p: string) => string][] = [
       ['add', (p) => `route add ${p} via 192.0.2.2 proto ${PROTO}`],
@@ -96,8 +111,9 @@ function viaIpBatch(n: number): Record<FibNetlinkFigure['phase'], number> {
       for (let i = 0; i < n; i++) text.push(line(v4KeyToString(prefixOf(i))));
       writeFileSync(file, text.join('\n') + '\n');
       const t0 = performance.now();
+      const cpu0 = childrenCpuMs();
       ns.ip('-batch', file);
-      result[phase] = (n * 1000) / (performance.now() - t0);
+      result[phase] = { perSec: (n * 1000) / (performance.now() - t0), cpuUs: ((childrenCpuMs() - cpu0) * 1000) / n };
     }
   } finally {
     rmSync(file, { force: true });
@@ -126,11 +142,20 @@ export async function runFibNetlinkBench(sizes: readonly number[] = [10_000, 100
     const ours = await viaNetlink(n, batch);
     const ip = viaIpBatch(n);
     for (const phase of ['add', 'replace', 'delete'] as const) {
-      const f: FibNetlinkFigure = { n, phase, netlinkPerSec: ours[phase].perSec, ipBatchPerSec: ip[phase], failures: ours[phase].failures };
+      const f: FibNetlinkFigure = {
+        n,
+        phase,
+        netlinkPerSec: ours[phase].perSec,
+        ipBatchPerSec: ip[phase].perSec,
+        failures: ours[phase].failures,
+        netlinkCpuUs: ours[phase].cpuUs,
+        ipBatchCpuUs: ip[phase].cpuUs,
+      };
       figures.push(f);
       console.log(
         `fib-netlink N=${n} ${phase.padEnd(7)} bgp-ts ${Math.round(f.netlinkPerSec).toLocaleString('en')} routes/s` +
-          `  ip -batch ${Math.round(f.ipBatchPerSec).toLocaleString('en')} routes/s  (x${(f.netlinkPerSec / f.ipBatchPerSec).toFixed(2)}, failures ${f.failures})`,
+          `  ip -batch ${Math.round(f.ipBatchPerSec).toLocaleString('en')} routes/s  (x${(f.netlinkPerSec / f.ipBatchPerSec).toFixed(2)}, failures ${f.failures});` +
+          `  CPU/route ${f.netlinkCpuUs.toFixed(1)} µs vs ${f.ipBatchCpuUs.toFixed(1)} µs`,
       );
     }
   }
