@@ -46,6 +46,8 @@ export interface FibBridgeOptions {
   readonly convergeTimeoutMs?: number;
   /** Canonical address text (the sessions' form), applied to configured neighbor addresses. */
   readonly normalize?: (address: string) => string;
+  /** The stale routes of the last run were swept (End-of-RIB from every GR peer, or the timer). */
+  readonly onConverged?: (why: 'end-of-rib' | 'timer') => void;
 }
 
 export type TunnelState = 'up' | 'down' | 'missing' | 'not-needed';
@@ -80,6 +82,7 @@ export class FibBridge {
   private tunnelLogged: TunnelState | undefined;
   private lastSync: FibSyncResult | undefined;
   private lastReconcile: Date | undefined;
+  private preserved: readonly Family[] = [];
 
   constructor(private readonly opts: FibBridgeOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -110,6 +113,12 @@ export class FibBridge {
     this.lastSync = await backend.writer.sync(this.table.routes(), { keepStale: this.awaitingEor.size > 0 });
     this.lastReconcile = new Date();
     this.reconciled = true;
+    // RFC 4724 §3 F bit: our routes of the last run really in the kernel, by family (never in dry run).
+    if (backend.mode === 'kernel' && this.awaitingEor.size > 0 && this.lastSync.adopted + this.lastSync.kept > 0) {
+      const fams = new Set<Family>();
+      for (const r of backend.writer.snapshot().installed) fams.add(typeof r.prefix === 'number' ? 'ipv4-unicast' : 'ipv6-unicast');
+      this.preserved = (['ipv4-unicast', 'ipv6-unicast'] as const).filter((f) => fams.has(f));
+    }
     if (this.awaitingEor.size === 0) {
       this.converging = false;
       return;
@@ -119,6 +128,15 @@ export class FibBridge {
     this.logger.info({ event: 'fib-converging', peers: [...this.awaitingEor.keys()], timeoutMs: ms, kept: this.lastSync.kept }, 'keeping kernel routes from the last run until End-of-RIB or the restart timer');
     this.convergeTimer = this.clock.after(ms, () => this.sweep('timer'));
     this.checkConverged();
+  }
+
+  /**
+   * Families of which start() found and adopted our kernel routes of a previous
+   * run (kernel mode, graceful restart configured): the forwarding state we
+   * preserved across a restart (RFC 4724 §3 F bit, §4.1). Empty otherwise.
+   */
+  preservedFamilies(): readonly Family[] {
+    return this.preserved;
   }
 
   /** Best-path changes from the RIB (one batch per RIB slice). */
@@ -161,6 +179,7 @@ export class FibBridge {
     this.logger.info({ event: 'fib-stale-sweep', reason: why, waitingFor: [...this.awaitingEor.keys()] }, 'RIB converged after restart: sweeping stale kernel routes');
     this.awaitingEor.clear();
     void this.resync();
+    this.opts.onConverged?.(why);
   }
 
   /** A full reconcile against the live desired table (sweeps stale routes unless still converging). */
