@@ -190,7 +190,8 @@ function connectedCommon(s: FsmState, e: FsmEvent, cfg: FsmConfig): StepResult |
     case 'ManualStop': // event 2
       return toIdle(s, cfg, {
         reason: e.reason ?? 'admin-stop',
-        send: cease(e.subcode ?? CEASE_ADMIN_SHUTDOWN, e.message, e.data),
+        // RFC 4724 §4: a restarting speaker just closes the connection (no Cease).
+        ...(e.silent ? {} : { send: cease(e.subcode ?? CEASE_ADMIN_SHUTDOWN, e.message, e.data) }),
         count: false,
         restart: false,
         manual: true,

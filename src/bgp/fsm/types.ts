@@ -58,7 +58,8 @@ export type DownReason =
   | 'max-prefix' // Cease / Maximum Number of Prefixes Reached (RFC 4486)
   | 'config-change' // Cease / Other Configuration Change
   | 'deconfigured' // Cease / Peer De-configured
-  | 'admin-reset'; // Cease / Administrative Reset
+  | 'admin-reset' // Cease / Administrative Reset
+  | 'graceful-restart'; // we closed without a NOTIFICATION to restart (RFC 4724 §4)
 
 export const DOWN_REASONS: readonly DownReason[] = [
   'admin-stop',
@@ -75,6 +76,7 @@ export const DOWN_REASONS: readonly DownReason[] = [
   'config-change',
   'deconfigured',
   'admin-reset',
+  'graceful-restart',
 ];
 
 /** Graceful restart settings we advertise (RFC 4724 §3). */
@@ -211,8 +213,19 @@ export interface SessionNotification {
 export type FsmEvent =
   /** Events 1 ManualStart, 4 ManualStart_with_PassiveTcpEstablishment. `passive` defaults to cfg.passive. */
   | { readonly type: 'ManualStart'; readonly passive?: boolean }
-  /** Event 2 ManualStop. Sends Cease (subcode default 2 Administrative Shutdown, RFC 8203 message optional). */
-  | { readonly type: 'ManualStop'; readonly subcode?: number; readonly message?: string; readonly reason?: DownReason; readonly data?: Buffer }
+  /**
+   * Event 2 ManualStop. Sends Cease (subcode default 2 Administrative Shutdown, RFC 8203 message optional);
+   * `silent`: close the TCP connection without any NOTIFICATION, so a graceful restart peer keeps our
+   * routes as stale for our restart time (RFC 4724 §4; we advertise N = 0, so RFC 8538 does not apply).
+   */
+  | {
+      readonly type: 'ManualStop';
+      readonly subcode?: number;
+      readonly message?: string;
+      readonly reason?: DownReason;
+      readonly data?: Buffer;
+      readonly silent?: boolean;
+    }
   /** Events 3 AutomaticStart, 5 AutomaticStart_with_PassiveTcpEstablishment. */
   | { readonly type: 'AutomaticStart'; readonly passive?: boolean }
   /** Event 8 AutomaticStop: a Cease for a local reason (max prefix, config change); automatic restart allowed. */

@@ -6,10 +6,15 @@
 // a reloaded config: new neighbors start, removed ones get Cease / Peer
 // De-configured, changed ones Cease / Other Configuration Change (RFC 4486 §4)
 // and restart with the new settings.
+// Graceful restart as the restarting speaker (RFC 4724 §4.1): the restart
+// state (R bit, F bit per family) is asked of the owner each time FSM settings
+// are built and pushed to the sessions by `refreshRestartState`; `stopAll`
+// with `gracefulRestart` closes GR-negotiated sessions without a NOTIFICATION.
 
 import { hostname as osHostname } from 'node:os';
 import type { BgpConfig, ListenRangeConfig, NeighborConfig } from '../../config/schema.js';
 import type { Clock } from '../../lib/clock.js';
+import type { Family } from '../../lib/prefix.js';
 import type { Logger } from '../../lib/log.js';
 import { CEASE_ADMIN_SHUTDOWN, CEASE_OTHER_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED } from '../wire/index.js';
 import { classify } from '../../config/diff.js';
@@ -28,6 +33,24 @@ export interface NeighborsOptions {
   readonly onSession?: (session: PeerSession, kind: PeerKind) => void;
   /** Called when a session is removed (deconfigured, or a dynamic one went down). */
   readonly onSessionRemoved?: (session: PeerSession, kind: PeerKind) => void;
+  /** Our RFC 4724 restart state for the OPENs built from now on; none: not restarting. */
+  readonly restartState?: () => RestartState;
+}
+
+/** What our graceful restart capability says about us (RFC 4724 §3). */
+export interface RestartState {
+  /** R bit: we restarted and have not converged yet. */
+  readonly restarting: boolean;
+  /** F bit: families whose forwarding state (kernel routes) survived the restart. */
+  readonly forwardingState: readonly Family[];
+}
+
+/** How `stopAll` ended the sessions. */
+export interface StopOutcome {
+  /** Closed without a NOTIFICATION: the peer keeps our routes as stale (RFC 4724 §4). */
+  readonly gracefulRestart: readonly string[];
+  /** Sent a Cease. */
+  readonly ceased: readonly string[];
 }
 
 export interface PeerSummary {
@@ -126,16 +149,37 @@ export class Neighbors {
     for (const [address, n] of all) if (!n.shutdown && !this.peers.has(address)) this.addConfigured(n);
   }
 
-  /** Stops every session with a Cease (RFC 8203 text) and forgets them. */
-  async stopAll(opts: { subcode?: number; text?: string } = {}): Promise<void> {
-    await Promise.all([...this.peers.keys()].map((a) => this.remove(a, opts.subcode, opts.text)));
+  /**
+   * Stops every session and forgets them. With `gracefulRestart`, an Established
+   * session that negotiated graceful restart (our capability and the peer's) is
+   * closed without a NOTIFICATION (RFC 4724 §4: the peer retains our routes as
+   * stale for our restart time); every other session gets a Cease (RFC 8203 text).
+   */
+  async stopAll(opts: { subcode?: number; text?: string; gracefulRestart?: boolean } = {}): Promise<StopOutcome> {
+    const gracefulRestart: string[] = [];
+    const ceased: string[] = [];
+    const work = [...this.peers].map(([address, e]) => {
+      if (opts.gracefulRestart && e.session.session?.gracefulRestart) {
+        gracefulRestart.push(address);
+        return this.remove(address, undefined, undefined, true);
+      }
+      ceased.push(address);
+      return this.remove(address, opts.subcode, opts.text);
+    });
+    await Promise.all(work);
+    return { gracefulRestart, ceased };
+  }
+
+  /** Rebuilds every session's FSM settings, e.g. after the restart state changed (R bit cleared). */
+  refreshRestartState(): void {
+    for (const e of this.peers.values()) e.session.setFsmConfig(this.fsmConfig(e.config, e.kind === 'dynamic'));
   }
 
   /** FSM settings for a neighbor or listen range. */
   fsmConfig(peer: NeighborConfig | ListenRangeConfig, dynamic: boolean): FsmConfig {
     const retryMs = 'connectRetryTime' in peer ? peer.connectRetryTime * 1000 : 5000;
     return {
-      local: localSettingsFromConfig(this.config, peer, { hostname: osHostname() }),
+      local: localSettingsFromConfig(this.config, peer, { hostname: osHostname(), ...this.opts.restartState?.() }),
       peerAsn: peer.asn,
       passive: dynamic || ('passive' in peer && peer.passive),
       connectRetryMs: retryMs,
@@ -198,11 +242,12 @@ export class Neighbors {
     return session;
   }
 
-  private async remove(address: string, subcode?: number, text?: string): Promise<void> {
+  private async remove(address: string, subcode?: number, text?: string, silent = false): Promise<void> {
     const e = this.peers.get(address);
     if (!e) return;
     this.peers.delete(address);
     await e.session.stop({
+      ...(silent ? { silent: true, reason: 'graceful-restart' as const } : {}),
       ...(subcode !== undefined ? { subcode } : {}),
       ...(text !== undefined ? { text } : {}),
       ...(subcode === CEASE_PEER_DECONFIGURED ? { reason: 'deconfigured' as const } : {}),

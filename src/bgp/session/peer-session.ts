@@ -26,6 +26,7 @@ import {
   step,
   type DownReason,
   type FsmAction,
+  type FsmConfig,
   type FsmEvent,
   type NegotiatedSession,
   type SessionState,
@@ -56,6 +57,8 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   private negotiated: NegotiatedSession | undefined;
   private establishedAt: number | undefined;
   private readonly who: PeerLogFields;
+  /** opts.fsm until setFsmConfig replaces it. */
+  private fsmConfig: FsmConfig;
   /** UPDATEs fed to the FSM, to emit with their RFC 7606 verdicts when they come back as `deliver`. */
   private readonly decoded = new WeakMap<UpdateMessage, DecodedUpdate>();
   /** Messages received and sent on this session's connections since it was created (metrics, API). */
@@ -63,6 +66,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
 
   constructor(private readonly opts: PeerSessionOptions) {
     super();
+    this.fsmConfig = opts.fsm;
     this.address = opts.address;
     this.asn = opts.asn;
     this.who = { peer: opts.address, asn: opts.asn };
@@ -90,10 +94,13 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   /**
    * Event 2 ManualStop: Cease (default subcode 2 Administrative Shutdown) with
    * an RFC 8203 shutdown communication; resolves once the connections closed.
+   * `silent`: no NOTIFICATION at all, the TCP connection is just closed (RFC 4724 §4,
+   * the restarting speaker: the peer keeps our routes as stale for our restart time).
    */
-  async stop(opts: { subcode?: number; text?: string; reason?: DownReason; data?: Buffer } = {}): Promise<void> {
+  async stop(opts: { subcode?: number; text?: string; reason?: DownReason; data?: Buffer; silent?: boolean } = {}): Promise<void> {
     const ev: FsmEvent = {
       type: 'ManualStop',
+      ...(opts.silent ? { silent: true } : {}),
       ...(opts.data !== undefined ? { data: opts.data } : {}),
       ...(opts.subcode !== undefined ? { subcode: opts.subcode } : {}),
       ...(opts.text !== undefined ? { message: opts.text } : {}),
@@ -102,6 +109,14 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     if (this.secondary) this.feed(this.secondary, ev);
     this.feed(this.primary, ev);
     await Promise.all([...this.closing]);
+  }
+
+  /**
+   * New FSM settings for the next OPEN (e.g. the RFC 4724 R bit cleared after our restart);
+   * an OPEN already sent stays what it was (the FSM keeps it in its state).
+   */
+  setFsmConfig(fsm: FsmConfig): void {
+    this.fsmConfig = fsm;
   }
 
   /** Drops everything without NOTIFICATION or events (the owner is going away). */
@@ -215,7 +230,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   private apply(chain: Chain, event: FsmEvent): void {
     let result;
     try {
-      result = step(chain.fsm, event, this.opts.fsm);
+      result = step(chain.fsm, event, this.fsmConfig);
     } catch (err) {
       this.opts.logger.error({ event: 'fsm-error', ...this.who, err: (err as Error).message, fsmEvent: event.type }, 'FSM step failed');
       chain.conn?.destroy();
@@ -242,7 +257,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   /** Makes the second chain the session's; active again unless the peer is configured passive. */
   private promote(s: Chain): void {
     discardChain(this.primary);
-    s.fsm = { ...s.fsm, passive: this.opts.fsm.passive };
+    s.fsm = { ...s.fsm, passive: this.fsmConfig.passive };
     this.primary = s;
     this.secondary = undefined;
   }
@@ -424,7 +439,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   /** RFC 4271 §6.8: before an OPEN is fed, decide a collision with the other connection. */
   private onOpen(chain: Chain, open: OpenMessage): void {
     const other = chain === this.primary ? this.secondary : this.primary;
-    const loser = other && collisionLoser(chain, other, open, this.opts.fsm.local);
+    const loser = other && collisionLoser(chain, other, open, this.fsmConfig.local);
     if (loser) this.feed(loser, { type: 'OpenCollisionDump' });
     if (loser !== chain) this.feed(chain, { type: 'BGPOpen', open });
   }
