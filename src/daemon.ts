@@ -7,8 +7,16 @@
 // input shape (prefix, ECMP next hops, local/blackhole), and into the FIB
 // bridge (src/fib-bridge.ts: kernel or dry-run writer, chosen by
 // src/fib/factory.ts), which the API reads for /api/v1/fib and readiness.
-// Lifecycle: stop() sends Cease / Administrative Shutdown with the RFC 8203
-// text "bgp-ts shutting down" to every peer and closes the listeners;
+// Lifecycle: stop() closes the listeners; a session that negotiated graceful
+// restart (RFC 4724, our capability and the peer's) is closed without a
+// NOTIFICATION so the peer keeps our routes as stale while we restart (§4),
+// and our kernel routes stay for the next run; every other peer gets Cease /
+// Administrative Shutdown with the RFC 8203 text "bgp-ts shutting down".
+// Start as the restarting speaker (RFC 4724 §4.1): when the FIB adopted our
+// kernel routes of a previous run, our OPENs carry R = 1 and F = 1 for each
+// family with adopted routes, until the FIB has converged (End-of-RIB from
+// every GR peer, or the restart timer: its stale sweep); then R and F clear
+// for later OPENs. Our End-of-RIB after the initial table comes from the RIB.
 // reload() applies neighbor changes (RFC 4486 Cease subcodes 3 and 6).
 // Reload (src/config/reload-plan.ts): changes the RIB cannot take live
 // (routerId, asn, cluster ID, reflector role, ECMP, the FIB writer) reject
@@ -24,7 +32,7 @@ import { CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN } from './bgp/wire/errors.js';
 import { normalizeAddress } from './bgp/session/listener.js';
 import { BgpListener } from './bgp/session/listener.js';
 import { listenerSecurityFromConfig } from './bgp/session/socket-options.js';
-import { Neighbors, type NeighborsOptions, type PeerSummary } from './bgp/session/neighbors.js';
+import { Neighbors, type NeighborsOptions, type PeerSummary, type RestartState } from './bgp/session/neighbors.js';
 import type { PeerSession } from './bgp/session/peer-session.js';
 import { RibDriver } from './rib-driver.js';
 import { ApiCore } from './core/api-deps.js';
@@ -42,7 +50,7 @@ import type { ApiDeps } from './api/deps.js';
 export const SHUTDOWN_TEXT = 'bgp-ts shutting down';
 
 export interface Daemon {
-  /** Cease every session (RFC 8203 text), close listeners; resolves when done. */
+  /** Close listeners; GR sessions without a NOTIFICATION (RFC 4724 §4), the rest with a Cease (RFC 8203 text). */
   stop(opts?: { reason?: string }): Promise<void>;
   /** Applies a new validated config as a diff; rejected (running config kept) when it needs a restart. */
   reload(config: BgpConfig): Promise<ReloadOutcome>;
@@ -117,6 +125,8 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   const clock = opts.clock ?? systemClock;
   let current = config;
   const onBest = opts.onBestPathChanges;
+  // RFC 4724 §4.1: what our OPENs say about a restart; set once the FIB has reconciled.
+  let restartState: RestartState = { restarting: false, forwardingState: [] };
   // The FIB: kernel writer when allowed, else dry run (the factory logs why).
   const fib = new FibBridge({
     config,
@@ -125,6 +135,13 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     backend: await createFibWriter(config, { logger, clock, ...(opts.fibNetns ? { netns: opts.fibNetns } : {}) }),
     ribBusy: () => driver.rib.hasWork(),
     normalize: normalizeAddress,
+    onConverged: (why) => {
+      if (!restartState.restarting) return;
+      // Converged: later OPENs (a session reset) no longer claim a restart.
+      restartState = { restarting: false, forwardingState: [] };
+      neighbors.refreshRestartState();
+      logger.info({ event: 'restart-complete', reason: why }, 'graceful restart complete: R bit cleared');
+    },
   });
   const driver = new RibDriver(config, {
     clock,
@@ -149,6 +166,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     clock,
     logger,
     ...(opts.random ? { random: opts.random } : {}),
+    restartState: () => restartState,
     onSession: (session, kind) => {
       driver.attach(session);
       fibTrack(session);
@@ -180,6 +198,11 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     await fib.start();
   } catch (err) {
     logger.error({ event: 'fib-start-failed', err: (err as Error).message }, 'FIB could not reconcile with the kernel at start');
+  }
+  const preserved = fib.preservedFamilies();
+  if (preserved.length > 0) {
+    restartState = { restarting: true, forwardingState: preserved };
+    logger.info({ event: 'restarting', forwardingState: preserved }, 'kernel routes of the last run adopted: OPENs carry the graceful restart R bit');
   }
   let listener = await listen(config);
   neighbors.startAll();
@@ -292,7 +315,14 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         // Before the Ceases withdraw everything: with graceful restart our kernel
         // routes stay for the next run to adopt (RFC 4724 §4.1), else they go.
         await fib.stop({ keepRoutes: current.neighbors.some((n) => n.gracefulRestart?.enabled === true) });
-        await neighbors.stopAll({ subcode: CEASE_ADMIN_SHUTDOWN, text: SHUTDOWN_TEXT });
+        // RFC 4724 §4: sessions that negotiated GR close without a NOTIFICATION (we send N = 0),
+        // the rest get a Cease.
+        const out = await neighbors.stopAll({ subcode: CEASE_ADMIN_SHUTDOWN, text: SHUTDOWN_TEXT, gracefulRestart: true });
+        if (out.gracefulRestart.length > 0)
+          logger.info(
+            { event: 'daemon-stopping', gracefulRestart: out.gracefulRestart.length, peers: out.gracefulRestart, ceased: out.ceased.length },
+            `${out.gracefulRestart.length} session(s) left for graceful restart (no NOTIFICATION)`,
+          );
         driver.close();
         logger.info({ event: 'daemon-stopped' }, 'stopped');
       })();
