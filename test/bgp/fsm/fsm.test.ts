@@ -355,6 +355,15 @@ describe('OpenConfirm and Established', () => {
     expect(step(r.state, { type: 'IdleHoldTimerExpires' }, CFG).state.state).toBe('Idle');
   });
 
+  it('silent ManualStop (graceful restart, RFC 4724 §4) closes without any NOTIFICATION and stays down', () => {
+    const r = step(reach('Established'), { type: 'ManualStop', silent: true, reason: 'graceful-restart' }, CFG);
+    expect(sent(r.actions)).toEqual([]);
+    expect(r.actions).toContainEqual({ type: 'close' });
+    expect(r.actions).toContainEqual({ type: 'session-down', reason: 'graceful-restart', wasEstablished: true });
+    expect(r.state).toMatchObject({ state: 'Idle', started: false, lastDown: { reason: 'graceful-restart' } });
+    expect(started(r.actions)).toEqual([]);
+  });
+
   it('collision loser closes with Cease 6/7 and does not restart itself', () => {
     const r = step(reach('OpenConfirm'), { type: 'OpenCollisionDump' }, CFG);
     expect(r.state.lastDown?.reason).toBe('collision');
