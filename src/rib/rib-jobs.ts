@@ -12,8 +12,12 @@ import type { PeerIn, Rib } from './rib.js';
 import type { Path } from './route.js';
 
 export type Job =
-  /** Session lost without graceful restart: withdraw every route of the peer. */
-  | { readonly kind: 'drain'; readonly state: PeerIn }
+  /**
+   * Session lost without graceful restart, or its restart timer ran out while
+   * it was still down: withdraw every route of the peer. `stale` marks the
+   * latter, so the sweep is reported like one at End-of-RIB.
+   */
+  | { readonly kind: 'drain'; readonly state: PeerIn; readonly stale?: boolean; swept?: number }
   /** RFC 4724 §4.2: End-of-RIB or restart timer: withdraw what is still stale. */
   | { readonly kind: 'sweep'; readonly state: PeerIn; swept?: number }
   /** Import policy changed or soft reset in: re-run it over the Adj-RIB-In. */
@@ -56,6 +60,7 @@ export class RibJobs {
       case 'drain': {
         const gone = job.state.adjIn.drain(budget);
         for (let i = 0; i < gone.prefixes.length; i++) rib.removeCandidate(job.state, gone.prefixes[i]!, gone.paths[i]!.pathId);
+        if (job.stale) job.swept = (job.swept ?? 0) + gone.prefixes.length;
         return { spent: gone.prefixes.length, done: gone.prefixes.length < budget };
       }
       case 'sweep': {
@@ -90,7 +95,7 @@ export class RibJobs {
   }
 
   private finish(job: Job): void {
-    if (job.kind === 'sweep' && job.swept) this.rib.notice({ type: 'stale-swept', address: job.state.peer.address, count: job.swept });
+    if ((job.kind === 'sweep' || job.kind === 'drain') && job.swept) this.rib.notice({ type: 'stale-swept', address: job.state.peer.address, count: job.swept });
     if (job.kind !== 'dump') return;
     job.out.dumps--;
     if (!job.initial || job.out.closed) return;

@@ -221,7 +221,7 @@ export class Rib {
     if (state.out) this.jobs.add({ kind: 'sweep', state });
     else {
       this.peers.delete(address);
-      this.jobs.add({ kind: 'drain', state });
+      this.jobs.add({ kind: 'drain', state, stale: true });
     }
   }
 

@@ -54,10 +54,13 @@ describe('Rib: graceful restart, receiving side (RFC 4724 §4.2)', () => {
     const r = withRoutes(30);
     r.peerDown(SRC, { graceful: true });
     settle(r);
+    r.takeNotices();
     r.staleTimerFired(SRC);
     settle(r);
     expect(withdrawnOf(sent(r, DST))).toEqual(['10.244.1.0/26', '10.244.2.0/26']);
     expect(r.peerStats(SRC)).toBeUndefined();
+    // Reported like a sweep at End-of-RIB, so operators see why the routes went.
+    expect(r.takeNotices()).toContainEqual({ type: 'stale-swept', address: SRC, count: 2 });
   });
 
   it('the restart timer also sweeps when the peer came back but sent no End-of-RIB', () => {
