@@ -35,6 +35,7 @@ interface FrrPath {
   originatorId?: string;
   clusterList?: { list?: string[] };
   bestpath?: { overall?: boolean };
+  stale?: boolean;
 }
 
 export const FRR_BGPD = '/usr/lib/frr/bgpd';
@@ -196,6 +197,7 @@ export class FrrPeer extends PeerProcess implements PeerRouter {
           ...(p.originatorId ? { originatorId: p.originatorId } : {}),
           ...(p.clusterList?.list ? { clusterList: p.clusterList.list } : {}),
           best: p.bestpath?.overall === true,
+          ...(p.stale ? { stale: true } : {}),
         });
       }
     }

@@ -53,6 +53,8 @@ export interface ReceivedRoute {
   /** RFC 4456 CLUSTER_LIST, dotted quads in wire order. */
   readonly clusterList?: readonly string[];
   readonly best: boolean;
+  /** Held as stale while the neighbor restarts (RFC 4724 §4.2), where the peer shows it (FRR). */
+  readonly stale?: boolean;
 }
 
 /** What a peer shows about the last NOTIFICATION it received on a session. */
