@@ -91,10 +91,29 @@ export interface BestPathUpdate {
   readonly local?: { readonly blackhole: boolean };
 }
 
+const LOCAL_BLACKHOLE = { blackhole: true } as const;
+const LOCAL_NO_BLACKHOLE = { blackhole: false } as const;
+const NO_NEXT_HOPS: readonly { readonly address: string }[] = [];
+/** One next-hop list per interned attribute set (STYLE.md §6) and family: a million routes from one node share it. */
+const singleHop: Record<'v4' | 'v6', WeakMap<object, readonly { readonly address: string }[]>> = { v4: new WeakMap(), v6: new WeakMap() };
+
 /** FibChange (RIB) → the FIB's input: next hop per path of the multipath set, by the prefix's family. */
 export function toBestPathUpdate(c: FibChange): BestPathUpdate {
-  if (c.local) return { prefix: c.prefix, local: { blackhole: c.blackhole ?? false } };
+  if (c.local) return { prefix: c.prefix, local: c.blackhole ? LOCAL_BLACKHOLE : LOCAL_NO_BLACKHOLE };
   const v4 = typeof c.prefix === 'number';
+  if (c.paths.length === 0) return { prefix: c.prefix, nextHops: NO_NEXT_HOPS };
+  if (c.paths.length === 1) {
+    // The common case: the list is shared by every route with this attribute set (never mutated).
+    const attrs = c.paths[0]!.attrs;
+    const cache = singleHop[v4 ? 'v4' : 'v6'];
+    let hops = cache.get(attrs);
+    if (!hops) {
+      const address = v4 ? attrs.nextHopV4 : attrs.nextHopV6;
+      hops = address === undefined ? NO_NEXT_HOPS : [{ address }];
+      cache.set(attrs, hops);
+    }
+    return { prefix: c.prefix, nextHops: hops };
+  }
   const nextHops: { address: string }[] = [];
   for (const p of c.paths) {
     const address = v4 ? p.attrs.nextHopV4 : p.attrs.nextHopV6;
@@ -147,11 +166,14 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     clock,
     logger,
     onFibChanges: (changes: readonly FibChange[]) => {
+      if (!fib.wantsBestPathChanges && !onBest) return;
       const updates = changes.map(toBestPathUpdate);
       fib.bestPathChanges(updates);
       onBest?.(updates);
     },
   });
+  // fib.enabled false and nobody else listening: the RIB builds no per-prefix FIB changes at all.
+  if (!fib.wantsBestPathChanges && !onBest) driver.rib.setFibChanges(false);
   // RFC 4724: the FIB keeps routes of the last run until End-of-RIB from every graceful-restart peer.
   const fibTrack = (session: PeerSession): void => {
     session.on('established', (s) => fib.peerEstablished(session.address, s.families));
