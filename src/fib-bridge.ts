@@ -18,6 +18,12 @@
 // re-resolve every route's form. A missing tunnel where ipip is needed is
 // logged once, shown in status() and in the readiness reasons; with
 // fib.manageTunnel the device is created (RTM_NEWLINK kind "ipip").
+//
+// Modes: with fib.enabled false the bridge keeps nothing (no desired table
+// work, no writer traffic) and only counts the changes it is handed; the
+// daemon asks the RIB not to build them at all. In dry run the recorder keeps
+// the last writes only, and the desired table's resolvable routes are what
+// the API shows as installed.
 
 import type { ApiFib, FibQuery, FibStats } from './api/deps.js';
 import type { BgpConfig } from './config/schema.js';
@@ -25,6 +31,7 @@ import { systemClock, type Clock, type TimerHandle } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
 import { prefixToString, type Family, type PrefixKey } from './lib/prefix.js';
 import { DesiredTable, opsForUpdate } from './fib/desired.js';
+import { DryRunRecorder } from './fib/dryrun.js';
 import type { FibBackend } from './fib/factory.js';
 import { compileFormContext } from './fib/modes.js';
 import { errnoName } from './fib/netlink/transport.js';
@@ -62,6 +69,8 @@ export interface FibBridgeStatus {
   readonly tunnel: TunnelState;
   readonly desired: number;
   readonly lastSync?: FibSyncResult;
+  /** Disabled mode: best-path changes handed to the bridge and ignored. */
+  readonly ignoredChanges?: number;
 }
 
 export class FibBridge {
@@ -83,11 +92,15 @@ export class FibBridge {
   private lastSync: FibSyncResult | undefined;
   private lastReconcile: Date | undefined;
   private preserved: readonly Family[] = [];
+  /** False with fib.enabled false: changes are only counted. */
+  private readonly active: boolean;
+  private ignored = 0;
 
   constructor(private readonly opts: FibBridgeOptions) {
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger;
     this.config = opts.config;
+    this.active = opts.backend.mode !== 'disabled';
     this.table = new DesiredTable(compileFormContext(opts.config, opts.backend.host.input()), this.desiredOptions(opts.config));
   }
 
@@ -99,10 +112,22 @@ export class FibBridge {
     return this.opts.backend;
   }
 
+  /** Whether best-path changes matter here (false with fib.enabled false: the RIB need not build them). */
+  get wantsBestPathChanges(): boolean {
+    return this.active;
+  }
+
   /** Reads the host, reconciles with the kernel (keeping stale routes) and starts the convergence wait. */
   async start(): Promise<void> {
     const { backend } = this.opts;
     await backend.start();
+    if (!this.active) {
+      // fib.enabled false: nothing to reconcile, nothing to wait for.
+      this.started = true;
+      this.reconciled = true;
+      this.converging = false;
+      return;
+    }
     backend.host.onChange(() => this.recompile('host'));
     this.started = true;
     this.recompile('start');
@@ -142,6 +167,10 @@ export class FibBridge {
   /** Best-path changes from the RIB (one batch per RIB slice). */
   bestPathChanges(changes: readonly BestPathChange[]): void {
     if (this.stopped || changes.length === 0) return;
+    if (!this.active) {
+      this.ignored += changes.length;
+      return;
+    }
     this.queued.push(changes as BestPathChange[]);
     this.schedule();
   }
@@ -225,7 +254,7 @@ export class FibBridge {
 
   /** Re-resolves every route after a host or config change. */
   private recompile(why: 'start' | 'host' | 'reload'): void {
-    if (!this.started || this.stopped) return;
+    if (!this.started || this.stopped || !this.active) return;
     const updates = this.table.setContext(compileFormContext(this.config, this.opts.backend.host.input()));
     const ops = updates.flatMap((u) => opsForUpdate(u));
     if (ops.length > 0) {
@@ -247,7 +276,7 @@ export class FibBridge {
   }
 
   tunnelState(): TunnelState {
-    if (!this.tunnelNeeded()) return 'not-needed';
+    if (!this.active || !this.tunnelNeeded()) return 'not-needed';
     return this.opts.backend.host.tunnelState();
   }
 
@@ -306,6 +335,7 @@ export class FibBridge {
       tunnel: this.tunnelState(),
       desired: this.table.size,
       ...(this.lastSync ? { lastSync: this.lastSync } : {}),
+      ...(this.active ? {} : { ignoredChanges: this.ignored }),
     };
   }
 
@@ -340,7 +370,7 @@ export class FibBridge {
     const snap = b.writer.snapshot();
     const c = snap.counters;
     return {
-      installed: snap.installed.length,
+      installed: this.installedCount(snap.installed.length),
       operations: [
         { op: 'add', result: 'ok', count: c.adds },
         { op: 'replace', result: 'ok', count: c.replaces },
@@ -353,10 +383,17 @@ export class FibBridge {
     };
   }
 
+  /** Dry run: every resolvable desired route counts as installed (the recorder accepts every write). */
+  private installedCount(fromSnapshot: number): number {
+    const w = this.opts.backend.writer;
+    return w instanceof DryRunRecorder ? this.table.size - w.unresolvableCount() : fromSnapshot;
+  }
+
   /** GET /api/v1/fib: our routes with their state (installed, pending, failed), paged by an offset cursor. */
   view(query: FibQuery & { limit: number }): ApiFib {
     const b = this.opts.backend;
     const snap = b.writer.snapshot();
+    const assumeInstalled = b.writer instanceof DryRunRecorder;
     const ifName = (i: number | undefined) => (i === undefined ? undefined : b.host.ifName(i));
     const hops = (r: KernelRoute) => r.nextHops.map((h) => ({ ...(h.gateway ? { gateway: h.gateway } : {}), ...(ifName(h.ifindex) ? { dev: ifName(h.ifindex)! } : {}), ...(h.onlink ? { onlink: true } : {}) }));
     const installed = new Map(snap.installed.map((r) => [fibOpKey(r), r]));
@@ -374,7 +411,8 @@ export class FibBridge {
       else if (want.unresolvable) rows.push({ ...base, state: 'failed', error: unresolvable.get(prefix) ?? want.unresolvable });
       else {
         const have = installed.get(key);
-        if (have && sameRoute(want, have)) rows.push({ ...base, state: 'installed', nextHops: hops(have) });
+        if (assumeInstalled) rows.push({ ...base, state: 'installed' });
+        else if (have && sameRoute(want, have)) rows.push({ ...base, state: 'installed', nextHops: hops(have) });
         else rows.push({ ...base, state: 'pending', op: have ? 'replace' : 'add' });
       }
     }

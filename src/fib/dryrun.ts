@@ -1,9 +1,12 @@
-// The dry-run FIB writer: the FibWriter the daemon uses when it is not root or
-// fib.enabled is false. It runs the same pipeline as the kernel writer (write
+// Dry-run FIB writers (no I/O). DryRunWriter, the full simulation used by
+// tests and tools, runs the same pipeline as the kernel writer (write
 // queue with coalescing and backoff, reconcile diff, drift verdicts) against a
 // simulated kernel table held in memory, and records every write it would have
 // sent. No I/O. Tests use `refuse` to make the "kernel" return an errno and
 // kernelEvent() to play a route notification (someone ran `ip route del`).
+// DryRunRecorder is what the daemon runs when it may not write routes: a
+// bounded record of the last writes, counters, no per-route state of its own.
+// DisabledWriter stands in when fib.enabled is false.
 
 import type { PrefixKey } from '../lib/prefix.js';
 import { FibQueue, type AckResult, type QueueOptions } from './queue.js';
@@ -88,8 +91,10 @@ export class DryRunWriter implements FibWriter {
       if (batch.length === 0) return;
       for (const { seq, op } of batch) {
         const result = this.write(op);
-        if (this.opts.maxRecords !== undefined && this.log.length >= this.opts.maxRecords) this.log.shift();
         this.log.push({ at: now, op, result });
+        // Trim in chunks: shift() per write would move the whole array each time.
+        const max = this.opts.maxRecords;
+        if (max !== undefined && this.log.length >= 2 * max + 1) this.log.splice(0, this.log.length - max);
         this.queue.ack(seq, result, now);
       }
     }
@@ -142,7 +147,8 @@ export class DryRunWriter implements FibWriter {
 
   /** Every write sent so far, in order, with the simulated kernel's answer. */
   records(): readonly WriteRecord[] {
-    return this.log;
+    const max = this.opts.maxRecords;
+    return max !== undefined && this.log.length > max ? this.log.slice(this.log.length - max) : this.log;
   }
 
   /** The simulated table (all protocols). */
@@ -200,4 +206,105 @@ export class DryRunWriter implements FibWriter {
     else this.counters.replaces++;
     return 'ok';
   }
+}
+
+/**
+ * The dry-run writer the daemon uses (not root, fib.enabled true): it records
+ * what it would write, bounded, and keeps no simulated kernel. Its "kernel"
+ * accepts every write, so what is installed is the desired table's resolvable
+ * routes (the bridge shows those as installed); only the last `maxRecords`
+ * writes, the counters and the unresolvable prefixes are kept. Per route it
+ * costs nothing beyond the desired table.
+ */
+export class DryRunRecorder implements FibWriter {
+  private readonly ring: (WriteRecord | undefined)[];
+  private next = 0;
+  private total = 0;
+  private readonly unresolved = new Map<PrefixKey, UnresolvableReason>();
+  private counters = { adds: 0, replaces: 0, deletes: 0, errors: 0, driftRepairs: 0, reconciles: 0 };
+  private closed = false;
+  private readonly now: () => number;
+
+  constructor(opts: { readonly maxRecords: number; readonly now?: () => number }) {
+    this.ring = new Array<WriteRecord | undefined>(Math.max(0, opts.maxRecords)).fill(undefined);
+    this.now = opts.now ?? Date.now;
+  }
+
+  apply(ops: readonly FibOp[]): void {
+    if (this.closed) return;
+    const at = this.ring.length > 0 ? this.now() : 0;
+    for (const op of ops) {
+      let write = op;
+      if (op.kind !== 'delete' && op.route.unresolvable !== undefined) {
+        // Wanted but not installable: reported, and whatever form was there goes.
+        this.unresolved.set(op.route.prefix, op.route.unresolvable);
+        write = { kind: 'delete', route: op.route, cause: op.cause };
+      } else if (this.unresolved.size > 0) this.unresolved.delete(op.route.prefix);
+      if (write.kind === 'add') this.counters.adds++;
+      else if (write.kind === 'replace') this.counters.replaces++;
+      else this.counters.deletes++;
+      this.total++;
+      if (this.ring.length === 0) continue;
+      this.ring[this.next] = { at, op: write, result: 'ok' };
+      this.next = (this.next + 1) % this.ring.length;
+    }
+  }
+
+  /** Nothing to reconcile against: the unresolvable routes of `desired` are reported again. */
+  async sync(desired: ReadonlyMap<PrefixKey, DesiredRoute>): Promise<FibSyncResult> {
+    this.counters.reconciles++;
+    this.unresolved.clear();
+    for (const r of desired.values()) if (r.unresolvable !== undefined) this.unresolved.set(r.prefix, r.unresolvable);
+    return { added: 0, replaced: 0, deleted: 0, adopted: 0, kept: 0, unresolvable: this.unresolved.size, conflicts: 0 };
+  }
+
+  /** The last writes (at most maxRecords), oldest first. */
+  records(): readonly WriteRecord[] {
+    const out: WriteRecord[] = [];
+    const n = this.ring.length;
+    for (let i = 0; i < n; i++) {
+      const r = this.ring[(this.next + i) % n];
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Writes recorded since start (also those no longer kept). */
+  get written(): number {
+    return this.total;
+  }
+
+  /** Prefixes wanted but not installable (the rest of the desired table counts as installed). */
+  unresolvableCount(): number {
+    return this.unresolved.size;
+  }
+
+  snapshot(): FibSnapshot {
+    return {
+      installed: [],
+      pending: 0,
+      failed: [],
+      unresolvable: [...this.unresolved].map(([prefix, reason]) => ({ prefix, reason })),
+      counters: { ...this.counters } satisfies FibCounters,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** fib.enabled false: no writer at all; the bridge never calls it with routes. */
+export class DisabledWriter implements FibWriter {
+  apply(): void {}
+
+  async sync(): Promise<FibSyncResult> {
+    return { added: 0, replaced: 0, deleted: 0, adopted: 0, kept: 0, unresolvable: 0, conflicts: 0 };
+  }
+
+  snapshot(): FibSnapshot {
+    return { installed: [], pending: 0, failed: [], unresolvable: [], counters: { adds: 0, replaces: 0, deletes: 0, errors: 0, driftRepairs: 0, reconciles: 0 } };
+  }
+
+  async close(): Promise<void> {}
 }

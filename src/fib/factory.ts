@@ -13,7 +13,7 @@ import type { BgpConfig } from '../config/schema.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { loadNative } from '../native.js';
-import { DryRunWriter } from './dryrun.js';
+import { DisabledWriter, DryRunRecorder } from './dryrun.js';
 import { HostContext } from './host-context.js';
 import { KernelFibWriter } from './kernel-sync.js';
 import * as C from './netlink/constants.js';
@@ -50,6 +50,9 @@ export interface FibFactoryOptions {
 
 const CAP_NET_ADMIN = 12;
 
+/** Writes the dry-run writer keeps for inspection (older ones are only counted). */
+export const DRY_RUN_RECORDS = 10_000;
+
 /** Whether this process may change routes: root, or CAP_NET_ADMIN in the effective set. */
 export function canWriteRoutes(): boolean {
   if (process.getuid?.() === 0) return true;
@@ -67,12 +70,14 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
   const dryRun = (mode: FibMode, reason: string): FibBackend => {
     logger.warn({ event: 'fib-dry-run', mode, reason }, `FIB in ${mode} mode: ${reason}; kernel routes are not written`);
     const host = new HostContext();
+    // Disabled: no writer, no host to read. Dry run: the last DRY_RUN_RECORDS writes, no simulated kernel.
+    const writer = mode === 'disabled' ? new DisabledWriter() : new DryRunRecorder({ maxRecords: DRY_RUN_RECORDS, ...(opts.clock ? { now: () => opts.clock!.now() } : {}) });
     return {
       mode,
       reason,
-      writer: new DryRunWriter({ table: fib.table, protocol: fib.protocol, maxRecords: 10_000, ...(opts.clock ? { now: () => opts.clock!.now() } : {}) }),
+      writer,
       host,
-      start: async () => void host.loadFromSystem(),
+      start: async () => void (mode === 'disabled' ? undefined : host.loadFromSystem()),
       createTunnel: async () => ({ ok: false, errno: 1, code: 'EPERM', message: `FIB in ${mode} mode` }),
       close: async () => undefined,
     };

@@ -90,6 +90,8 @@ export class Rib {
   private publishing: Iterator<PrefixKey> | undefined;
   private publishingLeft = 0;
   private fib: FibChange[] = [];
+  /** False when nobody consumes FIB changes (fib.enabled: false): publish() builds none. */
+  private recordFib = true;
   private notices: RibNotice[] = [];
   private readonly jobs: RibJobs;
   private policies: GlobalPolicies;
@@ -446,10 +448,21 @@ export class Rib {
   private publish(prefix: PrefixKey): void {
     const best = this.locRib.best(prefix);
     for (const out of this.outs) out.export(prefix, best);
-    const local = best?.peer.local ?? false;
-    const blackhole = local && (this.origination.get(prefix)?.blackhole ?? false);
-    this.fib.push({ prefix, paths: best ? this.locRib.multipath(prefix) : [], local, ...(blackhole ? { blackhole } : {}) });
+    if (this.recordFib) {
+      const local = best?.peer.local ?? false;
+      const blackhole = local && (this.origination.get(prefix)?.blackhole ?? false);
+      this.fib.push({ prefix, paths: best ? this.locRib.multipath(prefix) : [], local, ...(blackhole ? { blackhole } : {}) });
+    }
     this.bestPathChanges++;
+  }
+
+  /**
+   * Whether publish() records FIB changes (default on). Off when the FIB is
+   * disabled: best-path changes are still counted, no per-prefix object is built.
+   */
+  setFibChanges(record: boolean): void {
+    this.recordFib = record;
+    if (!record) this.fib = [];
   }
 
   /** Best-path changes since the last call, oldest first (one entry per prefix per flush). */
