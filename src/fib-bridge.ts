@@ -240,7 +240,7 @@ export class FibBridge {
     while (this.queued.length > 0) {
       const batch = this.queued[0]!;
       const end = Math.min(batch.length, this.queuedAt + STEP);
-      for (let i = this.queuedAt; i < end; i++) for (const op of opsForUpdate(this.table.apply(batch[i]!))) ops.push(op);
+      for (let i = this.queuedAt; i < end; i++) this.table.applyInto(batch[i]!, ops);
       this.queuedAt = end;
       if (end === batch.length) {
         this.queued.shift();

@@ -5,10 +5,14 @@
 // encapsulation), its ECMP set capped at fib.ecmp, and compared with what was
 // wanted before so only real changes reach the write queue. Inputs are kept so
 // the whole table can be re-resolved when links, tunl0 or the pools change.
-// PURE: no I/O.
+// Per route the work is small: the daemon hands over one next-hop list per
+// attribute set, so the resolved next hops are cached per (list, family,
+// mode) until the context changes and shared by every route using them; a
+// change to the same form as before is recognised by identity and costs no
+// write. PURE: no I/O.
 
 import type { PrefixKey } from '../lib/prefix.js';
-import { classifyPrefix, localForm, resolveNextHop, type FormContext } from './modes.js';
+import { classifyPrefix, localForm, resolveNextHop, type EncapMode, type FormContext } from './modes.js';
 import { sameRoute } from './reconcile.js';
 import {
   defaultMetric,
@@ -16,6 +20,7 @@ import {
   type DesiredRoute,
   type FibOp,
   type KernelNextHop,
+  type NextHopInput,
   type SkipReason,
   type UnresolvableReason,
 } from './types.js';
@@ -77,24 +82,22 @@ function makeRoute(
   };
 }
 
-/** The desired route for one change, without any table state. */
-export function desiredRouteFor(change: BestPathChange, ctx: FormContext, opts: DesiredOptions): DesiredOutcome {
-  const { prefix } = change;
-  if (change.local) {
-    // An own block: blackholed so traffic to unallocated pod IPs dies here (Calico).
-    const form = localForm(prefix, change.local.blackhole, ctx);
-    if (form.kind === 'skip') return form;
-    return { kind: 'route', route: makeRoute(prefix, opts, 'blackhole', [], undefined) };
-  }
-  const inputs = change.nextHops ?? [];
-  if (inputs.length === 0) return { kind: 'withdrawn' };
-  const cls = classifyPrefix(prefix, ctx);
-  if (cls.kind === 'skip') return cls;
+const NO_HOPS: readonly KernelNextHop[] = [];
 
+/** Next hops resolved for one input list, family and mode (shared by every route using them). */
+interface ResolvedHops {
+  readonly hops: readonly KernelNextHop[];
+  readonly reason: UnresolvableReason | undefined;
+}
+
+/** Input next-hop list -> "family/mode" -> its resolution; valid for one FormContext. */
+export type ResolveCache = WeakMap<readonly NextHopInput[], Map<string, ResolvedHops>>;
+
+function resolveHops(prefix: PrefixKey, mode: EncapMode, inputs: readonly NextHopInput[], ctx: FormContext, opts: DesiredOptions): ResolvedHops {
   const hops: KernelNextHop[] = [];
   let firstReason: UnresolvableReason | undefined;
   for (const input of inputs) {
-    const form = resolveNextHop(prefix, cls.mode, input, ctx);
+    const form = resolveNextHop(prefix, mode, input, ctx);
     let hop: KernelNextHop;
     if (form.kind === 'ipip') hop = { gateway: form.gateway, ifindex: form.ifindex, onlink: true };
     else if (form.kind === 'direct') hop = { gateway: form.gateway, ifindex: form.ifindex, onlink: false };
@@ -105,14 +108,50 @@ export function desiredRouteFor(change: BestPathChange, ctx: FormContext, opts: 
     // One next hop per (gateway, interface): ADD-PATH can bring the same node twice.
     if (!hops.some((h) => h.gateway === hop.gateway && h.ifindex === hop.ifindex)) hops.push(hop);
   }
-  if (hops.length === 0) {
-    return { kind: 'route', route: makeRoute(prefix, opts, 'unicast', [], firstReason ?? 'no-nexthop') };
-  }
+  if (hops.length === 0) return { hops, reason: firstReason ?? 'no-nexthop' };
   // A canonical order, then the fib.ecmp cap: the same set always yields the
   // same route, so a reordered best set causes no kernel write.
   if (hops.length > 1) hops.sort(compareNextHop);
   if (hops.length > opts.ecmp) hops.length = opts.ecmp;
-  return { kind: 'route', route: makeRoute(prefix, opts, 'unicast', hops, undefined) };
+  return { hops, reason: undefined };
+}
+
+function resolveCached(prefix: PrefixKey, mode: EncapMode, inputs: readonly NextHopInput[], ctx: FormContext, opts: DesiredOptions, cache: ResolveCache | undefined): ResolvedHops {
+  // Only single next-hop lists are shared by the daemon (one per attribute set); multipath lists are per route.
+  if (!cache || inputs.length !== 1) return resolveHops(prefix, mode, inputs, ctx, opts);
+  let byMode = cache.get(inputs);
+  if (!byMode) {
+    byMode = new Map();
+    cache.set(inputs, byMode);
+  }
+  // Resolution depends on the prefix only through its family (modes.ts resolveNextHop).
+  const k = typeof prefix === 'number' ? mode : `6${mode}`;
+  let r = byMode.get(k);
+  if (!r) {
+    r = resolveHops(prefix, mode, inputs, ctx, opts);
+    byMode.set(k, r);
+  }
+  return r;
+}
+
+/**
+ * The desired route for one change, without any table state. With `cache`,
+ * next hops resolved for the same input list (by identity) are reused.
+ */
+export function desiredRouteFor(change: BestPathChange, ctx: FormContext, opts: DesiredOptions, cache?: ResolveCache): DesiredOutcome {
+  const { prefix } = change;
+  if (change.local) {
+    // An own block: blackholed so traffic to unallocated pod IPs dies here (Calico).
+    const form = localForm(prefix, change.local.blackhole, ctx);
+    if (form.kind === 'skip') return form;
+    return { kind: 'route', route: makeRoute(prefix, opts, 'blackhole', NO_HOPS, undefined) };
+  }
+  const inputs = change.nextHops ?? [];
+  if (inputs.length === 0) return { kind: 'withdrawn' };
+  const cls = classifyPrefix(prefix, ctx);
+  if (cls.kind === 'skip') return cls;
+  const r = resolveCached(prefix, cls.mode, inputs, ctx, opts, cache);
+  return { kind: 'route', route: makeRoute(prefix, opts, 'unicast', r.hops, r.reason) };
 }
 
 /** The desired table: a Map from prefix key to the route wanted for it. */
@@ -120,6 +159,7 @@ export class DesiredTable {
   private readonly wanted = new Map<PrefixKey, DesiredRoute>();
   private readonly skips = new Map<PrefixKey, SkipReason>();
   private readonly inputs = new Map<PrefixKey, BestPathChange>();
+  private cache: ResolveCache = new WeakMap();
 
   constructor(
     private ctx: FormContext,
@@ -150,10 +190,38 @@ export class DesiredTable {
 
   /** Applies one best-path change (or a withdrawal) and reports what changed. */
   apply(change: BestPathChange): DesiredUpdate {
-    const outcome = desiredRouteFor(change, this.ctx, this.opts);
+    const outcome = desiredRouteFor(change, this.ctx, this.opts, this.cache);
     if (outcome.kind === 'withdrawn') this.inputs.delete(change.prefix);
     else this.inputs.set(change.prefix, change);
     return this.record(change.prefix, outcome);
+  }
+
+  /**
+   * apply() for a stream of changes: the kernel writes each change calls for
+   * (opsForUpdate) are appended to `ops`, without an update object per change.
+   * Returns how many were appended.
+   */
+  applyInto(change: BestPathChange, ops: FibOp[]): number {
+    const { prefix } = change;
+    const outcome = desiredRouteFor(change, this.ctx, this.opts, this.cache);
+    const previous = this.wanted.get(prefix);
+    if (outcome.kind === 'route') {
+      this.inputs.set(prefix, change);
+      const route = outcome.route;
+      if (this.skips.size > 0) this.skips.delete(prefix);
+      if (previous && isSameForm(route, previous)) return 0;
+      this.wanted.set(prefix, route);
+      ops.push({ kind: previous ? 'replace' : 'add', route, cause: 'rib' });
+      return 1;
+    }
+    if (outcome.kind === 'withdrawn') this.inputs.delete(prefix);
+    else this.inputs.set(prefix, change);
+    if (outcome.kind === 'skip') this.skips.set(prefix, outcome.reason);
+    else if (this.skips.size > 0) this.skips.delete(prefix);
+    if (!previous) return 0;
+    this.wanted.delete(prefix);
+    ops.push({ kind: 'delete', route: previous, cause: 'rib' });
+    return 1;
   }
 
   /**
@@ -162,9 +230,10 @@ export class DesiredTable {
    */
   setContext(ctx: FormContext): DesiredUpdate[] {
     this.ctx = ctx;
+    this.cache = new WeakMap();
     const out: DesiredUpdate[] = [];
     for (const change of this.inputs.values()) {
-      const update = this.record(change.prefix, desiredRouteFor(change, ctx, this.opts));
+      const update = this.record(change.prefix, desiredRouteFor(change, ctx, this.opts, this.cache));
       if (update.changed) out.push(update);
     }
     return out;
@@ -174,9 +243,9 @@ export class DesiredTable {
     const previous = this.wanted.get(prefix);
     if (outcome.kind === 'route') {
       this.skips.delete(prefix);
+      if (previous && isSameForm(outcome.route, previous)) return { prefix, route: previous, previous, changed: false };
       this.wanted.set(prefix, outcome.route);
-      const changed = !previous || !sameRoute(outcome.route, previous) || previous.unresolvable !== outcome.route.unresolvable;
-      return { prefix, route: outcome.route, previous, changed };
+      return { prefix, route: outcome.route, previous, changed: true };
     }
     this.wanted.delete(prefix);
     if (outcome.kind === 'skip') {
@@ -186,6 +255,13 @@ export class DesiredTable {
     this.skips.delete(prefix);
     return { prefix, route: undefined, previous, changed: previous !== undefined };
   }
+}
+
+/** The kernel needs no write: the same form as before (identical shared next hops, or equal ones). */
+function isSameForm(route: DesiredRoute, previous: DesiredRoute): boolean {
+  if (previous.unresolvable !== route.unresolvable) return false;
+  if (previous.nextHops === route.nextHops && previous.type === route.type && previous.metric === route.metric) return true;
+  return sameRoute(route, previous);
 }
 
 /**

@@ -81,9 +81,6 @@ export class KernelFibWriter implements FibWriter {
   /** Our routes as the kernel holds them (ACKs and notifications keep it current). */
   private readonly installed = new Map<FibOpKey, KernelRoute>();
   private readonly unresolved = new Map<PrefixKey, UnresolvableReason>();
-  /** Keys with a write queued or in flight, with the generation of their latest push. */
-  private readonly owed = new Map<FibOpKey, number>();
-  private gen = 0;
   private desired: ReadonlyMap<PrefixKey, DesiredRoute> = new Map();
   private keepStale = true;
   private inFlightBatches = 0;
@@ -112,22 +109,28 @@ export class KernelFibWriter implements FibWriter {
     this.pump();
   }
 
+  /** Whether a write for `key` is queued, in flight or waiting to retry (the queue holds its slot until done). */
+  private owed(key: FibOpKey): boolean {
+    return this.queue.has(key);
+  }
+
   private push(op: FibOp): void {
     const key = fibOpKey(op.route);
     if (op.kind !== 'delete' && op.route.unresolvable !== undefined) {
       // Wanted but not installable now: reported; whatever form was there goes.
       this.unresolved.set(op.route.prefix, op.route.unresolvable);
-      if (!this.installed.has(key) && !this.owed.has(key)) return;
+      if (!this.installed.has(key) && !this.owed(key)) return;
       op = { kind: 'delete', route: op.route, cause: op.cause };
     } else {
-      this.unresolved.delete(op.route.prefix);
+      if (this.unresolved.size > 0) this.unresolved.delete(op.route.prefix);
       // Adopt: the kernel already holds exactly this route and nothing is owed for it.
+      // A delete of a route neither installed nor owed has nothing to remove.
       const have = this.installed.get(key);
-      if (op.kind !== 'delete' && have && !this.owed.has(key) && sameRoute(op.route, have)) return;
-      if (op.kind === 'delete' && !have && !this.owed.has(key)) return;
+      if (op.kind === 'delete') {
+        if (have === undefined && !this.owed(key)) return;
+      } else if (have !== undefined && (have === op.route || sameRoute(op.route, have)) && !this.owed(key)) return;
     }
-    this.owed.set(key, ++this.gen);
-    this.queue.push(op);
+    this.queue.push(op, key);
   }
 
   /** Sends batches while the pipeline has room; arms the retry timer for backoff. */
@@ -136,20 +139,14 @@ export class KernelFibWriter implements FibWriter {
     while (!this.closed && this.inFlightBatches < max) {
       const batch = this.queue.takeBatch(this.opts.batchSize ?? 1024, this.clock.now());
       if (batch.length === 0) break;
-      // The generation of each key's latest push as sent: a newer push keeps the key owed.
-      const gens = new Array<number>(batch.length);
       const nl = new Array<RouteOp>(batch.length);
-      for (let i = 0; i < batch.length; i++) {
-        const b = batch[i]!;
-        gens[i] = this.owed.get(b.key) ?? 0;
-        nl[i] = toNetlinkOp(b.op);
-      }
+      for (let i = 0; i < batch.length; i++) nl[i] = toNetlinkOp(batch[i]!.op);
       this.inFlightBatches++;
       void this.opts.socket
         .applyRoutes(nl)
         .then(
-          (outcomes) => this.settle(batch, gens, outcomes),
-          (err: Error) => this.settle(batch, gens, batch.map(() => ({ ok: false, errno: 5, code: 'EIO', message: err.message }) as const)),
+          (outcomes) => this.settle(batch, outcomes),
+          (err: Error) => this.settle(batch, batch.map(() => ({ ok: false, errno: 5, code: 'EIO', message: err.message }) as const)),
         )
         .finally(() => {
           this.inFlightBatches--;
@@ -173,7 +170,8 @@ export class KernelFibWriter implements FibWriter {
     });
   }
 
-  private settle(batch: readonly InFlightOp[], gens: readonly number[], outcomes: readonly NetlinkOutcome[]): void {
+  /** Outcomes of one batch, each attributed to its route by position (the transport matched them by seq). */
+  private settle(batch: readonly InFlightOp[], outcomes: readonly NetlinkOutcome[]): void {
     const now = this.clock.now();
     for (let i = 0; i < batch.length; i++) {
       const { seq, key, op } = batch[i]!;
@@ -188,15 +186,15 @@ export class KernelFibWriter implements FibWriter {
         } else {
           if (op.kind === 'add') this.counters.adds++;
           else this.counters.replaces++;
-          this.installed.set(key, kernelShape(op.route));
+          // The desired route object itself (its `unresolvable` is unset here): no copy per install.
+          this.installed.set(key, op.route.unresolvable === undefined ? op.route : kernelShape(op.route));
         }
       } else {
         this.operations[op.kind].error++;
         this.counters.errors++;
         this.logRefusal(op, o);
       }
-      const outcome = this.queue.ack(seq, result, now);
-      if (outcome === 'done' && gens[i] === this.owed.get(key)) this.owed.delete(key);
+      this.queue.ack(seq, result, now);
     }
   }
 
@@ -280,8 +278,8 @@ export class KernelFibWriter implements FibWriter {
       }
     }
     // The dump is the truth about the kernel; keys with writes still owed keep the view ACKs give.
-    for (const key of [...this.installed.keys()]) if (!observedOurs.has(key) && !this.owed.has(key)) this.installed.delete(key);
-    for (const [key, r] of observedOurs) if (!this.owed.has(key)) this.installed.set(key, r);
+    for (const key of [...this.installed.keys()]) if (!observedOurs.has(key) && !this.owed(key)) this.installed.delete(key);
+    for (const [key, r] of observedOurs) if (!this.owed(key)) this.installed.set(key, r);
     for (const r of result.unresolvable) this.unresolved.set(r.prefix, r.unresolvable!);
     for (const c of result.conflicts)
       this.opts.logger.warn(
@@ -324,7 +322,7 @@ export class KernelFibWriter implements FibWriter {
       else this.installed.delete(key);
     }
     // A write of ours for this key is queued or in flight: its outcome decides.
-    if (this.owed.has(key) || this.syncing) return false;
+    if (this.owed(key) || this.syncing) return false;
     const verdict = driftVerdict(this.desired, { kind: change, route }, { keepStale: this.keepStale, table: this.opts.table, protocol: this.opts.protocol });
     if (verdict.kind === 'conflict') {
       this.opts.logger.warn({ event: 'fib-conflict', prefix: prefixToString(route.prefix), protocol: route.protocol }, 'a foreign route took the key of one of ours; left alone');

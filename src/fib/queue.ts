@@ -88,8 +88,7 @@ export class FibQueue {
     this.factor = opts.factor ?? 2;
   }
 
-  push(op: FibOp): void {
-    const key = fibOpKey(op.route);
+  push(op: FibOp, key: FibOpKey = fibOpKey(op.route)): void {
     this.counters.pushed++;
     let slot = this.slots.get(key);
     if (!slot) {
@@ -183,6 +182,11 @@ export class FibQueue {
     }
     this.inFlight.clear();
     return n;
+  }
+
+  /** Whether `key` has work not yet acknowledged (queued, in flight or waiting to retry). */
+  has(key: FibOpKey): boolean {
+    return this.slots.has(key);
   }
 
   /** Keys with work not yet acknowledged (queued, in flight or waiting to retry). */
