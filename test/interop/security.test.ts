@@ -233,12 +233,15 @@ function describeDirect(kind: 'bird' | 'frr'): void {
 
     it('a GTSM peer drops bgp-ts without GTSM (TTL 64): never Established', async () => {
       const before = await counter(topo.node('peer').ns, 'TcpExtTCPMinTTLDrop');
-      // bgp-ts waits for the peer's connection: a GTSM peer sets IP_MINTTL before
-      // it connects, so our TTL-64 SYN-ACK is dropped. Were bgp-ts to dial, FRR
-      // could read our OPEN from the accept queue before it applies IP_MINTTL to
-      // the accepted socket (a race in the peer, seen under load), so that
-      // direction does not prove our side.
-      const { dut, peer } = await startPair({ passive: true }, { ttlSecurity: 1 });
+      // Each peer applies IP_MINTTL at a different moment, and in the other
+      // direction a TTL-64 packet can slip through before it does (a race in
+      // the peer, seen under load, that proves nothing about our side):
+      // - FRR sets it on an accepted socket after accept(), so an OPEN already
+      //   queued could be read: let FRR dial (its socket has IP_MINTTL before
+      //   connect, and our SYN-ACK is dropped);
+      // - BIRD sets it on an outgoing socket after starting connect(), so our
+      //   SYN-ACK could be taken: let bgp-ts dial (BIRD's listener drops it).
+      const { dut, peer } = await startPair(kind === 'frr' ? { passive: true } : {}, { ttlSecurity: 1 });
       await staysDown(dut, 0, peer, DUT, NEVER_MS / 2);
       expect((await counter(topo.node('peer').ns, 'TcpExtTCPMinTTLDrop')) - before).toBeGreaterThanOrEqual(1);
     });
