@@ -16,10 +16,9 @@
 // and restarted with `bird -R` → bgp-ts keeps its block stale and refreshes
 // it at BIRD's End-of-RIB, bgp-ts killed → BIRD keeps bgp-ts's block through
 // the restart (its graceful restart state) and bgp-ts's return refreshes it.
-// Not covered: a SIGTERM stop. bgp-ts then sends Cease / Administrative
-// Shutdown to every peer (daemon.ts stop), and BIRD, seeing a NOTIFICATION,
-// drops the routes at once instead of keeping them (measured here): keeping
-// them needs the daemon to close GR sessions without a NOTIFICATION on stop.
+// A SIGTERM stop with graceful restart (sessions closed without a
+// NOTIFICATION, R and F bits on return) is proven against this same BIRD
+// configuration in gr-restart.test.ts.
 
 import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
