@@ -54,6 +54,7 @@ export interface QueueStats {
 const ESRCH = 3;
 
 interface Slot {
+  readonly key: FibOpKey;
   /** Latest op not yet sent (undefined: only an in-flight op remains). */
   op: FibOp | undefined;
   inFlight: number | undefined;
@@ -61,6 +62,8 @@ interface Slot {
   /** Retry time, 0 when ready; retryGen invalidates older heap entries. */
   retryAt: number;
   retryGen: number;
+  /** In the ready list (waiting to be taken). */
+  ready: boolean;
 }
 
 interface HeapEntry {
@@ -69,11 +72,23 @@ interface HeapEntry {
   readonly gen: number;
 }
 
+/**
+ * Per route the queue does as little hashing as it can: one map of slots;
+ * the ready list and the in-flight window are arrays of slots (first-queued
+ * order; the window indexed by sequence number), so a write costs a slot
+ * lookup, insert and delete and nothing else keyed by prefix.
+ */
 export class FibQueue {
   private readonly slots = new Map<FibOpKey, Slot>();
-  /** Keys ready to send, in first-queued order (Set keeps insertion order). */
-  private readonly ready = new Set<FibOpKey>();
-  private readonly inFlight = new Map<number, FibOpKey>();
+  /** Slots ready to send, first-queued first, from readyHead on. */
+  private ready: Slot[] = [];
+  private readyHead = 0;
+  /** In-flight slots by sequence number: flight[seq - flightBase] (undefined once acknowledged). */
+  private flight: (Slot | undefined)[] = [];
+  private flightBase = 1;
+  /** flight[0 .. flightHead) are all acknowledged. */
+  private flightHead = 0;
+  private flightCount = 0;
   private readonly retries: HeapEntry[] = [];
   private readonly failures = new Map<FibOpKey, FailedState>();
   private seq = 0;
@@ -92,7 +107,7 @@ export class FibQueue {
     this.counters.pushed++;
     let slot = this.slots.get(key);
     if (!slot) {
-      slot = { op, inFlight: undefined, inFlightOp: undefined, retryAt: 0, retryGen: 0 };
+      slot = { key, op, inFlight: undefined, inFlightOp: undefined, retryAt: 0, retryGen: 0, ready: false };
       this.slots.set(key, slot);
     } else {
       if (slot.op !== undefined && slot.retryAt === 0) this.counters.coalesced++;
@@ -106,34 +121,51 @@ export class FibQueue {
       }
     }
     // Re-adding a present key keeps its place: a flapping prefix is not starved.
-    if (slot.inFlight === undefined) this.ready.add(key);
+    if (slot.inFlight === undefined) this.markReady(slot);
+  }
+
+  private markReady(slot: Slot): void {
+    if (slot.ready) return;
+    slot.ready = true;
+    this.ready.push(slot);
   }
 
   /** Up to `max` ops to send now; keys in backoff wait until their retry time. */
   takeBatch(max: number, now: number): InFlightOp[] {
     this.promoteDue(now);
     const out: InFlightOp[] = [];
-    for (const key of this.ready) {
-      if (out.length >= max) break;
-      this.ready.delete(key);
-      const slot = this.slots.get(key)!;
+    const ready = this.ready;
+    while (out.length < max && this.readyHead < ready.length) {
+      const slot = ready[this.readyHead++]!;
+      slot.ready = false;
       const op = slot.op!;
       const seq = ++this.seq;
       slot.op = undefined;
       slot.inFlight = seq;
       slot.inFlightOp = op;
-      this.inFlight.set(seq, key);
-      out.push({ seq, key, op });
+      this.flight.push(slot);
+      this.flightCount++;
+      out.push({ seq, key: slot.key, op });
+    }
+    if (this.readyHead === ready.length) {
+      ready.length = 0;
+      this.readyHead = 0;
+    } else if (this.readyHead > 4096 && this.readyHead * 2 > ready.length) {
+      this.ready = ready.slice(this.readyHead);
+      this.readyHead = 0;
     }
     this.counters.sent += out.length;
     return out;
   }
 
   ack(seq: number, result: AckResult, now: number): AckOutcome {
-    const key = this.inFlight.get(seq);
-    if (key === undefined) return 'unknown';
-    this.inFlight.delete(seq);
-    const slot = this.slots.get(key)!;
+    const i = seq - this.flightBase;
+    const slot = i >= 0 && i < this.flight.length ? this.flight[i] : undefined;
+    if (slot === undefined || slot.inFlight !== seq) return 'unknown';
+    this.flight[i] = undefined;
+    this.flightCount--;
+    this.trimFlight();
+    const key = slot.key;
     const op = slot.inFlightOp!;
     slot.inFlight = undefined;
     slot.inFlightOp = undefined;
@@ -142,10 +174,9 @@ export class FibQueue {
     const ok = result === 'ok' || (op.kind === 'delete' && result.errno === ESRCH);
     if (ok) {
       this.counters.succeeded++;
-      this.failures.delete(key);
-      if (slot.op !== undefined) {
-        this.ready.add(key);
-      } else this.slots.delete(key);
+      if (this.failures.size > 0) this.failures.delete(key);
+      if (slot.op !== undefined) this.markReady(slot);
+      else this.slots.delete(key);
       return 'done';
     }
 
@@ -156,7 +187,7 @@ export class FibQueue {
     const since = prev?.since ?? now;
     if (slot.op !== undefined) {
       this.failures.set(key, { op, errno, since, attempts, retryAt: undefined });
-      this.ready.add(key);
+      this.markReady(slot);
       return 'superseded';
     }
     const delay = Math.min(this.base * this.factor ** (attempts - 1), this.max);
@@ -169,18 +200,38 @@ export class FibQueue {
     return 'retry';
   }
 
+  /** Drops acknowledged entries from the front of the in-flight window. */
+  private trimFlight(): void {
+    if (this.flightCount === 0) {
+      this.flightBase = this.seq + 1;
+      this.flight.length = 0;
+      this.flightHead = 0;
+      return;
+    }
+    const f = this.flight;
+    while (this.flightHead < f.length && f[this.flightHead] === undefined) this.flightHead++;
+    if (this.flightHead > 1024 && this.flightHead * 2 > f.length) {
+      this.flight = f.slice(this.flightHead);
+      this.flightBase += this.flightHead;
+      this.flightHead = 0;
+    }
+  }
+
   /** Puts every in-flight op back as unsent (the socket was lost; no attempt counted). */
   requeueInFlight(): number {
     let n = 0;
-    for (const [, key] of this.inFlight) {
-      const slot = this.slots.get(key)!;
+    for (const slot of this.flight) {
+      if (slot === undefined) continue;
       if (slot.op === undefined) slot.op = slot.inFlightOp;
       slot.inFlight = undefined;
       slot.inFlightOp = undefined;
-      if (slot.retryAt === 0) this.ready.add(key);
+      if (slot.retryAt === 0) this.markReady(slot);
       n++;
     }
-    this.inFlight.clear();
+    this.flight = [];
+    this.flightCount = 0;
+    this.flightHead = 0;
+    this.flightBase = this.seq + 1;
     return n;
   }
 
@@ -195,13 +246,13 @@ export class FibQueue {
   }
 
   inFlightCount(): number {
-    return this.inFlight.size;
+    return this.flightCount;
   }
 
   /** Keys that could be sent at `now`. */
   readyCount(now: number): number {
     this.promoteDue(now);
-    return this.ready.size;
+    return this.ready.length - this.readyHead;
   }
 
   failed(): ReadonlyMap<FibOpKey, FailedState> {
@@ -233,7 +284,7 @@ export class FibQueue {
       if (!this.isLive(e)) continue;
       const slot = this.slots.get(e.key)!;
       slot.retryAt = 0;
-      if (slot.inFlight === undefined) this.ready.add(e.key);
+      if (slot.inFlight === undefined) this.markReady(slot);
     }
   }
 
