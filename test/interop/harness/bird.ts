@@ -51,8 +51,9 @@ export class BirdPeer extends PeerProcess implements PeerRouter {
     // session ("MP_REACH_NLRI, parse error"). Their next hops then resolve
     // recursively, with no IGP here, so BIRD shows such routes as unreachable
     // (still in the table, still best when alone).
+    const addPaths = n.addPaths ? ` add paths ${n.addPaths};` : ''; // RFC 7911
     const channel = (fam: 'ipv4' | 'ipv6', nh: string): string =>
-      `  ${fam} { import all; export all; next hop self; next hop address ${nh}; };`;
+      `  ${fam} { import all; export all; next hop self; next hop address ${nh};${addPaths} };`;
     const gr = n.gracefulRestart;
     return [
       `protocol bgp ${birdProtocolName(n.address)} {`,
@@ -110,7 +111,8 @@ export class BirdPeer extends PeerProcess implements PeerRouter {
     await this.reconfigure();
   }
 
-  private async protocolInfo(address: string): Promise<string> {
+  /** `show protocols all <name>`: state, negotiated capabilities (ours and the neighbor's), last error. */
+  async protocolInfo(address: string): Promise<string> {
     return this.birdc('show', 'protocols', 'all', birdProtocolName(address));
   }
 

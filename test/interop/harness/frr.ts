@@ -36,6 +36,7 @@ interface FrrPath {
   clusterList?: { list?: string[] };
   bestpath?: { overall?: boolean };
   stale?: boolean;
+  addpathRxId?: number;
 }
 
 export const FRR_BGPD = '/usr/lib/frr/bgpd';
@@ -157,7 +158,8 @@ export class FrrPeer extends PeerProcess implements PeerRouter {
     await this.configure(`address-family ${isV6(prefix) ? 'ipv6' : 'ipv4'} unicast`, `no network ${prefix}`);
   }
 
-  private async neighborJson(address: string): Promise<Record<string, unknown> | undefined> {
+  /** `show bgp neighbors ADDRESS json`, the neighbor's object (state, negotiated capabilities, ...). */
+  async neighborJson(address: string): Promise<Record<string, unknown> | undefined> {
     const all = JSON.parse(await this.vtysh(`show bgp neighbors ${address} json`)) as Record<string, Record<string, unknown>>;
     return all[address];
   }
@@ -198,6 +200,7 @@ export class FrrPeer extends PeerProcess implements PeerRouter {
           ...(p.clusterList?.list ? { clusterList: p.clusterList.list } : {}),
           best: p.bestpath?.overall === true,
           ...(p.stale ? { stale: true } : {}),
+          ...(p.addpathRxId !== undefined ? { pathId: p.addpathRxId } : {}),
         });
       }
     }

@@ -26,6 +26,12 @@ export interface PeerNeighbor {
   readonly routeReflectorClient?: boolean;
   /** Advertise the RFC 4724 graceful restart capability on this session (restart time in seconds). */
   readonly gracefulRestart?: { readonly restartTime: number };
+  /**
+   * RFC 7911 ADD-PATH on this session's channels, BIRD's `add paths` values
+   * (rx: receive several paths, tx: send several, on: both). Only BIRD reads
+   * it; FRR 8.4 always offers receive, GoBGP neither unless configured.
+   */
+  readonly addPaths?: 'rx' | 'tx' | 'on';
 }
 
 export interface PeerSpec {
@@ -55,6 +61,8 @@ export interface ReceivedRoute {
   readonly best: boolean;
   /** Held as stale while the neighbor restarts (RFC 4724 §4.2), where the peer shows it (FRR). */
   readonly stale?: boolean;
+  /** The RFC 7911 path identifier it arrived with, where the peer shows it (FRR's addpathRxId). */
+  readonly pathId?: number;
 }
 
 /** What a peer shows about the last NOTIFICATION it received on a session. */
