@@ -14,7 +14,8 @@
 // next hops and distinct path IDs at the receivers, one source withdraws →
 // the receivers keep exactly the other path (withdrawal by path ID, RFC 7911
 // §3), the source re-announces → two again, and the receiver without ADD-PATH
-// holds one path, the best, throughout.
+// holds one path, the best, throughout; the ADD-PATH-capable FRR source gets
+// only the other source's path, never its own back (RFC 4456 §6).
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -171,6 +172,9 @@ describe.skipIf(skip !== undefined)('ADD-PATH send: bgp-ts reflects both paths o
     expect(best).toBeDefined();
     const one = await waitForNextHops(plain, [best!.nextHop]);
     expect(one).toHaveLength(1);
+
+    // FRR as a source negotiated receive too, yet its own path never comes back (RFC 4456 §6): only S2's
+    await waitForNextHops(s1, [S2.v4]);
 
     // our Adj-RIB-Out counts paths: two to each ADD-PATH receiver, one to the plain one
     const { peers } = await rr.apiGet<{ peers: { address: string; prefixes: { advertised: number } }[] }>('/api/v1/peers');
