@@ -203,7 +203,7 @@ export const API_COMMANDS: readonly Command[] = [
   apiCommand(
     'reset',
     'PEER [--soft in|out]',
-    'reset a session (Cease / Administrative Reset), or soft-refresh it in (ROUTE-REFRESH) or out',
+    'reset a session (Cease / Administrative Reset), or soft-refresh it: in (re-run import policy over the kept Adj-RIB-In) or out (re-send our routes)',
     { soft: { type: 'string' } },
     1,
     async (ctx) => {
