@@ -8,7 +8,7 @@
 // unhandled rejection in the process is recorded and fails the test.
 import { parseConfig } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
-import { encodeMessage, type InboundMessage } from '../../src/bgp/wire/index.js';
+import { Framer, encodeMessage, type InboundMessage } from '../../src/bgp/wire/index.js';
 import type { Capability, CodecContext, NotificationMessage } from '../../src/bgp/wire/types.js';
 import { prefixParse, v4Parse, type PrefixKey } from '../../src/lib/prefix.js';
 import { RawPeer } from '../bgp/session/raw-peer.js';
@@ -39,6 +39,9 @@ export class Live {
   private next = 1;
   private transitions = 0;
   private readonly onFault = (e: unknown) => this.faults.push(e);
+  /** The witness's own 4096-octet framing of what it is sent (it never negotiates extended messages). */
+  private readonly strict = new Framer(4096);
+  private framingError: string | undefined;
   private constructor(
     readonly daemon: Daemon,
     readonly witness: RawPeer,
@@ -67,6 +70,10 @@ listenRanges:
     const daemon = await startDaemon(c.config, { logger: log.logger });
     const witness = await RawPeer.connect(opts.address, daemon.listenPort!, witnessAddress);
     const live = new Live(daemon, witness, witnessAddress, log.lines, opts);
+    witness.socket.on('data', (chunk: Buffer) => {
+      const out = live.strict.push(chunk);
+      if (out.error) live.framingError ??= out.error.reason;
+    });
     process.on('uncaughtException', live.onFault);
     process.on('unhandledRejection', live.onFault);
     await witness.waitFor('open');
@@ -97,6 +104,7 @@ listenRanges:
   witnessHealthy(): string | undefined {
     if (this.faults.length > 0) return `process fault: ${String((this.faults[0] as Error)?.stack ?? this.faults[0])}`;
     if (this.witness.closed) return 'witness connection closed';
+    if (this.framingError) return `the daemon sent the witness a message it cannot frame: ${this.framingError}`;
     const n = this.witness.received.find((m) => m.type === 'notification');
     if (n) return `witness got a NOTIFICATION ${JSON.stringify(n)}`;
     if (this.daemon.peer(this.witnessAddress)?.state !== 'Established') return `witness state ${this.daemon.peer(this.witnessAddress)?.state}`;
