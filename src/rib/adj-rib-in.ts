@@ -9,6 +9,14 @@
 // O(1); a re-advertisement moves a prefix back; sweepStale() drops, in
 // bounded batches, what the restarted peer did not re-advertise.
 //
+// RFC 7313 §4 enhanced route refresh: markFamilyStale() does the same for one
+// family at a BoRR and sweepRefreshStale() drops what the peer did not
+// re-advertise before its EoRR. Each family has its own tables, so both marks
+// are O(1). The two marks are kept apart (a route is current, refresh-stale or
+// restart-stale, never two of them): an EoRR never sweeps routes held over from
+// a restart, an End-of-RIB never sweeps routes under refresh. A session loss
+// ends any refresh in progress: its stale routes become restart-stale.
+//
 // Each prefix holds one reference on its Path's AttrSet; the store frees a set
 // when its last prefix goes.
 
@@ -72,22 +80,51 @@ function emptyList(): RouteList {
   return { prefixes: [], paths: [] };
 }
 
+type Fam = 0 | 1;
+
+function famOf(prefix: PrefixKey): Fam {
+  return typeof prefix === 'number' ? 0 : 1;
+}
+
+function famIndex(family: Family): Fam {
+  return family === 'ipv4-unicast' ? 0 : 1;
+}
+
+/** Moves every path of `src` into `dst` (a path lives in one table only, so nothing is replaced). */
+function mergeInto(dst: PrefixTable<Slot>, src: PrefixTable<Slot>): void {
+  for (const [prefix, slot] of src.entries()) for (const p of slot instanceof Path ? [slot] : slot) put(dst, prefix, p);
+  src.clear();
+}
+
+function tables(): [PrefixTable<Slot>, PrefixTable<Slot>] {
+  return [new PrefixTable<Slot>(), new PrefixTable<Slot>()];
+}
+
 export class AdjRibIn {
-  private current = new PrefixTable<Slot>();
+  /** Routes as last advertised, per family (IPv4, IPv6). */
+  private current = tables();
   /** Routes held over from before a graceful restart, not yet re-advertised (RFC 4724 §4.2). */
-  private stale = new PrefixTable<Slot>();
-  private v4Count = 0;
-  private v6Count = 0;
-  private staleCount_ = 0;
+  private stale = tables();
+  /** Routes of a family under enhanced route refresh, not yet re-advertised (RFC 7313 §4). */
+  private refreshing = tables();
+  private readonly counts: [number, number] = [0, 0];
+  private readonly staleCounts: [number, number] = [0, 0];
+  private readonly refreshCounts: [number, number] = [0, 0];
 
   constructor(
     readonly peer: PeerInfo,
     private readonly store: AttrStore,
   ) {}
 
-  private count(prefix: PrefixKey, delta: number): void {
-    if (typeof prefix === 'number') this.v4Count += delta;
-    else this.v6Count += delta;
+  /**
+   * Takes the path (`prefix`, `pathId`) out of the refresh-stale or the
+   * restart-stale table, if it is held there.
+   */
+  private takeStale(prefix: PrefixKey, pathId: number, f: Fam): Path | undefined {
+    let p: Path | undefined;
+    if (this.refreshCounts[f] > 0 && (p = take(this.refreshing[f], prefix, pathId))) this.refreshCounts[f]--;
+    else if (this.staleCounts[f] > 0 && (p = take(this.stale[f], prefix, pathId))) this.staleCounts[f]--;
+    return p;
   }
 
   /**
@@ -95,7 +132,7 @@ export class AdjRibIn {
    * withdraw of any earlier path with the same path identifier). Returns the
    * prefixes whose path is new or changed, with their Path (one shared object
    * per path identifier). An identical re-advertisement changes nothing, but
-   * clears a graceful-restart stale mark.
+   * clears a stale mark (graceful restart or route refresh).
    */
   update(prefixes: readonly PrefixKey[], attrs: AttrSet, pathIds?: readonly number[]): RouteList {
     const out = emptyList();
@@ -104,20 +141,19 @@ export class AdjRibIn {
     for (let i = 0; i < prefixes.length; i++) {
       const prefix = prefixes[i]!;
       const pathId = pathIds ? pathIds[i]! : 0;
-      let old = find(this.current.get(prefix), pathId);
+      const f = famOf(prefix);
+      const current = this.current[f];
+      let old = find(current.get(prefix), pathId);
       let fromStale = false;
-      if (old === undefined && this.staleCount_ > 0 && (old = take(this.stale, prefix, pathId))) {
-        this.staleCount_--;
-        fromStale = true;
-      }
+      if (old === undefined && (old = this.takeStale(prefix, pathId, f))) fromStale = true;
       if (old && old.attrs === attrs) {
-        if (fromStale) put(this.current, prefix, old);
+        if (fromStale) put(current, prefix, old);
         continue;
       }
       const path = shared && shared.pathId === pathId ? shared : (shared = new Path(this.peer, attrs, pathId));
-      put(this.current, prefix, path);
+      put(current, prefix, path);
       if (old) this.store.release(old.attrs);
-      else this.count(prefix, 1);
+      else this.counts[f]++;
       refs++;
       out.prefixes.push(prefix);
       out.paths.push(path);
@@ -132,10 +168,10 @@ export class AdjRibIn {
     for (let i = 0; i < prefixes.length; i++) {
       const prefix = prefixes[i]!;
       const pathId = pathIds ? pathIds[i]! : 0;
-      let path = take(this.current, prefix, pathId);
-      if (!path && this.staleCount_ > 0 && (path = take(this.stale, prefix, pathId))) this.staleCount_--;
+      const f = famOf(prefix);
+      const path = take(this.current[f], prefix, pathId) ?? this.takeStale(prefix, pathId, f);
       if (!path) continue;
-      this.count(prefix, -1);
+      this.counts[f]--;
       this.store.release(path.attrs);
       out.prefixes.push(prefix);
       out.paths.push(path);
@@ -144,58 +180,99 @@ export class AdjRibIn {
   }
 
   get(prefix: PrefixKey, pathId = 0): Path | undefined {
-    return find(this.current.get(prefix), pathId) ?? find(this.stale.get(prefix), pathId);
+    const f = famOf(prefix);
+    return find(this.current[f].get(prefix), pathId) ?? find(this.refreshing[f].get(prefix), pathId) ?? find(this.stale[f].get(prefix), pathId);
   }
 
   /** All paths for a prefix (several only with ADD-PATH), stale ones included. */
   paths(prefix: PrefixKey): readonly Path[] {
+    const f = famOf(prefix);
     const out: Path[] = [];
-    for (const slot of [this.current.get(prefix), this.stale.get(prefix)])
+    for (const slot of [this.current[f].get(prefix), this.refreshing[f].get(prefix), this.stale[f].get(prefix)])
       if (slot instanceof Path) out.push(slot);
       else if (slot) out.push(...slot);
     return out;
   }
 
+  /** Stale after a graceful restart (RFC 4724) or during a route refresh (RFC 7313). */
   isStale(prefix: PrefixKey, pathId = 0): boolean {
-    return find(this.stale.get(prefix), pathId) !== undefined;
+    const f = famOf(prefix);
+    return find(this.stale[f].get(prefix), pathId) !== undefined || find(this.refreshing[f].get(prefix), pathId) !== undefined;
   }
 
   /** Every route held, stale ones included: [prefix, path]. */
   *routes(family?: Family): IterableIterator<[PrefixKey, Path]> {
-    for (const table of [this.current, this.stale])
-      for (const [prefix, slot] of table.entries(family)) {
-        if (slot instanceof Path) yield [prefix, slot];
-        else for (const p of slot.slice()) yield [prefix, p];
-      }
+    for (const f of family === undefined ? ([0, 1] as const) : [famIndex(family)])
+      for (const table of [this.current[f], this.refreshing[f], this.stale[f]])
+        for (const [prefix, slot] of table.entries()) {
+          if (slot instanceof Path) yield [prefix, slot];
+          else for (const p of slot.slice()) yield [prefix, p];
+        }
   }
 
   /** Paths held, for one family or both. */
   size(family?: Family): number {
-    if (family === 'ipv4-unicast') return this.v4Count;
-    if (family === 'ipv6-unicast') return this.v6Count;
-    return this.v4Count + this.v6Count;
+    return family === undefined ? this.counts[0] + this.counts[1] : this.counts[famIndex(family)];
   }
 
-  /** Paths marked stale and not yet re-advertised or swept. */
+  /** Paths marked stale by a graceful restart (RFC 4724) and not yet re-advertised or swept. */
   staleCount(): number {
-    return this.staleCount_;
+    return this.staleCounts[0] + this.staleCounts[1];
+  }
+
+  /** Paths marked stale by a route refresh (RFC 7313 BoRR) and not yet re-advertised or swept. */
+  refreshStaleCount(family?: Family): number {
+    return family === undefined ? this.refreshCounts[0] + this.refreshCounts[1] : this.refreshCounts[famIndex(family)];
   }
 
   /**
    * RFC 4724 §4.2: the session went down with graceful restart; every route
-   * held becomes stale. O(1) unless routes from an earlier restart are still
-   * stale (a restart during the restart), which merges the two tables.
+   * held becomes stale, including those of a refresh in progress (the session
+   * that would have sent the EoRR is gone). O(1) unless stale routes are
+   * still held (a restart during the restart, or a refresh), which merges them.
    */
   markAllStale(): void {
-    if (this.staleCount_ === 0) {
-      this.stale = this.current;
-      this.current = new PrefixTable<Slot>();
-    } else {
-      for (const [prefix, slot] of this.current.entries())
-        for (const p of slot instanceof Path ? [slot] : slot) put(this.stale, prefix, p);
-      this.current = new PrefixTable<Slot>();
+    for (const f of [0, 1] as const) {
+      for (const src of [this.current[f], this.refreshing[f]]) {
+        if (src.size() === 0) continue;
+        if (this.stale[f].size() === 0) this.stale[f] = src;
+        else mergeInto(this.stale[f], src);
+      }
+      this.current[f] = new PrefixTable<Slot>();
+      this.refreshing[f] = new PrefixTable<Slot>();
+      this.staleCounts[f] = this.counts[f];
+      this.refreshCounts[f] = 0;
     }
-    this.staleCount_ = this.v4Count + this.v6Count;
+  }
+
+  /**
+   * RFC 7313 §4: a BoRR for `family`; every current route of the family
+   * becomes refresh-stale until re-advertised. O(1) unless routes of an earlier
+   * refresh of the family are still stale (a second BoRR before the EoRR),
+   * which merges them. Restart-stale routes keep their own mark. Returns the
+   * paths now refresh-stale.
+   */
+  markFamilyStale(family: Family): number {
+    const f = famIndex(family);
+    const src = this.current[f];
+    const moved = this.counts[f] - this.refreshCounts[f] - this.staleCounts[f]; // paths in `current`
+    if (this.refreshing[f].size() === 0) this.refreshing[f] = src;
+    else mergeInto(this.refreshing[f], src);
+    this.current[f] = new PrefixTable<Slot>();
+    this.refreshCounts[f] += moved;
+    return this.refreshCounts[f];
+  }
+
+  /**
+   * RFC 7313 §4: EoRR received (or the refresh timer ran out): removes up to
+   * `max` routes of `family` still refresh-stale and returns them for
+   * withdrawal from the Loc-RIB. Call until it returns fewer than `max`.
+   */
+  sweepRefreshStale(family: Family, max = Infinity): RouteList {
+    const f = famIndex(family);
+    const out = this.takeFrom(this.refreshing[f], max);
+    this.refreshCounts[f] -= out.prefixes.length;
+    return out;
   }
 
   /**
@@ -204,8 +281,14 @@ export class AdjRibIn {
    * them from the Loc-RIB in bounded slices. Call until it returns fewer than `max`.
    */
   sweepStale(max = Infinity): RouteList {
-    const out = this.takeFrom(this.stale, max);
-    this.staleCount_ -= out.prefixes.length;
+    const out = this.takeFrom(this.stale[0], max);
+    this.staleCounts[0] -= out.prefixes.length;
+    if (out.prefixes.length < max) {
+      const more = this.takeFrom(this.stale[1], max - out.prefixes.length);
+      this.staleCounts[1] -= more.prefixes.length;
+      out.prefixes.push(...more.prefixes);
+      out.paths.push(...more.paths);
+    }
     return out;
   }
 
@@ -216,21 +299,29 @@ export class AdjRibIn {
    */
   drain(max = Infinity): RouteList {
     const out = this.sweepStale(max);
-    if (out.prefixes.length < max) {
-      const more = this.takeFrom(this.current, max - out.prefixes.length);
+    for (const f of [0, 1] as const) {
+      if (out.prefixes.length >= max) break;
+      const r = this.sweepRefreshStale(f === 0 ? 'ipv4-unicast' : 'ipv6-unicast', max - out.prefixes.length);
+      out.prefixes.push(...r.prefixes);
+      out.paths.push(...r.paths);
+    }
+    for (const f of [0, 1] as const) {
+      if (out.prefixes.length >= max) break;
+      const more = this.takeFrom(this.current[f], max - out.prefixes.length);
       out.prefixes.push(...more.prefixes);
       out.paths.push(...more.paths);
     }
     return out;
   }
 
+  /** Takes up to about `max` paths (whole prefixes) out of `table`; counts[] follows, the caller's stale counters are its own. */
   private takeFrom(table: PrefixTable<Slot>, max: number): RouteList {
     const out = emptyList();
     for (const [prefix, slot] of table.entries()) {
       if (out.prefixes.length >= max) break;
       table.delete(prefix);
       for (const p of slot instanceof Path ? [slot] : slot) {
-        this.count(prefix, -1);
+        this.counts[famOf(prefix)]--;
         this.store.release(p.attrs);
         out.prefixes.push(prefix);
         out.paths.push(p);
