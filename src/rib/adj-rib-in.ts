@@ -10,9 +10,10 @@
 // bounded batches, what the restarted peer did not re-advertise.
 //
 // RFC 7313 §4 enhanced route refresh: markFamilyStale() does the same for one
-// family at a BoRR and sweepRefreshStale() drops what the peer did not
-// re-advertise before its EoRR. Each family has its own tables, so both marks
-// are O(1). The two marks are kept apart (a route is current, refresh-stale or
+// family at a BoRR; at the EoRR endRefresh() sets what the peer did not
+// re-advertise aside (a new BoRR then marks only fresh routes) and
+// sweepRefreshStale() drops it in batches. Each family has its own tables, so
+// the marks are O(1). The two marks are kept apart (a route is current, refresh-stale or
 // restart-stale, never two of them): an EoRR never sweeps routes held over from
 // a restart, an End-of-RIB never sweeps routes under refresh. A session loss
 // ends any refresh in progress: its stale routes become restart-stale.
@@ -96,35 +97,59 @@ function mergeInto(dst: PrefixTable<Slot>, src: PrefixTable<Slot>): void {
   src.clear();
 }
 
+function append(to: RouteList, from: RouteList): void {
+  for (let i = 0; i < from.prefixes.length; i++) {
+    to.prefixes.push(from.prefixes[i]!);
+    to.paths.push(from.paths[i]!);
+  }
+}
+
 function tables(): [PrefixTable<Slot>, PrefixTable<Slot>] {
   return [new PrefixTable<Slot>(), new PrefixTable<Slot>()];
 }
 
+/** Stale marks: a route refresh in progress (RFC 7313 BoRR), one ended and being purged (EoRR), a graceful restart (RFC 4724). */
+const REFRESH = 0;
+const PURGE = 1;
+const RESTART = 2;
+type Mark = typeof REFRESH | typeof PURGE | typeof RESTART;
+const MARKS: readonly Mark[] = [REFRESH, PURGE, RESTART];
+
 export class AdjRibIn {
   /** Routes as last advertised, per family (IPv4, IPv6). */
   private current = tables();
-  /** Routes held over from before a graceful restart, not yet re-advertised (RFC 4724 §4.2). */
-  private stale = tables();
-  /** Routes of a family under enhanced route refresh, not yet re-advertised (RFC 7313 §4). */
-  private refreshing = tables();
+  /** Stale routes not yet re-advertised, per mark and family. */
+  private readonly marked = [tables(), tables(), tables()];
   private readonly counts: [number, number] = [0, 0];
-  private readonly staleCounts: [number, number] = [0, 0];
-  private readonly refreshCounts: [number, number] = [0, 0];
+  private readonly markCounts: [number, number][] = [
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ];
 
   constructor(
     readonly peer: PeerInfo,
     private readonly store: AttrStore,
   ) {}
 
-  /**
-   * Takes the path (`prefix`, `pathId`) out of the refresh-stale or the
-   * restart-stale table, if it is held there.
-   */
+  /** Takes the path (`prefix`, `pathId`) out of whichever stale table holds it. */
   private takeStale(prefix: PrefixKey, pathId: number, f: Fam): Path | undefined {
-    let p: Path | undefined;
-    if (this.refreshCounts[f] > 0 && (p = take(this.refreshing[f], prefix, pathId))) this.refreshCounts[f]--;
-    else if (this.staleCounts[f] > 0 && (p = take(this.stale[f], prefix, pathId))) this.staleCounts[f]--;
-    return p;
+    for (const m of MARKS) {
+      if (this.markCounts[m]![f] === 0) continue;
+      const p = take(this.marked[m]![f], prefix, pathId);
+      if (p) {
+        this.markCounts[m]![f]--;
+        return p;
+      }
+    }
+    return undefined;
+  }
+
+  /** Moves every path of `src` into mark `m` of family `f` (O(1) when nothing is held there). */
+  private moveInto(m: Mark, f: Fam, src: PrefixTable<Slot>): void {
+    if (src.size() === 0) return;
+    if (this.marked[m]![f].size() === 0) this.marked[m]![f] = src;
+    else mergeInto(this.marked[m]![f], src);
   }
 
   /**
@@ -181,14 +206,16 @@ export class AdjRibIn {
 
   get(prefix: PrefixKey, pathId = 0): Path | undefined {
     const f = famOf(prefix);
-    return find(this.current[f].get(prefix), pathId) ?? find(this.refreshing[f].get(prefix), pathId) ?? find(this.stale[f].get(prefix), pathId);
+    let p = find(this.current[f].get(prefix), pathId);
+    for (const m of MARKS) p ??= find(this.marked[m]![f].get(prefix), pathId);
+    return p;
   }
 
   /** All paths for a prefix (several only with ADD-PATH), stale ones included. */
   paths(prefix: PrefixKey): readonly Path[] {
     const f = famOf(prefix);
     const out: Path[] = [];
-    for (const slot of [this.current[f].get(prefix), this.refreshing[f].get(prefix), this.stale[f].get(prefix)])
+    for (const slot of [this.current[f].get(prefix), ...MARKS.map((m) => this.marked[m]![f].get(prefix))])
       if (slot instanceof Path) out.push(slot);
       else if (slot) out.push(...slot);
     return out;
@@ -197,13 +224,13 @@ export class AdjRibIn {
   /** Stale after a graceful restart (RFC 4724) or during a route refresh (RFC 7313). */
   isStale(prefix: PrefixKey, pathId = 0): boolean {
     const f = famOf(prefix);
-    return find(this.stale[f].get(prefix), pathId) !== undefined || find(this.refreshing[f].get(prefix), pathId) !== undefined;
+    return MARKS.some((m) => find(this.marked[m]![f].get(prefix), pathId) !== undefined);
   }
 
   /** Every route held, stale ones included: [prefix, path]. */
   *routes(family?: Family): IterableIterator<[PrefixKey, Path]> {
     for (const f of family === undefined ? ([0, 1] as const) : [famIndex(family)])
-      for (const table of [this.current[f], this.refreshing[f], this.stale[f]])
+      for (const table of [this.current[f], ...MARKS.map((m) => this.marked[m]![f])])
         for (const [prefix, slot] of table.entries()) {
           if (slot instanceof Path) yield [prefix, slot];
           else for (const p of slot.slice()) yield [prefix, p];
@@ -217,62 +244,73 @@ export class AdjRibIn {
 
   /** Paths marked stale by a graceful restart (RFC 4724) and not yet re-advertised or swept. */
   staleCount(): number {
-    return this.staleCounts[0] + this.staleCounts[1];
+    return this.markCounts[RESTART]![0] + this.markCounts[RESTART]![1];
   }
 
-  /** Paths marked stale by a route refresh (RFC 7313 BoRR) and not yet re-advertised or swept. */
+  /** Paths marked stale by a route refresh (RFC 7313 BoRR), in progress or being purged, and not yet re-advertised or swept. */
   refreshStaleCount(family?: Family): number {
-    return family === undefined ? this.refreshCounts[0] + this.refreshCounts[1] : this.refreshCounts[famIndex(family)];
+    const n = (f: Fam) => this.markCounts[REFRESH]![f] + this.markCounts[PURGE]![f];
+    return family === undefined ? n(0) + n(1) : n(famIndex(family));
   }
 
   /**
    * RFC 4724 §4.2: the session went down with graceful restart; every route
-   * held becomes stale, including those of a refresh in progress (the session
-   * that would have sent the EoRR is gone). O(1) unless stale routes are
+   * held becomes stale, including those of a refresh in progress or being
+   * purged (the session that sent them is gone; the restarted peer's
+   * End-of-RIB or the restart timer decides). O(1) unless stale routes are
    * still held (a restart during the restart, or a refresh), which merges them.
    */
   markAllStale(): void {
     for (const f of [0, 1] as const) {
-      for (const src of [this.current[f], this.refreshing[f]]) {
-        if (src.size() === 0) continue;
-        if (this.stale[f].size() === 0) this.stale[f] = src;
-        else mergeInto(this.stale[f], src);
+      this.moveInto(RESTART, f, this.current[f]);
+      for (const m of [REFRESH, PURGE] as const) {
+        this.moveInto(RESTART, f, this.marked[m]![f]);
+        this.marked[m]![f] = new PrefixTable<Slot>();
+        this.markCounts[m]![f] = 0;
       }
       this.current[f] = new PrefixTable<Slot>();
-      this.refreshing[f] = new PrefixTable<Slot>();
-      this.staleCounts[f] = this.counts[f];
-      this.refreshCounts[f] = 0;
+      this.markCounts[RESTART]![f] = this.counts[f];
     }
   }
 
   /**
    * RFC 7313 §4: a BoRR for `family`; every current route of the family
    * becomes refresh-stale until re-advertised. O(1) unless routes of an earlier
-   * refresh of the family are still stale (a second BoRR before the EoRR),
-   * which merges them. Restart-stale routes keep their own mark. Returns the
-   * paths now refresh-stale.
+   * BoRR of the family are still marked (a second BoRR before the EoRR),
+   * which merges them. Restart-stale routes and routes being purged after an
+   * earlier EoRR keep their own mark. Returns the paths now refresh-stale.
    */
   markFamilyStale(family: Family): number {
     const f = famIndex(family);
-    const src = this.current[f];
-    const moved = this.counts[f] - this.refreshCounts[f] - this.staleCounts[f]; // paths in `current`
-    if (this.refreshing[f].size() === 0) this.refreshing[f] = src;
-    else mergeInto(this.refreshing[f], src);
+    const moved = this.counts[f] - this.markCounts[REFRESH]![f] - this.markCounts[PURGE]![f] - this.markCounts[RESTART]![f]; // paths in `current`
+    this.moveInto(REFRESH, f, this.current[f]);
     this.current[f] = new PrefixTable<Slot>();
-    this.refreshCounts[f] += moved;
-    return this.refreshCounts[f];
+    this.markCounts[REFRESH]![f] += moved;
+    return this.markCounts[REFRESH]![f];
   }
 
   /**
-   * RFC 7313 §4: EoRR received (or the refresh timer ran out): removes up to
-   * `max` routes of `family` still refresh-stale and returns them for
-   * withdrawal from the Loc-RIB. Call until it returns fewer than `max`.
+   * RFC 7313 §4: EoRR received (or the refresh timer ran out): what is still
+   * refresh-stale for `family` is to be purged. It is set aside, so a new BoRR
+   * arriving while the purge runs marks only routes re-advertised since.
+   * Returns the paths to purge (with sweepRefreshStale).
+   */
+  endRefresh(family: Family): number {
+    const f = famIndex(family);
+    this.moveInto(PURGE, f, this.marked[REFRESH]![f]);
+    this.marked[REFRESH]![f] = new PrefixTable<Slot>();
+    this.markCounts[PURGE]![f] += this.markCounts[REFRESH]![f];
+    this.markCounts[REFRESH]![f] = 0;
+    return this.markCounts[PURGE]![f];
+  }
+
+  /**
+   * RFC 7313 §4: removes up to `max` routes of `family` set aside by
+   * endRefresh and returns them for withdrawal from the Loc-RIB. Call until it
+   * returns fewer than `max`.
    */
   sweepRefreshStale(family: Family, max = Infinity): RouteList {
-    const f = famIndex(family);
-    const out = this.takeFrom(this.refreshing[f], max);
-    this.refreshCounts[f] -= out.prefixes.length;
-    return out;
+    return this.sweepMark(PURGE, famIndex(family), max);
   }
 
   /**
@@ -281,14 +319,14 @@ export class AdjRibIn {
    * them from the Loc-RIB in bounded slices. Call until it returns fewer than `max`.
    */
   sweepStale(max = Infinity): RouteList {
-    const out = this.takeFrom(this.stale[0], max);
-    this.staleCounts[0] -= out.prefixes.length;
-    if (out.prefixes.length < max) {
-      const more = this.takeFrom(this.stale[1], max - out.prefixes.length);
-      this.staleCounts[1] -= more.prefixes.length;
-      out.prefixes.push(...more.prefixes);
-      out.paths.push(...more.paths);
-    }
+    const out = this.sweepMark(RESTART, 0, max);
+    if (out.prefixes.length < max) append(out, this.sweepMark(RESTART, 1, max - out.prefixes.length));
+    return out;
+  }
+
+  private sweepMark(m: Mark, f: Fam, max: number): RouteList {
+    const out = this.takeFrom(this.marked[m]![f], max);
+    this.markCounts[m]![f] -= out.prefixes.length;
     return out;
   }
 
@@ -298,23 +336,14 @@ export class AdjRibIn {
    * returns fewer than `max`.
    */
   drain(max = Infinity): RouteList {
-    const out = this.sweepStale(max);
-    for (const f of [0, 1] as const) {
-      if (out.prefixes.length >= max) break;
-      const r = this.sweepRefreshStale(f === 0 ? 'ipv4-unicast' : 'ipv6-unicast', max - out.prefixes.length);
-      out.prefixes.push(...r.prefixes);
-      out.paths.push(...r.paths);
-    }
-    for (const f of [0, 1] as const) {
-      if (out.prefixes.length >= max) break;
-      const more = this.takeFrom(this.current[f], max - out.prefixes.length);
-      out.prefixes.push(...more.prefixes);
-      out.paths.push(...more.paths);
-    }
+    const out = emptyList();
+    for (const m of [RESTART, REFRESH, PURGE] as const)
+      for (const f of [0, 1] as const) if (out.prefixes.length < max) append(out, this.sweepMark(m, f, max - out.prefixes.length));
+    for (const f of [0, 1] as const) if (out.prefixes.length < max) append(out, this.takeFrom(this.current[f], max - out.prefixes.length));
     return out;
   }
 
-  /** Takes up to about `max` paths (whole prefixes) out of `table`; counts[] follows, the caller's stale counters are its own. */
+  /** Takes up to about `max` paths (whole prefixes) out of `table`; `counts` follows, the caller keeps its mark's count. */
   private takeFrom(table: PrefixTable<Slot>, max: number): RouteList {
     const out = emptyList();
     for (const [prefix, slot] of table.entries()) {
