@@ -124,6 +124,8 @@ describe('API fuzzing against a running daemon: 4xx with {error, message}, never
       { method: 'GET', path: '/api/v1/fib?limit=0' },
       { method: 'GET', path: '/api/v1/fib?cursor=' + 'z'.repeat(600) },
       { method: 'GET', path: '/api/v1/fib?state=exploded' },
+      { method: 'POST', path: '/api/v1/announcements', body: '' }, // JSON content type, empty body
+      { method: 'POST', path: '/api/v1/announcements', body: 'null' },
       { method: 'PUT', path: '/api/v1/status', body: '{}' },
       { method: 'GET', path: '/api/v2/everything' },
     ];
@@ -171,6 +173,22 @@ describe('API fuzzing against a running daemon: 4xx with {error, message}, never
     // The daemon is still healthy and serving.
     const health = await send({ method: 'GET', path: '/healthz' });
     expect(health.status).toBe(200);
+  });
+
+  it('random query strings on the read endpoints: a JSON answer, never a 5xx', async () => {
+    const r = prng(0x9e7_0001);
+    const keys = ['prefix', 'family', 'peer', 'best', 'match', 'limit', 'cursor', 'state', 'x', '', '__proto__', 'prefix[]'];
+    const vals = ['', '10.0.0.0%2F8', '10.0.0.1', '%3A%3A', 'fd00%3A%3A%2F129', 'true', 'false', 'maybe', '-1', '0', '1', '99999999999', 'ipv4-unicast', 'ipv6-unicast', 'exact', 'longest', 'subnets', '%00', '%F0%9F%92%A5', '%ZZ', 'a'.repeat(700)];
+    const before = ribFingerprint();
+    for (let i = 0; i < 300; i++) {
+      const q = Array.from({ length: r.int(4) }, () => `${r.pick(keys)}=${r.pick(vals)}`).join('&');
+      const path = `${r.pick(['/api/v1/routes', '/api/v1/fib', '/api/v1/peers', '/api/v1/status', '/readyz'])}?${q}`;
+      const res = await send({ method: 'GET', path });
+      expect(res.status, `${path} → ${res.text.slice(0, 200)}`).toBeLessThan(500);
+      expect(res.json, `${path}: JSON body, got ${res.text.slice(0, 200)}`).toBeDefined();
+      if (res.status >= 400) expect(typeof res.json!.message, path).toBe('string');
+    }
+    expect(ribFingerprint()).toBe(before);
   });
 
   it('a huge body (> 64 KiB) is refused as payload-too-large', async () => {
