@@ -1,8 +1,9 @@
 // The shell that runs the pure RIB (src/rib) on the event loop and connects it
 // to the BGP sessions (DESIGN.md data flow, STYLE.md §5). Session events
 // become RIB inputs: Established → peerUp (with the next-hop-self addresses
-// taken from the socket), UPDATE → update, ROUTE-REFRESH → routeRefreshRequest
-// (RFC 2918), down → peerDown with the RFC 4724 verdict and the restart timer
+// taken from the socket), UPDATE → update, ROUTE-REFRESH → routeRefresh
+// (RFC 2918 request; RFC 7313 BoRR/EoRR, with a timer purging the stale routes
+// if no EoRR follows a BoRR), down → peerDown with the RFC 4724 verdict and the restart timer
 // for stale routes. RIB work runs in setImmediate slices of at most ~8 ms
 // (DESIGN.md, Event loop discipline: keepalives keep flowing); in each slice
 // the ready UPDATEs are then pulled per peer while its socket is writable and
@@ -43,12 +44,19 @@ const PROCESS_MS = 5;
 const STEP = 256;
 /** UPDATE messages pulled per peer between clock checks while its socket is writable. */
 const PULL = 8;
+/**
+ * RFC 7313 §4 leaves the wait for an EoRR after a BoRR to the implementation:
+ * after this long the routes the peer has not re-advertised are purged anyway.
+ */
+export const REFRESH_STALE_MS = 5 * 60_000;
 
 export interface RibDriverOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   /** Best-path changes, batched per slice (the daemon hands them to the FIB). */
   readonly onFibChanges?: (changes: readonly FibChange[]) => void;
+  /** Wait for an EoRR after a BoRR, ms (default REFRESH_STALE_MS). */
+  readonly refreshStaleMs?: number;
 }
 
 export interface DriverStats {
@@ -88,6 +96,8 @@ export class RibDriver {
   private readonly sessions = new Map<string, PeerSession>();
   private readonly staleTimers = new Map<string, TimerHandle>();
   private readonly restartTimers = new Map<string, TimerHandle>();
+  /** RFC 7313 refresh timers, keyed by address and family. */
+  private readonly refreshTimers = new Map<string, TimerHandle>();
   private scheduled = false;
   private busySince: number | undefined;
   private slices = 0;
@@ -115,19 +125,54 @@ export class RibDriver {
       this.rib.update(address, u);
       this.schedule();
     }));
-    session.on('route-refresh', (m) => this.guard(() => {
-      const family = m.afi === 1 ? 'ipv4-unicast' : m.afi === 2 ? 'ipv6-unicast' : undefined;
-      if (family && m.safi === 1 && m.subtype === 0) this.rib.routeRefreshRequest(address, family);
-      this.schedule();
-    }));
+    session.on('route-refresh', (m) => this.guard(() => this.routeRefresh(address, m.afi, m.safi, m.subtype)));
     session.on('down', (d) => this.guard(() => this.down(session, d)));
     session.on('writable', () => this.guard(() => this.flush(address, this.opts.clock.now() + SLICE_MS)));
+  }
+
+  /** RFC 2918 / RFC 7313 §4: a ROUTE-REFRESH from the peer; a BoRR arms the refresh timer, an EoRR disarms it. */
+  private routeRefresh(address: string, afi: number, safi: number, subtype: number): void {
+    const family: Family | undefined = safi !== 1 ? undefined : afi === 1 ? 'ipv4-unicast' : afi === 2 ? 'ipv6-unicast' : undefined;
+    const action = family ? this.rib.routeRefresh(address, family, subtype) : 'ignored';
+    const log = this.opts.logger;
+    if (action === 'ignored') {
+      log.debug({ event: 'route-refresh-ignored', peer: address, afi, safi, subtype }, 'ROUTE-REFRESH ignored');
+      return;
+    }
+    const key = `${address} ${family!}`;
+    if (action === 'begin' || action === 'end') {
+      this.refreshTimers.get(key)?.cancel();
+      this.refreshTimers.delete(key);
+    }
+    if (action === 'begin') {
+      const timer = this.opts.clock.after(this.opts.refreshStaleMs ?? REFRESH_STALE_MS, () =>
+        this.guard(() => {
+          if (this.refreshTimers.get(key) !== timer) return;
+          this.refreshTimers.delete(key);
+          log.warn({ event: 'route-refresh-timeout', peer: address, family }, 'no End-of-Route-Refresh: stale routes purged');
+          this.rib.refreshTimerFired(address, family!);
+          this.schedule();
+        }),
+      );
+      this.refreshTimers.set(key, timer);
+    }
+    log.debug({ event: `route-refresh-${action}`, peer: address, family }, 'ROUTE-REFRESH received');
+    this.schedule();
+  }
+
+  private cancelRefreshTimers(address: string): void {
+    for (const [key, t] of this.refreshTimers)
+      if (key.startsWith(`${address} `)) {
+        t.cancel();
+        this.refreshTimers.delete(key);
+      }
   }
 
   /** Neighbors' onSessionRemoved hook. */
   detach(session: PeerSession): void {
     if (this.sessions.get(session.address) !== session) return;
     this.sessions.delete(session.address);
+    this.cancelRefreshTimers(session.address);
     this.restartTimers.get(session.address)?.cancel();
     this.restartTimers.delete(session.address);
   }
@@ -181,6 +226,7 @@ export class RibDriver {
   private down(session: PeerSession, d: SessionDown): void {
     if (!d.wasEstablished) return;
     const address = session.address;
+    this.cancelRefreshTimers(address); // RFC 7313: a refresh does not outlive its session
     // RFC 4724 §4.2: routes are retained when the session ends without a NOTIFICATION
     // (a transport failure or a restart); a Cease we or the peer sent ends them.
     const graceful = d.notification === undefined && d.reason !== 'admin-stop' && d.reason !== 'deconfigured';
@@ -297,6 +343,9 @@ export class RibDriver {
       case 'stale-swept':
         log.info({ event: 'stale-routes-swept', peer: n.address, routes: n.count }, 'graceful restart: stale routes removed');
         return;
+      case 'refresh-stale-swept':
+        log.info({ event: 'refresh-stale-swept', peer: n.address, family: n.family, routes: n.count, reason: n.reason }, 'route refresh: routes not re-advertised removed');
+        return;
       case 'end-of-rib-received':
         log.debug({ event: 'end-of-rib-received', peer: n.address, family: n.family }, 'End-of-RIB received');
         return;
@@ -341,7 +390,8 @@ export class RibDriver {
 
   close(): void {
     this.delay.disable();
-    for (const t of [...this.staleTimers.values(), ...this.restartTimers.values()]) t.cancel();
+    for (const t of [...this.staleTimers.values(), ...this.restartTimers.values(), ...this.refreshTimers.values()]) t.cancel();
+    this.refreshTimers.clear();
     this.staleTimers.clear();
     this.restartTimers.clear();
   }

@@ -1,12 +1,12 @@
 // Background work of the RIB facade, run a budget at a time from
 // Rib.process(): withdrawing a lost peer's routes (RFC 4271 §9: its routes
 // are no longer feasible), sweeping stale routes after a graceful restart
-// (RFC 4724 §4.2), soft reconfiguration inbound from the kept Adj-RIB-In,
+// (RFC 4724 §4.2) or an enhanced route refresh (RFC 7313 §4), soft reconfiguration inbound from the kept Adj-RIB-In,
 // and dumping the Loc-RIB to one peer (the initial table, after which
 // End-of-RIB goes out, RFC 4724 §2; or a soft reset out). Jobs run in FIFO
 // order; each keeps its own cursor so a million routes never run in one go.
 
-import type { PrefixKey } from '../lib/prefix.js';
+import type { Family, PrefixKey } from '../lib/prefix.js';
 import type { PeerOut } from './peer-out.js';
 import type { PeerIn, Rib } from './rib.js';
 import type { Path } from './route.js';
@@ -20,6 +20,8 @@ export type Job =
   | { readonly kind: 'drain'; readonly state: PeerIn; readonly stale?: boolean; swept?: number }
   /** RFC 4724 §4.2: End-of-RIB or restart timer: withdraw what is still stale. */
   | { readonly kind: 'sweep'; readonly state: PeerIn; swept?: number }
+  /** RFC 7313 §4: EoRR or the refresh timer: withdraw what is still refresh-stale in `family`. */
+  | { readonly kind: 'refresh-sweep'; readonly state: PeerIn; readonly family: Family; readonly reason: 'eorr' | 'timer'; swept?: number }
   /** Import policy changed or soft reset in: re-run it over the Adj-RIB-In. */
   | { readonly kind: 'soft-in'; readonly state: PeerIn; cursor?: Iterator<[PrefixKey, Path]> }
   /** Export every best path to one peer; `initial` arms End-of-RIB at the end. */
@@ -69,6 +71,12 @@ export class RibJobs {
         job.swept = (job.swept ?? 0) + gone.prefixes.length;
         return { spent: gone.prefixes.length, done: gone.prefixes.length < budget };
       }
+      case 'refresh-sweep': {
+        const gone = job.state.adjIn.sweepRefreshStale(job.family, budget);
+        for (let i = 0; i < gone.prefixes.length; i++) rib.removeCandidate(job.state, gone.prefixes[i]!, gone.paths[i]!.pathId);
+        job.swept = (job.swept ?? 0) + gone.prefixes.length;
+        return { spent: gone.prefixes.length, done: gone.prefixes.length < budget };
+      }
       case 'soft-in': {
         if (rib.peerState(job.state.peer.address) !== job.state) return { spent: 0, done: true };
         const cursor = (job.cursor ??= job.state.adjIn.routes());
@@ -95,6 +103,8 @@ export class RibJobs {
   }
 
   private finish(job: Job): void {
+    if (job.kind === 'refresh-sweep' && job.swept)
+      this.rib.notice({ type: 'refresh-stale-swept', address: job.state.peer.address, family: job.family, count: job.swept, reason: job.reason });
     if ((job.kind === 'sweep' || job.kind === 'drain') && job.swept) this.rib.notice({ type: 'stale-swept', address: job.state.peer.address, count: job.swept });
     if (job.kind !== 'dump') return;
     job.out.dumps--;

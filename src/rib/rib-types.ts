@@ -73,6 +73,8 @@ export type RibNotice =
   | { readonly type: 'max-prefix'; readonly address: string; readonly family: Family; readonly limit: number; readonly count: number; readonly action: 'close' | 'warn' }
   /** RFC 4724 §4.2: stale routes removed (End-of-RIB, restart timer, or the peer came back without GR). */
   | { readonly type: 'stale-swept'; readonly address: string; readonly count: number }
+  /** RFC 7313 §4: routes of `family` the peer did not re-advertise between its BoRR and its EoRR (or before the refresh timer ran out) removed. */
+  | { readonly type: 'refresh-stale-swept'; readonly address: string; readonly family: Family; readonly count: number; readonly reason: 'eorr' | 'timer' }
   /** RFC 4724 §2: End-of-RIB received. */
   | { readonly type: 'end-of-rib-received'; readonly address: string; readonly family: Family }
   /** The initial table for a peer is queued; End-of-RIB follows it out. */
@@ -87,7 +89,7 @@ export interface FamilyCounts {
 export interface RibPeerStats {
   readonly address: string;
   readonly up: boolean;
-  /** Routes held as stale after a graceful restart (RFC 4724). */
+  /** Routes held as stale after a graceful restart (RFC 4724) or during an enhanced route refresh (RFC 7313). */
   readonly stale: number;
   readonly byFamily: Readonly<Record<Family, FamilyCounts>>;
 }
@@ -107,6 +109,14 @@ export interface RibTotals {
 }
 
 export type OriginateResult = { readonly ok: true } | { readonly ok: false; readonly error: 'invalid' | 'conflict' | 'not-found'; readonly message: string };
+
+/**
+ * What Rib.routeRefresh did with a ROUTE-REFRESH from a peer: 'resend' (RFC
+ * 2918 request, our Adj-RIB-Out goes again), 'begin' (RFC 7313 BoRR: the
+ * family's routes are stale; the shell arms the refresh timer), 'end' (EoRR:
+ * what is still stale is purged; the shell cancels the timer), 'ignored'.
+ */
+export type RouteRefreshAction = 'resend' | 'begin' | 'end' | 'ignored';
 
 /** What peerDown did with the peer's routes. */
 export interface PeerDownResult {

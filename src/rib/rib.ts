@@ -26,7 +26,7 @@ import { PrefixTable } from './prefix-table.js';
 import { PeerOut } from './peer-out.js';
 import { compileGlobalPolicies, compilePeerPolicies, evaluate, type GlobalPolicies, type Policy } from './policy/index.js';
 import { Path, localPeer, type PeerInfo } from './route.js';
-import type { FibChange, OriginateResult, PeerDownResult, RibNotice, RibPeerSettings, RibPeerStats, RibSettings, RibTotals } from './rib-types.js';
+import type { FibChange, OriginateResult, PeerDownResult, RouteRefreshAction, RibNotice, RibPeerSettings, RibPeerStats, RibSettings, RibTotals } from './rib-types.js';
 import { RibJobs, type Job } from './rib-jobs.js';
 import { LocalOrigination, type AnnounceResult, type OriginatedPrefix } from './originate.js';
 import type { OriginateConfig } from '../config/schema.js';
@@ -47,6 +47,8 @@ export interface PeerIn {
   closing: boolean;
   warned: Set<Family>;
   eorReceived: Set<Family>;
+  /** Families with a BoRR received and no EoRR yet (RFC 7313 §4). */
+  refreshing: Set<Family>;
   /** Keys (prefix, or prefix#pathId) import policy rejected, with per-family counts. */
   rejected: Set<PrefixKey>;
   rejectedCount: [number, number];
@@ -177,6 +179,7 @@ export class Rib {
         closing: false,
         warned: new Set(),
         eorReceived: new Set(),
+        refreshing: new Set(),
         rejected: new Set(),
         rejectedCount: [0, 0],
       };
@@ -185,6 +188,7 @@ export class Rib {
     state.closing = false;
     state.warned.clear();
     state.eorReceived.clear();
+    state.refreshing.clear();
     const out = PeerOut.forSession(s, state.exportPolicy, this.exportSettings, this.store, this.outStore, this.locRib);
     if (out.sendsAddPath) this.addPathSenders++;
     state.out = out;
@@ -206,6 +210,9 @@ export class Rib {
       if (state.out.sendsAddPath) this.addPathSenders--;
       state.out = undefined;
     }
+    // RFC 7313 §4 needs the EoRR on this session: a refresh in progress ends with
+    // it (its stale routes become restart-stale, or go with the rest).
+    state.refreshing.clear();
     const gr = state.settings.gracefulRestart;
     if (opts.graceful && gr && !state.closing) {
       state.adjIn.markAllStale(); // RFC 4724 §4.2
@@ -326,9 +333,50 @@ export class Rib {
     if (state.adjIn.staleCount() > 0 && state.settings.families.every((f) => state.eorReceived.has(f))) this.jobs.add({ kind: 'sweep', state });
   }
 
-  /** RFC 2918 §4: the peer asked for our routes of `family` again (subtype 0; RFC 7313 BoRR/EoRR from it are ignored). */
+  /** RFC 2918 §4: the peer asked for our routes of `family` again (subtype 0). */
   routeRefreshRequest(address: string, family: Family): void {
-    this.peers.get(address)?.out?.refreshRequested(family);
+    this.routeRefresh(address, family, 0);
+  }
+
+  /**
+   * A ROUTE-REFRESH from an established peer, by subtype. 0: RFC 2918 §4, our
+   * routes of `family` go again (bracketed by BoRR/EoRR when enhanced route
+   * refresh was negotiated, peer-out.ts). 1 (BoRR) and 2 (EoRR): RFC 7313 §4,
+   * the peer is re-sending its routes of `family`: at BoRR they all become
+   * stale, a re-advertisement makes one fresh again, at EoRR the rest is
+   * purged (withdrawn from the Loc-RIB, so exported as withdraws). Restart-stale
+   * routes (RFC 4724) keep their own mark and are left to End-of-RIB or the
+   * restart timer: neither sweep takes the other's routes (adj-rib-in.ts).
+   */
+  routeRefresh(address: string, family: Family, subtype: number): RouteRefreshAction {
+    const state = this.peers.get(address);
+    if (!state?.out || state.closing) return 'ignored';
+    if (subtype === 0) {
+      state.out.refreshRequested(family);
+      return 'resend';
+    }
+    // RFC 7313 §4: BoRR/EoRR mean something only with the capability negotiated, for a negotiated family.
+    if (!state.settings.enhancedRouteRefresh || !state.settings.families.includes(family)) return 'ignored';
+    if (subtype === 1) {
+      state.adjIn.markFamilyStale(family);
+      state.refreshing.add(family);
+      return 'begin';
+    }
+    // An EoRR with no BoRR before it has nothing to purge; RFC 7313 §5: unknown subtypes are ignored.
+    if (subtype !== 2 || !state.refreshing.has(family)) return 'ignored';
+    this.endRefresh(state, family, 'eorr');
+    return 'end';
+  }
+
+  /** RFC 7313 §4: no EoRR within the shell's refresh timer after a BoRR: purge what is still stale anyway. */
+  refreshTimerFired(address: string, family: Family): void {
+    const state = this.peers.get(address);
+    if (state?.out && state.refreshing.has(family)) this.endRefresh(state, family, 'timer');
+  }
+
+  private endRefresh(state: PeerIn, family: Family, reason: 'eorr' | 'timer'): void {
+    state.refreshing.delete(family);
+    if (state.adjIn.endRefresh(family) > 0) this.jobs.add({ kind: 'refresh-sweep', state, family, reason });
   }
 
   /**
@@ -511,7 +559,7 @@ export class Rib {
     const adv = s.out?.advertisedByFamily() ?? { 'ipv4-unicast': 0, 'ipv6-unicast': 0 };
     const fam = (f: Family, i: 0 | 1) => ({ received: s.adjIn.size(f), accepted: s.adjIn.size(f) - s.rejectedCount[i], advertised: adv[f] });
     const byFamily = { 'ipv4-unicast': fam('ipv4-unicast', 0), 'ipv6-unicast': fam('ipv6-unicast', 1) };
-    return { address, up: s.out !== undefined, stale: s.adjIn.staleCount(), byFamily };
+    return { address, up: s.out !== undefined, stale: s.adjIn.staleCount() + s.adjIn.refreshStaleCount(), byFamily };
   }
 
   totals(): RibTotals {
