@@ -26,6 +26,8 @@ export interface LiveOptions {
   readonly address: string;
   /** The listen range of the fuzz peers, e.g. "127.1.0.0/16". */
   readonly range: string;
+  /** More settings for the listen range, as YAML flow entries (e.g. "addPath: both"). */
+  readonly rangeExtra?: string;
 }
 
 export const DAEMON_ASN = 65081;
@@ -62,7 +64,7 @@ fib: { enabled: false }
 neighbors:
   - { address: ${witnessAddress}, asn: ${WITNESS_ASN}, passive: true, holdTime: 3 }
 listenRanges:
-  - { prefix: ${opts.range}, asn: ${FUZZ_ASN}, holdTime: 90 }
+  - { prefix: ${opts.range}, asn: ${FUZZ_ASN}, holdTime: 90${opts.rangeExtra ? `, ${opts.rangeExtra}` : ''} }
 `;
     const c = parseConfig(yaml);
     if (!c.ok) throw new Error(JSON.stringify(c.errors));

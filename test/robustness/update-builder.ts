@@ -60,7 +60,9 @@ const v4 = (a: string) => Buffer.from(a.split('.').map(Number));
  * 65082:1, and `prefixes` (IPv4 text) as NLRI; or, with `v6`, an
  * MP_REACH_NLRI for IPv6 unicast (next hop fd00::82) instead of NEXT_HOP/NLRI.
  */
-export function baseUpdate(nextHop: string, prefixes: readonly string[], v6?: { prefix: string }): RawUpdate {
+export function baseUpdate(nextHop: string, prefixes: readonly string[], v6?: { prefix: string }, pathId?: number): RawUpdate {
+  // RFC 7911 §3: with ADD-PATH each NLRI entry starts with a 4-octet Path Identifier.
+  const id = pathId === undefined ? Buffer.alloc(0) : Buffer.from([pathId >>> 24, (pathId >>> 16) & 255, (pathId >>> 8) & 255, pathId & 255]);
   const attrs: RawAttr[] = [];
   if (v6) {
     const [addr, len] = v6.prefix.split('/');
@@ -69,7 +71,7 @@ export function baseUpdate(nextHop: string, prefixes: readonly string[], v6?: { 
     attrs.push({
       flags: 0x80,
       code: MP_REACH,
-      value: Buffer.concat([Buffer.from('0002' + '01' + '10', 'hex'), expand6('fd00::82'), Buffer.from([0, bits]), full.subarray(0, Math.ceil(bits / 8))]),
+      value: Buffer.concat([Buffer.from('0002' + '01' + '10', 'hex'), expand6('fd00::82'), Buffer.from([0]), id, Buffer.from([bits]), full.subarray(0, Math.ceil(bits / 8))]),
     });
   }
   attrs.push(
@@ -82,7 +84,7 @@ export function baseUpdate(nextHop: string, prefixes: readonly string[], v6?: { 
     { flags: 0xc0, code: AGGREGATOR, value: Buffer.from('0000fe3a' + '0a000052', 'hex') },
     { flags: 0xc0, code: COMMUNITIES, value: Buffer.from('fe3a0001', 'hex') },
   );
-  const nlri = v6 ? Buffer.alloc(0) : Buffer.concat(prefixes.map(nlriBytes));
+  const nlri = v6 ? Buffer.alloc(0) : Buffer.concat(prefixes.flatMap((p) => [id, nlriBytes(p)]));
   return { withdrawn: Buffer.alloc(0), attrs, nlri };
 }
 
