@@ -346,7 +346,9 @@ export class Rib {
    * stale, a re-advertisement makes one fresh again, at EoRR the rest is
    * purged (withdrawn from the Loc-RIB, so exported as withdraws). Restart-stale
    * routes (RFC 4724) keep their own mark and are left to End-of-RIB or the
-   * restart timer: neither sweep takes the other's routes (adj-rib-in.ts).
+   * restart timer: neither sweep takes the other's routes (adj-rib-in.ts). A
+   * BoRR can meet restart-stale routes of the family only after the family's
+   * End-of-RIB, while another family's is still awaited.
    */
   routeRefresh(address: string, family: Family, subtype: number): RouteRefreshAction {
     const state = this.peers.get(address);
@@ -358,6 +360,8 @@ export class Rib {
     // RFC 7313 §4: BoRR/EoRR mean something only with the capability negotiated, for a negotiated family.
     if (!state.settings.enhancedRouteRefresh || !state.settings.families.includes(family)) return 'ignored';
     if (subtype === 1) {
+      // RFC 7313 §4: from a graceful-restart peer, a BoRR before its End-of-RIB for the family is ignored.
+      if (state.settings.gracefulRestart && !state.eorReceived.has(family)) return 'ignored';
       state.adjIn.markFamilyStale(family);
       state.refreshing.add(family);
       return 'begin';

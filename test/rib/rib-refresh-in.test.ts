@@ -2,8 +2,9 @@
 // from a peer marks its routes of the family stale, re-advertised routes are
 // fresh again, the EoRR (or the shell's refresh timer) purges the rest from
 // the Loc-RIB so other peers receive withdraws; BoRR/EoRR without the
-// capability and unknown subtypes (§5) are ignored; the refresh and graceful
-// restart (RFC 4724) marks never sweep each other's routes.
+// capability, unknown subtypes (§5) and a BoRR from a graceful-restart peer
+// before its End-of-RIB (§4) are ignored; the refresh and graceful restart
+// (RFC 4724) marks never sweep each other's routes.
 import { describe, expect, it } from 'vitest';
 import { EOR_V4, announce, announce6, announced, key, rib, sent, session, settle, withdrawnOf } from './rib-helpers.js';
 
@@ -119,35 +120,43 @@ describe('Rib: enhanced route refresh from a peer (RFC 7313 §4)', () => {
 });
 
 describe('Rib: enhanced route refresh and graceful restart (RFC 7313 with RFC 4724)', () => {
-  it('routes still stale from a restart are left to End-of-RIB: an EoRR does not sweep them', () => {
+  it('a BoRR from a graceful-restart peer before its End-of-RIB for the family is ignored', () => {
+    const { r } = withRoutes({ gr: 120 });
+    expect(r.routeRefresh(SRC, V4, 1)).toBe('ignored'); // no End-of-RIB on this session yet
+    expect(r.peerStats(SRC)?.stale).toBe(0);
+    r.update(SRC, EOR_V4);
+    expect(r.routeRefresh(SRC, V4, 1)).toBe('begin');
+    expect(r.routeRefresh(SRC, 'ipv6-unicast', 1)).toBe('ignored'); // IPv6 End-of-RIB still owed
+    expect(r.peerStats(SRC)?.stale).toBe(3);
+  });
+
+  it('routes still stale from a restart are left to End-of-RIB or the restart timer: an EoRR does not sweep them', () => {
     const { r } = withRoutes({ gr: 120 });
     r.peerDown(SRC, { graceful: true });
     r.peerUp(session(SRC, { rrClient: true, enhancedRouteRefresh: true, gr: 120 }));
     r.update(SRC, announce([ROUTES[0]!, ROUTES[1]!], attrs)); // restart-stale: ROUTES[2] and the IPv6 route
-    r.routeRefresh(SRC, V4, 1); // marks ROUTES[0..1]
+    r.update(SRC, EOR_V4); // IPv6 End-of-RIB still owed: nothing swept yet
+    settle(r);
+    expect(r.routeRefresh(SRC, V4, 1)).toBe('begin'); // marks ROUTES[0..1]
     r.update(SRC, announce([ROUTES[0]!], attrs));
     r.routeRefresh(SRC, V4, 2);
     settle(r);
     expect(withdrawnOf(sent(r, DST))).toEqual([ROUTES[1]]);
     expect(bestFrom(r, ROUTES[2]!)).toBe(SRC); // restart-stale, still held
     expect(r.peerStats(SRC)?.stale).toBe(2);
-    r.update(SRC, EOR_V4);
-    settle(r);
-    expect(withdrawnOf(sent(r, DST))).toEqual([]); // End-of-RIB for IPv4 only: IPv6 still owed
     r.staleTimerFired(SRC);
     settle(r);
     expect(withdrawnOf(sent(r, DST))).toEqual(['2001:db8:1::/64', ROUTES[2]].sort());
     expect(r.peerStats(SRC)?.stale).toBe(0);
   });
 
-  it('End-of-RIB after a restart does not sweep routes under refresh', () => {
+  it('the End-of-RIB sweep after a restart does not take routes a BoRR marked meanwhile', () => {
     const { r } = withRoutes({ gr: 120 });
-    const s = session(SRC, { rrClient: true, enhancedRouteRefresh: true, gr: 120, families: ['ipv4-unicast'] });
     r.peerDown(SRC, { graceful: true });
-    r.peerUp(s);
+    r.peerUp(session(SRC, { rrClient: true, enhancedRouteRefresh: true, gr: 120, families: ['ipv4-unicast'] }));
     r.update(SRC, announce([ROUTES[0]!, ROUTES[1]!], attrs));
-    r.routeRefresh(SRC, V4, 1);
-    r.update(SRC, EOR_V4); // sweeps restart-stale ROUTES[2] and the IPv6 route; ROUTES[0..1] are refresh-stale
+    r.update(SRC, EOR_V4); // the sweep of ROUTES[2] and the IPv6 route is queued, not run
+    expect(r.routeRefresh(SRC, V4, 1)).toBe('begin'); // ROUTES[0..1] are now refresh-stale
     settle(r);
     expect(withdrawnOf(sent(r, DST))).toEqual(['2001:db8:1::/64', ROUTES[2]].sort());
     expect(bestFrom(r, ROUTES[0]!)).toBe(SRC);
@@ -160,7 +169,8 @@ describe('Rib: enhanced route refresh and graceful restart (RFC 7313 with RFC 47
 
   it('a session lost during a refresh keeps its routes as restart-stale; the next session needs its own BoRR', () => {
     const { r } = withRoutes({ gr: 120 });
-    r.routeRefresh(SRC, V4, 1);
+    r.update(SRC, EOR_V4);
+    expect(r.routeRefresh(SRC, V4, 1)).toBe('begin');
     r.update(SRC, announce([ROUTES[0]!], attrs));
     expect(r.peerDown(SRC, { graceful: true })).toEqual({ stale: 4, restartTime: 120 });
     r.refreshTimerFired(SRC, V4); // the refresh ended with the session
