@@ -51,6 +51,8 @@ export const MED = 4;
 export const AGGREGATOR = 7;
 export const COMMUNITIES = 8;
 export const MP_REACH = 14;
+export const AS4_PATH = 17;
+export const AS4_AGGREGATOR = 18;
 
 const v4 = (a: string) => Buffer.from(a.split('.').map(Number));
 
@@ -59,8 +61,10 @@ const v4 = (a: string) => Buffer.from(a.split('.').map(Number));
  * [65082], NEXT_HOP, MED 100, AGGREGATOR 65082 10.0.0.82, COMMUNITIES
  * 65082:1, and `prefixes` (IPv4 text) as NLRI; or, with `v6`, an
  * MP_REACH_NLRI for IPv6 unicast (next hop fd00::82) instead of NEXT_HOP/NLRI.
+ * `pathId`: RFC 7911 Path Identifiers. `twoOctet`: the 2-octet-AS form of
+ * RFC 6793 §4.2.2 (AS_TRANS with AS4_PATH [4200000001] and AS4_AGGREGATOR).
  */
-export function baseUpdate(nextHop: string, prefixes: readonly string[], v6?: { prefix: string }, pathId?: number): RawUpdate {
+export function baseUpdate(nextHop: string, prefixes: readonly string[], v6?: { prefix: string }, pathId?: number, twoOctet = false): RawUpdate {
   // RFC 7911 §3: with ADD-PATH each NLRI entry starts with a 4-octet Path Identifier.
   const id = pathId === undefined ? Buffer.alloc(0) : Buffer.from([pathId >>> 24, (pathId >>> 16) & 255, (pathId >>> 8) & 255, pathId & 255]);
   const attrs: RawAttr[] = [];
@@ -76,14 +80,21 @@ export function baseUpdate(nextHop: string, prefixes: readonly string[], v6?: { 
   }
   attrs.push(
     { flags: 0x40, code: ORIGIN, value: Buffer.from([0]) },
-    { flags: 0x40, code: AS_PATH, value: Buffer.from('0201' + '0000fe3a', 'hex') },
+    // 2-octet sessions (RFC 6793 §4.2.2): AS_PATH [65082, AS_TRANS], the real tail in AS4_PATH.
+    { flags: 0x40, code: AS_PATH, value: Buffer.from(twoOctet ? '0202' + 'fe3a' + '5ba0' : '0201' + '0000fe3a', 'hex') },
   );
   if (!v6) attrs.push({ flags: 0x40, code: NEXT_HOP, value: v4(nextHop) });
   attrs.push(
     { flags: 0x80, code: MED, value: Buffer.from('00000064', 'hex') },
-    { flags: 0xc0, code: AGGREGATOR, value: Buffer.from('0000fe3a' + '0a000052', 'hex') },
+    // AGGREGATOR AS_TRANS 10.0.0.82 plus AS4_AGGREGATOR 4200000001 on 2-octet sessions.
+    { flags: 0xc0, code: AGGREGATOR, value: Buffer.from(twoOctet ? '5ba0' + '0a000052' : '0000fe3a' + '0a000052', 'hex') },
     { flags: 0xc0, code: COMMUNITIES, value: Buffer.from('fe3a0001', 'hex') },
   );
+  if (twoOctet)
+    attrs.push(
+      { flags: 0xc0, code: AS4_PATH, value: Buffer.from('0201' + 'fa56ea01', 'hex') }, // [4200000001]
+      { flags: 0xc0, code: AS4_AGGREGATOR, value: Buffer.from('fa56ea01' + '0a000052', 'hex') },
+    );
   const nlri = v6 ? Buffer.alloc(0) : Buffer.concat(prefixes.flatMap((p) => [id, nlriBytes(p)]));
   return { withdrawn: Buffer.alloc(0), attrs, nlri };
 }

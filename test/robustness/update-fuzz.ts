@@ -35,7 +35,7 @@ export class UpdateFuzz {
   ) {}
 
   base(c: Pick<Case, 'address' | 'v6'>, prefixes: readonly string[], v6prefix?: string): RawUpdate {
-    return baseUpdate(c.address, prefixes, v6prefix ? { prefix: v6prefix } : undefined, this.pathId);
+    return baseUpdate(c.address, prefixes, v6prefix ? { prefix: v6prefix } : undefined, this.pathId, !this.ctx.fourOctetAs);
   }
 
   /** A fresh Established fuzz peer whose prefix P is in the daemon's RIB (and the witness's view, for IPv4). */
