@@ -3,10 +3,14 @@
 // set), unknown peers, unicode junk in paths and query strings. Every answer is
 // a 4xx with a JSON `{error, message}` that names the problem, never a 500, and
 // the RIB (routes, originated prefixes) is identical before and after. A valid
-// announce/withdraw pair shows the check would see a change. Seeded.
+// announce/withdraw pair shows the check would see a change. Seeded. Bound
+// beyond loopback (buildApi with test/api's fake deps), junk Authorization
+// headers get a 401 and never reach the core.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
+import { buildApi } from '../../src/api/server.js';
+import { fakeDeps } from '../api/fake-deps.js';
 import { recordingLogger } from '../bgp/session/helpers.js';
 import { prng } from './prng.js';
 
@@ -208,5 +212,37 @@ describe('API fuzzing against a running daemon: 4xx with {error, message}, never
     expect(w.status).toBe(200);
     expect(ribFingerprint()).toBe(before);
     expect(log.lines.filter((l) => l.event === 'api-error')).toEqual([]); // no handler failed along the way
+  });
+});
+
+describe('API bound beyond loopback: junk Authorization headers on writes', () => {
+  it('each refused with 401 {error, message}, never a 500, and no action reaches the core', async () => {
+    const { deps, calls } = fakeDeps();
+    const app = await buildApi(deps, { listen: '192.0.2.1:9179', token: 'robustness-token-0123456789abcdef' });
+    try {
+      const r = prng(0xa07_4001);
+      const headers: (string | undefined)[] = [
+        undefined, '', 'Bearer', 'Bearer ', 'bearer robustness-token-0123456789abcdeX', 'Basic cm9vdDpyb290', 'Bearer ' + 'x'.repeat(60_000),
+        'Bearer robustness-token-0123456789abcdef extra', 'Bearer\trobustness-token-0123456789abcde', 'Bearer é', 'Bearer \u0000',
+        ...Array.from({ length: 40 }, () => 'Bearer ' + r.bytes(1 + r.int(64)).toString('base64')),
+      ];
+      for (const h of headers) {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/v1/announcements',
+          payload: { prefix: '10.9.0.0/24' },
+          headers: h === undefined ? {} : { authorization: h },
+        });
+        expect(res.statusCode, JSON.stringify(h)?.slice(0, 80)).toBe(401);
+        expect(res.json(), JSON.stringify(h)?.slice(0, 80)).toMatchObject({ error: 'unauthorized', message: expect.any(String) });
+      }
+      expect(calls.announce).toEqual([]);
+      // The right token does get through (the guard is not simply closed).
+      const ok = await app.inject({ method: 'POST', url: '/api/v1/announcements', payload: { prefix: '10.9.0.0/24' }, headers: { authorization: 'Bearer robustness-token-0123456789abcdef' } });
+      expect(ok.statusCode).toBe(200);
+      expect(calls.announce).toEqual([['10.9.0.0/24', []]]);
+    } finally {
+      await app.close();
+    }
   });
 });
