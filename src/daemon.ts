@@ -172,8 +172,11 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       onBest?.(updates);
     },
   });
-  // fib.enabled false and nobody else listening: the RIB builds no per-prefix FIB changes at all.
-  if (!fib.wantsBestPathChanges && !onBest) driver.rib.setFibChanges(false);
+  // fib.enabled false and nobody else listening: the RIB builds no per-prefix FIB
+  // changes at all, unless debug logging wants a best-path-changed line for each.
+  const recordBestPaths = (): void =>
+    driver.rib.setFibChanges(fib.wantsBestPathChanges || onBest !== undefined || logger.isLevelEnabled('debug'));
+  recordBestPaths();
   // RFC 4724: the FIB keeps routes of the last run until End-of-RIB from every graceful-restart peer.
   const fibTrack = (session: PeerSession): void => {
     session.on('established', (s) => fib.peerEstablished(session.address, s.families));
@@ -259,7 +262,10 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       return { ok: false, errors };
     }
     current = next;
-    if (old.log.level !== next.log.level) logger.level = next.log.level;
+    if (old.log.level !== next.log.level) {
+      logger.level = next.log.level;
+      recordBestPaths();
+    }
     if (JSON.stringify(old.listen) !== JSON.stringify(next.listen)) {
       await listener?.close();
       listener = undefined;

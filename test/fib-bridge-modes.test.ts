@@ -98,6 +98,18 @@ describe('FIB bridge, fib.enabled false', () => {
     expect(d.fib.status()).toMatchObject({ mode: 'disabled', ignoredChanges: 0, desired: 0 });
   });
 
+  it('with debug logging the changes are still built, for the best-path-changed lines', async () => {
+    const c = config('fib: { enabled: false }', 'listen: { enabled: false }\napi: { listen: none }\noriginate:\n  - { prefix: 10.244.7.0/26 }');
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const d = await startDaemon(c, { logger });
+    daemons.push(d);
+    const changed = () => lines.find((l) => l['event'] === 'best-path-changed' && l['prefix'] === '10.244.7.0/26');
+    for (let i = 0; i < 50 && !changed(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(changed()).toMatchObject({ local: true });
+    expect(d.fib.status()).toMatchObject({ mode: 'disabled' });
+  });
+
   it('with an onBestPathChanges listener the changes are still built and delivered', async () => {
     const c = config('fib: { enabled: false }', 'listen: { enabled: false }\napi: { listen: none }\noriginate:\n  - { prefix: 10.244.7.0/26 }');
     const seen: unknown[] = [];
