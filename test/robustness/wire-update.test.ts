@@ -9,7 +9,7 @@
 // the RFC's verdict; random mutations are judged by the codec's verdict
 // (itself tested on RFC 7606 vectors in test/bgp/wire) and by invariants.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FUZZ_CTX, Live } from './live.js';
+import { FUZZ_CTX, Live, k, until } from './live.js';
 import { prng } from './prng.js';
 import { AGGREGATOR, AS_PATH, COMMUNITIES, MED, MP_REACH, NEXT_HOP, ORIGIN, baseUpdate, nlriBytes, updateMessage, type RawUpdate } from './update-builder.js';
 import { RESET, UpdateFuzz, WITHDRAW, type Case, type Verdict } from './update-fuzz.js';
@@ -102,4 +102,27 @@ describe('random mutations of a valid UPDATE: the verdict the codec states, carr
     expect(seen.withdraw).toBeGreaterThan(10);
     expect(seen.kept).toBeGreaterThan(5);
   }, 40_000);
+});
+
+describe("a broken UPDATE takes only its own sender's path", () => {
+  for (const kind of ['treat-as-withdraw', 'session reset'] as const)
+    it(`${kind} from one peer leaves another peer's path for the same prefix best, and the witness keeps the prefix`, async () => {
+      const a = await fuzz.setUp(false);
+      const b = await live.established();
+      b.peer.write(updateMessage(baseUpdate(b.address, [a.p])));
+      await until(() => live.daemon.rib.peerState(b.address)?.adjIn.get(k(a.p)) !== undefined, 2000, 'the second path');
+      const from = live.witness.received.length;
+      const bad = baseUpdate(a.address, [a.p]);
+      if (kind === 'treat-as-withdraw') bad.attrs.find((x) => x.code === ORIGIN)!.value = Buffer.from([5]); // RFC 7606 §7.1
+      else bad.nlri = Buffer.concat([bad.nlri, Buffer.from('28', 'hex')]); // NLRI length 40: §5.3, reset
+      expect(await fuzz.sendBad(a, updateMessage(bad))).toBe(kind === 'treat-as-withdraw' ? 'kept' : 'reset');
+      await until(() => live.daemon.rib.locRib.best(k(a.p))?.peer.address === b.address, 2000, 'the other path best');
+      // The witness is never told the prefix is gone: at most its path changes.
+      await new Promise((r) => setTimeout(r, 100));
+      const withdrawn = live.witness.received.slice(from).some((m) => m.type === 'update' && m.update.withdrawn.prefixes.includes(k(a.p)));
+      expect(withdrawn).toBe(false);
+      expect(live.witnessHas(a.p)).toBe(true);
+      a.peer.destroy();
+      b.peer.destroy();
+    });
 });
