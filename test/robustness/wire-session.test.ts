@@ -89,6 +89,30 @@ describe('broken headers on an Established session: Message Header Error (RFC 42
   });
 });
 
+describe('garbage instead of an OPEN (OpenSent)', () => {
+  it('30 random byte strings right after connecting: the connection is closed, with a code 1, 2 or 5 NOTIFICATION if any', async () => {
+    const r = prng(0x9a7b_a9e0);
+    let notified1 = 0;
+    for (let i = 0; i < 30; i++) {
+      const bytes = r.bytes(19 + r.int(200));
+      // Half of them framed: a valid marker and length, random type and body.
+      if (r.int(2)) {
+        bytes.fill(0xff, 0, 16);
+        bytes.writeUInt16BE(bytes.length, 16);
+        bytes[18] = r.pick([1, 2, 3, 4, 5, r.int(256)]);
+      }
+      const { peer, address } = await live.dial();
+      peer.write(bytes);
+      await until(() => peer.closed, 3000, `case ${i} closed: ${bytes.subarray(0, 24).toString('hex')}`);
+      const n = peer.received.find((m) => m.type === 'notification');
+      if (n) expect([1, 2, 5], `case ${i}: ${bytes.subarray(0, 24).toString('hex')} → ${n.code}/${n.subcode}`).toContain(n.code);
+      if (n?.code === 1) notified1++;
+      expect(live.daemon.peer(address)?.state ?? 'removed', `case ${i}`).not.toBe('Established');
+    }
+    expect(notified1).toBeGreaterThan(10);
+  });
+});
+
 // OPEN fields: version 04, My AS fe3a (65082), hold time 005a (90), BGP ID 0a000052 (10.0.0.82).
 describe('bad OPENs: OPEN Message Error (RFC 4271 §6.2, RFC 5492, RFC 6793)', () => {
   const cases: { name: string; bytes: Buffer; subcode: number; data?: string }[] = [
