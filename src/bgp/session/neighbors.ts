@@ -228,7 +228,7 @@ export class Neighbors {
     const entry: Entry = { session, kind: 'dynamic', config: range };
     this.peers.set(address, entry);
     this.opts.logger.info({ event: 'dynamic-peer', peer: address, asn: range.asn, range: range.prefix }, 'dynamic neighbor accepted');
-    session.on('down', () => {
+    const drop = (): void => {
       // Removed once it goes down; a later connection from the range starts afresh.
       if (this.peers.get(address) !== entry) return;
       this.peers.delete(address);
@@ -236,6 +236,13 @@ export class Neighbors {
         this.opts.onSessionRemoved?.(session, 'dynamic');
         session.dispose();
       });
+    };
+    session.on('down', drop);
+    // RFC 4271 §8.2.2: a connection lost in OpenSent goes back to Active with no
+    // session-down. A dynamic session never dials, so it has nothing to wait for
+    // there: without this, every probe that closes early left one behind for good.
+    session.on('state', (from, to) => {
+      if (to === 'Active' && from !== 'Idle' && session.connectionCount === 0) drop();
     });
     this.opts.onSession?.(session, 'dynamic');
     session.start();
