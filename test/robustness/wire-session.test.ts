@@ -90,6 +90,25 @@ describe('broken headers on an Established session: Message Header Error (RFC 42
 });
 
 describe('garbage instead of an OPEN (OpenSent)', () => {
+  it('a connection closed in OpenSent (a port probe) leaves no dynamic session behind', async () => {
+    // Regression: OpenSent + TcpConnectionFails goes back to Active (RFC 4271 §8.2.2) with no
+    // session-down, and a dynamic session then stayed in Active for good, one per probing address.
+    const { peer, address } = await live.dial();
+    expect(live.daemon.peer(address)?.state).toBe('OpenSent');
+    peer.destroy();
+    await until(() => live.daemon.peer(address) === undefined, 2000, 'dynamic session removed');
+    expect(live.daemon.sessions().some((s) => s.address === address)).toBe(false);
+  });
+
+  it('and one closed in OpenConfirm', async () => {
+    const { peer, address } = await live.dial();
+    peer.write(hex`${MARKER} 0025 01 | 04 fe3a 005a 0a000052 | 08 | 02 06 | 41 04 0000fe3a`);
+    await peer.waitFor('keepalive');
+    expect(live.daemon.peer(address)?.state).toBe('OpenConfirm');
+    peer.destroy();
+    await until(() => live.daemon.peer(address) === undefined, 2000, 'dynamic session removed');
+  });
+
   it('30 random byte strings right after connecting: the connection is closed, with a code 1, 2 or 5 NOTIFICATION if any', async () => {
     const r = prng(0x9a7b_a9e0);
     let notified1 = 0;

@@ -5,7 +5,9 @@
 // messages of at most 4096 octets, and stay Established. (2) A peer that stops
 // reading its socket while 50,000 routes are exported: the daemon keeps
 // serving the witness (a slow peer never blocks the others, DESIGN.md Output)
-// and, once the slow peer reads again, it gets every route too.
+// and, once the slow peer reads again, it gets every route too. (3) 200
+// connections that stall inside a header (slowloris) hold up nobody and
+// leave no sessions behind once closed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Capability } from '../../src/bgp/wire/types.js';
 import { FUZZ_CAPS, Live, k } from './live.js';
@@ -99,4 +101,16 @@ describe('volume a peer may legally send', () => {
     peer.destroy();
     slow.peer.destroy();
   }, 60_000);
+
+  it('200 connections that stall inside a header: others are still served, and the stalled sessions go when they close', async () => {
+    const stalled = await Promise.all(Array.from({ length: 200 }, () => live.dial()));
+    for (const { peer } of stalled) peer.write(Buffer.alloc(10, 0xff)); // 10 of 19 header octets, then nothing
+    const fresh = await live.established();
+    fresh.peer.write(updateMessage(baseUpdate(fresh.address, ['10.70.0.0/24'])));
+    await whileWitnessHealthy(() => live.witnessHas('10.70.0.0/24'), 5000, 'a new peer served beside 200 stalled ones');
+    expect(stalled.every(({ address }) => live.daemon.peer(address)?.state === 'OpenSent')).toBe(true);
+    for (const { peer } of stalled) peer.destroy();
+    await whileWitnessHealthy(() => stalled.every(({ address }) => live.daemon.peer(address) === undefined), 5000, 'stalled sessions removed');
+    fresh.peer.destroy();
+  });
 });
