@@ -6,7 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../src/bgp/wire/index.js';
 import { hex } from '../helpers/hex.js';
-import { FUZZ_CTX, Live, message, notified, until } from './live.js';
+import { RawPeer } from '../bgp/session/raw-peer.js';
+import { FUZZ_CTX, Live, k, message, notified, until } from './live.js';
 import { prng } from './prng.js';
 
 let live: Live;
@@ -201,6 +202,26 @@ describe('bad OPENs: OPEN Message Error (RFC 4271 §6.2, RFC 5492, RFC 6793)', (
     expect(outcomes.established).toBeGreaterThan(0);
     expect(outcomes.refused).toBeGreaterThan(0);
   });
+});
+
+describe('a second connection from an Established peer (RFC 4271 §6.8)', () => {
+  for (const id of ['01000000', 'fe000000'])
+    it(`with BGP Identifier ${id}: the Established session and its route stay, the new connection is refused`, async () => {
+      const { peer, address } = await live.established();
+      peer.write(hex`${MARKER} 002f 02 | 0000 0014 | 40 01 01 00 | 40 02 06 02 01 0000fe3a | 40 03 04 ${address.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('')} | 18 0a6e05 # 10.110.5.0/24`);
+      await until(() => live.daemon.rib.locRib.best(k('10.110.5.0/24'))?.peer.address === address, 2000, 'route in');
+      const second = await RawPeer.connect('127.0.0.81', live.daemon.listenPort!, address);
+      second.write(hex`${MARKER} 0025 01 | 04 fe3a 005a ${id} | 08 | 02 06 | 41 04 0000fe3a`);
+      second.sendKeepalive();
+      await until(() => second.closed, 3000, 'second connection closed');
+      const n = second.received.find((m) => m.type === 'notification');
+      expect(n && { code: n.code, subcode: n.subcode }).toEqual({ code: 6, subcode: 7 }); // Cease / Connection Collision Resolution
+      expect(peer.closed).toBe(false);
+      expect(peer.received.some((m) => m.type === 'notification')).toBe(false);
+      expect(live.daemon.peer(address)?.state).toBe('Established');
+      expect(live.daemon.rib.locRib.best(k('10.110.5.0/24'))?.peer.address).toBe(address);
+      peer.destroy();
+    });
 });
 
 describe('messages out of order: FSM Error with the RFC 6608 subcode', () => {
