@@ -7,9 +7,10 @@
 // serving the witness (a slow peer never blocks the others, DESIGN.md Output)
 // and, once the slow peer reads again, it gets every route too. (3) 200
 // connections that stall inside a header (slowloris) hold up nobody and
-// leave no sessions behind once closed.
+// leave no sessions behind once closed; neither does connection churn.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Capability } from '../../src/bgp/wire/types.js';
+import { RawPeer } from '../bgp/session/raw-peer.js';
 import { FUZZ_CAPS, Live, k } from './live.js';
 import { baseUpdate, updateMessage, type RawUpdate } from './update-builder.js';
 
@@ -112,5 +113,16 @@ describe('volume a peer may legally send', () => {
     for (const { peer } of stalled) peer.destroy();
     await whileWitnessHealthy(() => stalled.every(({ address }) => live.daemon.peer(address) === undefined), 5000, 'stalled sessions removed');
     fresh.peer.destroy();
+  });
+
+  it('connection churn: 300 connect-and-close cycles (same and fresh addresses) leave only the witness session', async () => {
+    const same = live.nextAddress();
+    for (let i = 0; i < 300; i++) {
+      const address = i % 2 === 0 ? same : live.nextAddress();
+      const peer = await RawPeer.connect('127.0.0.121', live.daemon.listenPort!, address);
+      if (i % 3 === 0) await peer.waitFor('open'); // some after the daemon's OPEN, some at once
+      peer.destroy();
+    }
+    await whileWitnessHealthy(() => live.daemon.sessions().every((x) => x.address === live.witnessAddress), 5000, 'back to the witness alone');
   });
 });
