@@ -13,10 +13,11 @@
 // family at a BoRR; at the EoRR endRefresh() sets what the peer did not
 // re-advertise aside (a new BoRR then marks only fresh routes) and
 // sweepRefreshStale() drops it in batches. Each family has its own tables, so
-// the marks are O(1). The two marks are kept apart (a route is current, refresh-stale or
-// restart-stale, never two of them): an EoRR never sweeps routes held over from
-// a restart, an End-of-RIB never sweeps routes under refresh. A session loss
-// ends any refresh in progress: its stale routes become restart-stale.
+// the marks are O(1). The marks are kept apart (a route is current,
+// refresh-stale, being purged or restart-stale, never two of them): an EoRR
+// never sweeps routes held over from a restart, an End-of-RIB never sweeps
+// routes under refresh. A session loss ends any refresh in progress: its
+// stale routes become restart-stale.
 //
 // Each prefix holds one reference on its Path's AttrSet; the store frees a set
 // when its last prefix goes.

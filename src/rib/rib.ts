@@ -1,12 +1,12 @@
 // The RIB facade (STYLE.md §5): one synchronous core with typed inputs —
-// peerUp, update, endOfRib, routeRefreshRequest, peerDown, staleTimerFired,
-// announce/withdraw (local origination), setPolicies and soft resets — and
-// typed outputs: per-peer Adj-RIB-Outs the shell pulls UPDATEs from,
+// peerUp, update, endOfRib, routeRefresh (a request, or a peer's BoRR/EoRR),
+// peerDown, staleTimerFired, refreshTimerFired, announce/withdraw (local
+// origination), setPolicies and soft resets — and typed outputs: per-peer Adj-RIB-Outs the shell pulls UPDATEs from,
 // best-path changes for the FIB, notices, statistics. RFC 4271 §9 (decision
 // process, Adj-RIB-In → import policy → Loc-RIB → export), RFC 4456 (route
 // reflection), RFC 4724 (graceful restart, receiving side, and End-of-RIB
-// after our initial table), RFC 2918/7313 (route refresh), RFC 4486 (max
-// prefix). Nothing here awaits or touches a timer: inputs change the tables
+// after our initial table), RFC 2918/7313 (route refresh, both directions),
+// RFC 4486 (max prefix). Nothing here awaits or touches a timer: inputs change the tables
 // at once and mark prefixes dirty; export and FIB output happen in
 // process(budget), which the shell calls in bounded slices (DESIGN.md, Event
 // loop discipline). Big jobs (a peer's routes to drain, an initial table to
