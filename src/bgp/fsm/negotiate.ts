@@ -181,6 +181,8 @@ export function negotiate(
     extendedMessage: local.extendedMessage && has('extended-message'),
     addPathReceive,
     addPathSend,
+    // RFC 7313 §5: with enhanced route refresh, a ROUTE-REFRESH of the wrong length is its own error (7/1).
+    ...(has('enhanced-route-refresh') ? { enhancedRouteRefresh: true } : {}),
   };
 
   let peerGracefulRestart: PeerGracefulRestart | undefined;
