@@ -204,6 +204,34 @@ describe('bad OPENs: OPEN Message Error (RFC 4271 §6.2, RFC 5492, RFC 6793)', (
   });
 });
 
+describe('ROUTE-REFRESH with enhanced route refresh negotiated (RFC 7313)', () => {
+  const CAPS = [
+    { kind: 'multiprotocol' as const, code: 1 as const, afi: 1, safi: 1 },
+    { kind: 'route-refresh' as const, code: 2 as const },
+    { kind: 'enhanced-route-refresh' as const, code: 70 as const },
+    { kind: 'four-octet-as' as const, code: 65 as const, asn: 65082 },
+  ];
+
+  it('a BoRR of 24 octets → 7/1 Invalid Message Length, data = the whole message (§5)', async () => {
+    // Regression: the negotiated CodecContext never carried enhancedRouteRefresh, so this got 1/2.
+    const { peer } = await live.established(CAPS);
+    const bad = hex`${MARKER} 0018 05 | 0001 01 01 | 00 # AFI 1, subtype 1 (BoRR), SAFI 1, one octet too many`;
+    peer.write(bad);
+    const n = await notified(peer);
+    expect({ code: n.code, subcode: n.subcode, data: n.data.toString('hex') }).toEqual({ code: 7, subcode: 1, data: bad.toString('hex') });
+  });
+
+  it('with an unknown message subtype 9: ignored, the session stays (§5)', async () => {
+    const { peer, address } = await live.established(CAPS);
+    peer.write(hex`${MARKER} 0017 05 | 0001 09 01 # AFI 1, subtype 9, SAFI 1`);
+    peer.write(hex`${MARKER} 0017 05 | 0001 00 01 # a normal request after it`);
+    await until(() => peer.received.some((m) => m.type === 'update'), 3000, 'the re-advertisement (at least End-of-RIB)');
+    expect(peer.received.some((m) => m.type === 'notification')).toBe(false);
+    expect(live.daemon.peer(address)?.state).toBe('Established');
+    peer.destroy();
+  });
+});
+
 describe('a second connection from an Established peer (RFC 4271 §6.8)', () => {
   for (const id of ['01000000', 'fe000000'])
     it(`with BGP Identifier ${id}: the Established session and its route stay, the new connection is refused`, async () => {
