@@ -242,20 +242,25 @@ export class Rib {
     const eor = endOfRibFamily(u);
     if (eor) return this.endOfRib(address, eor);
     const a = u.attributes;
-    this.withdrawNlri(state, u.withdrawn);
-    if (a.mpUnreach) this.withdrawNlri(state, a.mpUnreach.nlri);
+    // RFC 4760 §6: NLRI of a family the session did not negotiate is ignored
+    // (as BIRD and FRR do), never learned.
+    const families = state.settings.families;
+    const nlri = families.includes(u.nlri.family) ? u.nlri : undefined;
+    const mpReach = a.mpReach && families.includes(a.mpReach.nlri.family) ? a.mpReach.nlri : undefined;
+    if (families.includes(u.withdrawn.family)) this.withdrawNlri(state, u.withdrawn);
+    if (a.mpUnreach && families.includes(a.mpUnreach.nlri.family)) this.withdrawNlri(state, a.mpUnreach.nlri);
     if (d.treatAsWithdraw) {
       // RFC 7606 §2: every NLRI of the UPDATE is handled as withdrawn.
-      this.withdrawNlri(state, u.nlri);
-      if (a.mpReach) this.withdrawNlri(state, a.mpReach.nlri);
+      if (nlri) this.withdrawNlri(state, nlri);
+      if (mpReach) this.withdrawNlri(state, mpReach);
       return;
     }
-    const announced = u.nlri.prefixes.length > 0 || (a.mpReach?.nlri.prefixes.length ?? 0) > 0;
+    const announced = (nlri?.prefixes.length ?? 0) > 0 || (mpReach?.prefixes.length ?? 0) > 0;
     if (!announced) return;
     // RFC 4271 §5.1.5: LOCAL_PREF from an external peer is ignored.
     const set = this.store.intern(a, { external: !state.peer.ibgp });
-    this.announceNlri(state, u.nlri, set);
-    if (a.mpReach) this.announceNlri(state, a.mpReach.nlri, set);
+    if (nlri) this.announceNlri(state, nlri, set);
+    if (mpReach) this.announceNlri(state, mpReach, set);
     this.store.release(set);
     this.checkMaxPrefix(state);
   }

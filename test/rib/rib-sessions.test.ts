@@ -181,3 +181,29 @@ describe('Rib: soft reconfiguration', () => {
     expect(r.peerStats(SRC)?.byFamily['ipv4-unicast']).toMatchObject({ received: 1, accepted: 1 });
   });
 });
+
+describe('families the session did not negotiate', () => {
+  it('ignores MP_REACH NLRI of an unnegotiated family (RFC 4760 §6), and still learns the negotiated one', () => {
+    const r = rib({ isReflector: true });
+    r.peerUp(session(SRC, { rrClient: true, families: ['ipv4-unicast'] }));
+    r.peerUp(session(DST, { rrClient: true }));
+    const v6: Parameters<typeof r.update>[1] = {
+      type: 'update',
+      update: {
+        type: 'update',
+        withdrawn: { family: 'ipv4-unicast', prefixes: [] },
+        attributes: {
+          ...attrs,
+          mpReach: { family: 'ipv6-unicast', nextHop: '2001:db8::2', nlri: { family: 'ipv6-unicast', prefixes: [key('2001:db8:1::/64')] } },
+        },
+        nlri: { family: 'ipv4-unicast', prefixes: [key('10.244.1.0/26')] },
+      },
+      discarded: [],
+    };
+    r.update(SRC, v6);
+    settle(r);
+    expect(r.locRib.best(key('2001:db8:1::/64'))).toBeUndefined();
+    expect(r.locRib.best(key('10.244.1.0/26'))?.peer.address).toBe(SRC);
+    expect(r.peerStats(SRC)?.byFamily['ipv6-unicast']?.received ?? 0).toBe(0);
+  });
+});
