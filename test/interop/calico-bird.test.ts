@@ -21,14 +21,13 @@
 // configuration in gr-restart.test.ts.
 
 import { mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BgpTsDaemon, eventIs, type DaemonRoute } from './harness/bgp-ts.js';
-import { pollUntil, run, runIn, sleep } from './harness/exec.js';
+import { CalicoBird, passiveToward } from './harness/calico-bird.js';
+import { pollUntil, runIn, sleep } from './harness/exec.js';
 import { Topology } from './harness/netns.js';
 import { interopGate } from './harness/prerequisites.js';
-import { spawnIn, type ManagedProcess } from './harness/processes.js';
 
 const AS = 64512;
 const A = '10.0.0.1';
@@ -39,124 +38,6 @@ const NO_EXPORT_POOL = '10.250.0.0/16';
 const BLOCK = { a: '10.244.1.0/26', bird: '10.244.2.0/26', b: '10.244.3.0/26' };
 const HIDDEN = '10.250.1.0/26'; // A's block in the disableExport pool
 const RESTART_TIME = 120; // Calico's default maxRestartTime
-
-/** Calico's string rule: the side whose address is greater as a string is passive. */
-const passiveToward = (self: string, peer: string): boolean => self > peer;
-
-/** A route as `birdc show route all` prints it. */
-interface BirdRoute {
-  readonly prefix: string;
-  readonly protocol: string;
-  readonly best: boolean;
-  nextHop: string;
-}
-
-/** BIRD 2 with a Calico-style config, run by hand (the harness BirdPeer writes its own, plainer config). */
-class CalicoBird {
-  private proc: ManagedProcess | undefined;
-  constructor(
-    private readonly ns: string,
-    private readonly dir: string,
-    private readonly peers: readonly string[],
-  ) {
-    mkdirSync(dir, { recursive: true });
-  }
-
-  private get sock(): string {
-    return join(this.dir, 'bird.ctl');
-  }
-
-  config(): string {
-    const mesh = this.peers.map((ip) =>
-      [
-        `protocol bgp Mesh_${ip.replace(/\./g, '_')} from bgp_template {`,
-        `  neighbor ${ip} as ${AS};`,
-        `  source address ${BIRD};`,
-        passiveToward(BIRD, ip) ? `  passive on; # ${BIRD} > ${ip} as strings` : `  # ${BIRD} < ${ip} as strings: we connect`,
-        `}`,
-      ].join('\n'),
-    );
-    return [
-      `router id ${BIRD};`,
-      `log stderr all;`,
-      `protocol device { scan time 2; }`,
-      // next hops resolve recursively through the connected LAN
-      `protocol direct { ipv4; interface -"cali*", "*"; }`,
-      // routes learned by BGP go to the kernel, like Calico's kernel protocol
-      `protocol kernel { ipv4 { import none; export where source = RTS_BGP; }; merge paths on; }`,
-      // the node's own IPAM block: a blackhole route, announced
-      `protocol static { ipv4; route ${BLOCK.bird} blackhole; }`,
-      // only prefixes inside an enabled IP pool leave the node
-      `filter calico_export_to_bgp_peers {`,
-      `  if ( net ~ ${POOL} ) then accept;`,
-      `  reject;`,
-      `}`,
-      `template bgp bgp_template {`,
-      `  local as ${AS};`,
-      `  direct;`,
-      `  ipv4 { gateway recursive; import all; export filter calico_export_to_bgp_peers; add paths on; };`,
-      `  graceful restart on;`,
-      `  graceful restart time ${RESTART_TIME};`,
-      `  connect delay time 2;`,
-      `  connect retry time 5;`,
-      `  error wait time 5,30;`,
-      `}`,
-      ...mesh,
-      '',
-    ].join('\n');
-  }
-
-  /** Starts BIRD; `recovery` is `bird -R` (graceful restart recovery, as Calico starts it). */
-  async start(recovery = false): Promise<void> {
-    const conf = join(this.dir, 'bird.conf');
-    await writeFile(conf, this.config());
-    const args = ['-f', '-c', conf, '-s', this.sock, '-P', join(this.dir, 'bird.pid'), ...(recovery ? ['-R'] : [])];
-    this.proc = spawnIn(this.ns, 'calico-bird', 'bird', args);
-    await pollUntil(async () => (await this.birdc('show', 'status')).includes('Daemon is up'), { timeoutMs: 10_000, what: 'BIRD up' });
-  }
-
-  async kill(): Promise<void> {
-    await this.proc?.kill();
-  }
-
-  async stop(): Promise<void> {
-    await this.proc?.stop(5_000);
-  }
-
-  async birdc(...args: string[]): Promise<string> {
-    const { stdout } = await run('birdc', ['-s', this.sock, ...args], { allowFailure: true });
-    return stdout;
-  }
-
-  async protocol(peer: string): Promise<string> {
-    return this.birdc('show', 'protocols', 'all', `Mesh_${peer.replace(/\./g, '_')}`);
-  }
-
-  async state(peer: string): Promise<string> {
-    return /BGP state:\s+(\w+)/.exec(await this.protocol(peer))?.[1] ?? 'Unknown';
-  }
-
-  async routes(prefix: string): Promise<BirdRoute[]> {
-    const out = await this.birdc('show', 'route', 'all', 'table', 'master4', 'for', prefix);
-    const routes: BirdRoute[] = [];
-    let current = '';
-    for (const line of out.split('\n')) {
-      const head = /^(\S+)?\s+(?:unicast|blackhole|unreachable)\s+\[(\w+)\s[^\]]*\]\s*(\*)?/.exec(line);
-      if (head) {
-        if (head[1]?.includes('/')) current = head[1];
-        routes.push({ prefix: current, protocol: head[2]!, best: head[3] === '*', nextHop: '' });
-        continue;
-      }
-      const nh = /^\s+BGP\.next_hop:\s*(\S+)/.exec(line);
-      if (nh && routes.length > 0) routes[routes.length - 1]!.nextHop = nh[1]!;
-    }
-    return routes.filter((r) => r.prefix === prefix);
-  }
-
-  tail(): string {
-    return this.proc?.tail(30) ?? '';
-  }
-}
 
 const skip = interopGate(['bird']);
 
@@ -205,7 +86,7 @@ describe.skipIf(skip !== undefined)('Calico parity: bgp-ts meshed with a Calico-
     b = new BgpTsDaemon(topo.node('b').ns, join(topo.dir, 'b'), node(B, BLOCK.b));
     mkdirSync(join(topo.dir, 'a'));
     mkdirSync(join(topo.dir, 'b'));
-    bird = new CalicoBird(topo.node('bird').ns, join(topo.dir, 'bird'), [A, B]);
+    bird = new CalicoBird(topo.node('bird').ns, join(topo.dir, 'bird'), { routerId: BIRD, asn: AS, pool: POOL, block: BLOCK.bird, peers: [A, B], restartTime: RESTART_TIME });
     await a.start();
     await b.start();
     await bird.start();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BgpTsDaemon, eventIs } from './harness/bgp-ts.js';
-import { pollUntil, run, sleep } from './harness/exec.js';
+import { pollUntil, run, sampler, sleep } from './harness/exec.js';
 import { Topology } from './harness/netns.js';
 import type { PeerRouter } from './harness/peer.js';
 import { createPeer } from './harness/peers.js';
@@ -24,27 +24,6 @@ const AS_DUT = 64512;
 const AS_FRR = 64602;
 const RESTART_TIME = 120;
 const BLOCK = { dut: '10.244.1.0/26', frr: '10.244.2.0/26' };
-
-/** Runs `probe` every `intervalMs` until stopped; counts samples and misses. */
-function sampler(probe: () => Promise<boolean>, intervalMs: number): { stop: () => Promise<{ samples: number; misses: number }> } {
-  let running = true;
-  let samples = 0;
-  let misses = 0;
-  const loop = (async () => {
-    while (running) {
-      samples++;
-      if (!(await probe().catch(() => false))) misses++;
-      await sleep(intervalMs);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return { samples, misses };
-    },
-  };
-}
 
 const skip = interopGate(['frr']);
 

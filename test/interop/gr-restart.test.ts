@@ -12,14 +12,13 @@
 // never leaves the kernel (`ip route show proto 201`, sampled every ~10 ms).
 
 import { mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BgpTsDaemon, eventIs } from './harness/bgp-ts.js';
-import { pollUntil, run, runIn, sleep } from './harness/exec.js';
+import { CalicoBird, meshName } from './harness/calico-bird.js';
+import { pollUntil, run, runIn, sampler, sleep } from './harness/exec.js';
 import { Topology } from './harness/netns.js';
 import { interopGate } from './harness/prerequisites.js';
-import { spawnIn, type ManagedProcess } from './harness/processes.js';
 
 const AS = 64512;
 const DUT = '10.0.0.1';
@@ -27,104 +26,7 @@ const BIRD = '10.0.0.2';
 const POOL = '10.244.0.0/16';
 const BLOCK = { dut: '10.244.1.0/26', bird: '10.244.2.0/26' };
 const RESTART_TIME = 120;
-const MESH = `Mesh_${DUT.replace(/\./g, '_')}`;
-
-/** BIRD 2 with a Calico-style config toward bgp-ts (passive by the string rule). */
-class CalicoBird {
-  private proc: ManagedProcess | undefined;
-  constructor(
-    private readonly ns: string,
-    private readonly dir: string,
-  ) {
-    mkdirSync(dir, { recursive: true });
-  }
-
-  private get sock(): string {
-    return join(this.dir, 'bird.ctl');
-  }
-
-  config(): string {
-    return [
-      `router id ${BIRD};`,
-      `log stderr all;`,
-      `protocol device { scan time 2; }`,
-      `protocol direct { ipv4; interface -"cali*", "*"; }`,
-      `protocol kernel { ipv4 { import none; export where source = RTS_BGP; }; merge paths on; graceful restart on; }`,
-      `protocol static { ipv4; route ${BLOCK.bird} blackhole; }`,
-      `filter calico_export_to_bgp_peers { if ( net ~ ${POOL} ) then accept; reject; }`,
-      `protocol bgp ${MESH} {`,
-      `  local as ${AS};`,
-      `  neighbor ${DUT} as ${AS};`,
-      `  source address ${BIRD};`,
-      `  passive on; # ${BIRD} > ${DUT} as strings`,
-      `  direct;`,
-      `  ipv4 { gateway recursive; import all; export filter calico_export_to_bgp_peers; add paths on; };`,
-      `  graceful restart on;`,
-      `  graceful restart time ${RESTART_TIME};`,
-      `  connect delay time 2;`,
-      `  connect retry time 5;`,
-      `  error wait time 5,30;`,
-      `}`,
-      '',
-    ].join('\n');
-  }
-
-  async start(): Promise<void> {
-    const conf = join(this.dir, 'bird.conf');
-    await writeFile(conf, this.config());
-    this.proc = spawnIn(this.ns, 'calico-bird', 'bird', ['-f', '-c', conf, '-s', this.sock, '-P', join(this.dir, 'bird.pid')]);
-    await pollUntil(async () => (await this.birdc('show', 'status')).includes('Daemon is up'), { timeoutMs: 10_000, what: 'BIRD up' });
-  }
-
-  async stop(): Promise<void> {
-    await this.proc?.stop(5_000);
-  }
-
-  async birdc(...args: string[]): Promise<string> {
-    const { stdout } = await run('birdc', ['-s', this.sock, ...args], { allowFailure: true });
-    return stdout;
-  }
-
-  protocol(): Promise<string> {
-    return this.birdc('show', 'protocols', 'all', MESH);
-  }
-
-  async state(): Promise<string> {
-    return /BGP state:\s+(\w+)/.exec(await this.protocol())?.[1] ?? 'Unknown';
-  }
-
-  /** `show route all for PREFIX` lines of the routes for exactly `prefix`, from the mesh protocol. */
-  async route(prefix: string): Promise<string | undefined> {
-    const out = await this.birdc('show', 'route', 'all', 'table', 'master4', 'for', prefix);
-    if (!out.includes(prefix) || !out.includes(`[${MESH}`)) return undefined;
-    return out;
-  }
-
-  tail(): string {
-    return this.proc?.tail(30) ?? '';
-  }
-}
-
-/** Runs `probe` every `intervalMs` until stopped; counts samples and misses. */
-function sampler(probe: () => Promise<boolean>, intervalMs: number): { stop: () => Promise<{ samples: number; misses: number }> } {
-  let running = true;
-  let samples = 0;
-  let misses = 0;
-  const loop = (async () => {
-    while (running) {
-      samples++;
-      if (!(await probe().catch(() => false))) misses++;
-      await sleep(intervalMs);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return { samples, misses };
-    },
-  };
-}
+const MESH = meshName(DUT);
 
 const skip = interopGate(['bird']);
 
@@ -164,7 +66,7 @@ describe.skipIf(skip !== undefined)('graceful restart of bgp-ts itself (RFC 4724
       fib: { enabled: true, table: 254, protocol: 201 },
       api: { listen: '127.0.0.1:9179' },
     });
-    bird = new CalicoBird(birdNs, join(topo.dir, 'bird'));
+    bird = new CalicoBird(birdNs, join(topo.dir, 'bird'), { routerId: BIRD, asn: AS, pool: POOL, block: BLOCK.bird, peers: [DUT], restartTime: RESTART_TIME, kernelGracefulRestart: true });
     await bird.start();
     await dut.start();
   }, 60_000);
@@ -177,17 +79,17 @@ describe.skipIf(skip !== undefined)('graceful restart of bgp-ts itself (RFC 4724
 
   it('comes up with graceful restart; each side holds the other block, in BIRD and in both kernels', async () => {
     await dut.waitForEvent(eventIs('session-established', { peer: BIRD }), 30_000);
-    await pollUntil(async () => (await bird.state()) === 'Established', { timeoutMs: 20_000, what: 'BIRD Established' });
-    const info = await bird.protocol();
+    await pollUntil(async () => (await bird.state(DUT)) === 'Established', { timeoutMs: 20_000, what: 'BIRD Established' });
+    const info = await bird.protocol(DUT);
     expect(info.slice(info.indexOf('Neighbor capabilities'))).toMatch(new RegExp(`Graceful restart\\s+Restart time: ${RESTART_TIME}`));
-    await pollUntil(async () => (await bird.route(BLOCK.dut)) !== undefined, { timeoutMs: 20_000, what: `BIRD holding ${BLOCK.dut}\n${bird.tail()}` });
+    await pollUntil(async () => (await bird.routeText(BLOCK.dut, DUT)) !== undefined, { timeoutMs: 20_000, what: `BIRD holding ${BLOCK.dut}\n${bird.tail()}` });
     await pollUntil(async () => (await birdKernel(BLOCK.dut)).includes(`via ${DUT}`), { timeoutMs: 10_000, what: 'our block in BIRD kernel' });
     await pollUntil(async () => (await ourKernel()).includes(`${BLOCK.bird} via ${BIRD}`), { timeoutMs: 20_000, what: `BIRD block in our kernel\n${dut.tail(20)}` });
     expect(await ourKernel()).toContain(`blackhole ${BLOCK.dut}`);
   });
 
   it('SIGTERM and start again: nothing leaves BIRD, its kernel or ours; the block comes back fresh from bgp-ts', async () => {
-    const atBird = sampler(async () => (await bird.route(BLOCK.dut)) !== undefined, 150);
+    const atBird = sampler(async () => (await bird.routeText(BLOCK.dut, DUT)) !== undefined, 150);
     const inBirdKernel = sampler(async () => (await birdKernel(BLOCK.dut)).includes(`via ${DUT}`), 150);
     const inOurKernel = sampler(async () => (await ourKernel()).includes(`${BLOCK.bird} via ${BIRD}`), 10);
     const since = dut.mark();
@@ -196,23 +98,23 @@ describe.skipIf(skip !== undefined)('graceful restart of bgp-ts itself (RFC 4724
     expect(dut.find(eventIs('session-down', { peer: BIRD }), since)).toMatchObject({ reason: 'graceful-restart' });
     expect(dut.find(eventIs('daemon-stopping', { gracefulRestart: 1 }), since)).toBeDefined();
     expect(dut.find((e) => e.event === 'notification-sent', since)).toBeUndefined();
-    await pollUntil(async () => /Neighbor graceful restart active/.test(await bird.protocol()), { timeoutMs: 10_000, what: `BIRD in graceful restart\n${bird.tail()}` });
+    await pollUntil(async () => /Neighbor graceful restart active/.test(await bird.protocol(DUT)), { timeoutMs: 10_000, what: `BIRD in graceful restart\n${bird.tail()}` });
     await sleep(2_000); // down for a while, like an upgrade
-    expect(await bird.route(BLOCK.dut)).toBeDefined();
+    expect(await bird.routeText(BLOCK.dut, DUT)).toBeDefined();
 
     const restartedAt = dut.mark();
     await dut.start();
     const restarting = await dut.waitForEvent(eventIs('restarting'), 5_000, restartedAt);
     expect(restarting['forwardingState']).toEqual(['ipv4-unicast']);
     await dut.waitForEvent(eventIs('session-established', { peer: BIRD }), 30_000, restartedAt);
-    await pollUntil(async () => (await bird.state()) === 'Established', { timeoutMs: 20_000, what: 'BIRD Established again' });
+    await pollUntil(async () => (await bird.state(DUT)) === 'Established', { timeoutMs: 20_000, what: 'BIRD Established again' });
     // What BIRD read in our new OPEN: the restart flag and IPv4 forwarding state preserved (RFC 4724 §3).
-    const theirs = (await bird.protocol()).split('Neighbor capabilities')[1] ?? '';
+    const theirs = (await bird.protocol(DUT)).split('Neighbor capabilities')[1] ?? '';
     expect(theirs).toMatch(/Restart recovery/);
     expect(theirs).toMatch(/AF preserved:\s+ipv4/);
     // BIRD ends its stale wait at our End-of-RIB (not its timer): the block stays, fresh from bgp-ts.
-    await pollUntil(async () => !/graceful restart active/.test(await bird.protocol()), { timeoutMs: 20_000, what: 'BIRD leaving graceful restart' });
-    const route = await bird.route(BLOCK.dut);
+    await pollUntil(async () => !/graceful restart active/.test(await bird.protocol(DUT)), { timeoutMs: 20_000, what: 'BIRD leaving graceful restart' });
+    const route = await bird.routeText(BLOCK.dut, DUT);
     expect(route).toMatch(new RegExp(`\\[${MESH} [^\\]]*\\]\\s*\\*`));
     expect(route).toContain(`BGP.next_hop: ${DUT}`);
     expect(route).not.toMatch(/stale/i);

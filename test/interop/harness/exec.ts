@@ -78,3 +78,24 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined | false> |
     await sleep(opts.intervalMs ?? 250);
   }
 }
+
+/** Runs `probe` every `intervalMs` until stopped; counts samples and misses (a route that must never disappear). */
+export function sampler(probe: () => Promise<boolean>, intervalMs: number): { stop: () => Promise<{ samples: number; misses: number }> } {
+  let running = true;
+  let samples = 0;
+  let misses = 0;
+  const loop = (async () => {
+    while (running) {
+      samples++;
+      if (!(await probe().catch(() => false))) misses++;
+      await sleep(intervalMs);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { samples, misses };
+    },
+  };
+}
