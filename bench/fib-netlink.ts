@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { RouteOp } from '../src/fib/netlink/messages.js';
 import { NetlinkRouteSocket } from '../src/fib/netlink/transport.js';
 import { v4Key, v4KeyToString } from '../src/lib/prefix.js';
-import { nativeAvailable } from '../src/native.js';
+import { nativeAvailable } from '../src/lib/native.js';
 
 const PROTO = 201;
 

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import type { BgpConfig } from '../config/schema.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
-import { loadNative } from '../native.js';
+import { loadNative } from '../lib/native.js';
 import { DisabledWriter, DryRunRecorder } from './dryrun.js';
 import { HostContext } from './host-context.js';
 import { KernelFibWriter } from './kernel-sync.js';

@@ -11,7 +11,7 @@
 
 import { connect as netConnect, isIP, Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
-import type { NativeAddon } from '../../native.js';
+import type { NativeAddon } from '../../lib/native.js';
 import {
   GTSM_TTL,
   encodeTcpMd5Sig,

@@ -20,7 +20,7 @@
 
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../lib/log.js';
-import type { NativeAddon } from '../../native.js';
+import type { NativeAddon } from '../../lib/native.js';
 import {
   handleFd,
   listenerGtsm,

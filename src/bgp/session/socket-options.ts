@@ -14,7 +14,7 @@
 import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { v4Parse, v6Parse } from '../../lib/prefix.js';
-import { loadNative, type NativeAddon } from '../../native.js';
+import { loadNative, type NativeAddon } from '../../lib/native.js';
 
 export const IPPROTO_IP = 0;
 export const IPPROTO_TCP = 6;

@@ -15,7 +15,7 @@
 // attributable; an overrun still fails all unsettled requests as lost.
 import { constants as osConstants } from 'node:os';
 import { type Clock, type TimerHandle, systemClock } from '../../lib/clock.js';
-import { loadNative, type NativeAddon, type NativeNetlinkHandle } from '../../native.js';
+import { loadNative, type NativeAddon, type NativeNetlinkHandle } from '../../lib/native.js';
 import * as C from './constants.js';
 import { decodeEvent, type RtnlEvent } from './events.js';
 import { decodeAddress, decodeLink, type KernelAddress, type KernelLink } from './interfaces.js';

@@ -20,7 +20,7 @@ import {
   type TransportSecurity,
 } from '../../../src/bgp/session/socket-options.js';
 import { systemClock } from '../../../src/lib/clock.js';
-import { loadNative, nativeAvailable, type NativeAddon } from '../../../src/native.js';
+import { loadNative, nativeAvailable, type NativeAddon } from '../../../src/lib/native.js';
 import { PeerSession } from '../../../src/bgp/session/peer-session.js';
 import { fsmConfig, recordingLogger, until } from './helpers.js';
 

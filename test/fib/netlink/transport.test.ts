@@ -7,7 +7,7 @@ import { NlWriter, splitMessages, type NlMessage, type RouteOp } from '../../../
 import { NetlinkRouteSocket } from '../../../src/fib/netlink/transport.js';
 import { FakeClock } from '../../../src/lib/clock.js';
 import { v4Key } from '../../../src/lib/prefix.js';
-import type { NativeAddon, NativeDataCallback, NativeNetlinkHandle } from '../../../src/native.js';
+import type { NativeAddon, NativeDataCallback, NativeNetlinkHandle } from '../../../src/lib/native.js';
 
 /** A stand-in kernel: records every send; the test decides what it answers. */
 class ScriptedKernel {

@@ -3,7 +3,7 @@
 // with the stage that failed, the completion callback, and cancel.
 import { createServer, Socket, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadNative, nativeAvailable, type NativeAddon } from '../src/native.js';
+import { loadNative, nativeAvailable, type NativeAddon } from '../../src/lib/native.js';
 
 const available = process.platform === 'linux' && nativeAvailable();
 

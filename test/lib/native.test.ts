@@ -2,7 +2,7 @@
 // uses for GTSM, RFC 5082: IP_TTL / IP_MINTTL), and its error values.
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeAvailable, loadNative } from '../src/native.js';
+import { nativeAvailable, loadNative } from '../../src/lib/native.js';
 
 const IPPROTO_IP = 0;
 const IP_TTL = 2;
