@@ -29,7 +29,7 @@ import type { BgpConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN } from '../bgp/wire/errors.js';
-import { normalizeAddress } from '../bgp/session/listener.js';
+import { normalizeAddress } from '../lib/address.js';
 import { BgpListener } from '../bgp/session/listener.js';
 import { listenerSecurityFromConfig } from '../bgp/session/socket-options.js';
 import { Neighbors, type NeighborsOptions, type PeerSummary, type RestartState } from '../bgp/session/neighbors.js';
