@@ -61,7 +61,7 @@ describe('enhanced route refresh received, daemon to daemon over loopback (RFC 7
 
     // A route A believes B sent earlier, which B does not have (a withdraw A missed).
     a.d.rib.update(B, announce(['10.244.99.0/26'], { origin: 0, asPath: [], nextHop: B, localPref: 100 }));
-    a.d.driver.schedule();
+    a.d.runner.schedule();
     expect(a.d.rib.locRib.best(k('10.244.99.0/26'))?.peer.address).toBe(B);
 
     expect(a.d.peer(B)!.sendRouteRefresh({ type: 'route-refresh', afi: 1, safi: 1, subtype: 0 })).toBe(true);

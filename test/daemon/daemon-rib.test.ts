@@ -7,7 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { BgpConfig } from '../../src/config/schema.js';
-import { startDaemon, type BestPathUpdate } from '../../src/daemon/daemon.js';
+import { startDaemon } from '../../src/daemon/daemon.js';
+import type { BestPathChange } from '../../src/fib/types.js';
 import { prefixParse, v4Parse } from '../../src/lib/prefix.js';
 import { RawPeer } from '../bgp/session/raw-peer.js';
 import { recordingLogger, until } from '../bgp/session/helpers.js';
@@ -25,7 +26,7 @@ afterEach(async () => {
 
 async function daemon(yaml: string) {
   const log = recordingLogger('debug');
-  const fib: BestPathUpdate[] = [];
+  const fib: BestPathChange[] = [];
   const c = config(yaml);
   // The HTTP API only where a test asks for it (api.listen in its YAML); else none.
   const d = await startDaemon(yaml.includes('api:') ? c : { ...c, api: { listen: 'none' } }, { logger: log.logger, onBestPathChanges: (x) => fib.push(...x) });
