@@ -14,7 +14,7 @@ import { GracefulRestart } from '../../src/daemon/graceful-restart.js';
 import { PeerHistory } from '../../src/daemon/peer-history.js';
 import type { NegotiatedSession } from '../../src/bgp/fsm/index.js';
 import type { PeerSession } from '../../src/bgp/session/index.js';
-import { recordingLogger } from '../bgp/session/helpers.js';
+import { recordingLogger } from '../helpers/session.js';
 import { CODEC, announce } from '../rib/rib-helpers.js';
 
 const PEER = '127.0.0.82';

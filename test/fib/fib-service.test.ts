@@ -11,6 +11,9 @@ import type { BgpConfig } from '../../src/config/schema.js';
 import { FibService } from '../../src/fib/fib-service.js';
 import { GracefulRestart, restartPeers } from '../../src/daemon/graceful-restart.js';
 import { fibStatsOf, fibView } from '../../src/daemon/fib-view.js';
+import { buildApiDeps, type ApiParts } from '../../src/daemon/api-adapter.js';
+import { PeerHistory } from '../../src/daemon/peer-history.js';
+import type { Rib } from '../../src/rib/index.js';
 import { DryRunWriter } from '../../src/fib/dryrun.js';
 import type { FibBackend } from '../../src/fib/factory.js';
 import { HostContext } from '../../src/fib/host-context.js';
@@ -187,5 +190,34 @@ describe('FIB service', () => {
     const s = t.stats();
     expect(s).toMatchObject({ installed: 1, failures: 1 });
     expect(s.operations.find((o) => o.op === 'add')!.count).toBe(1);
+  });
+});
+
+describe('FIB figures in /api/v1/status', () => {
+  it('count installed, pending and failed from the writer, as /api/v1/fib does', async () => {
+    const t = setup({ refuse: (op) => (op.route.prefix === P('10.244.2.0/26') ? 101 : undefined) });
+    await t.start();
+    t.bridge.bestPathChanges([
+      { prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.1.2' }] },
+      { prefix: P('10.244.2.0/26'), nextHops: [{ address: '10.0.1.3' }] },
+    ]);
+    await settle();
+    const c = config();
+    const rib = { totals: () => ({ routes: {}, paths: {} }) } as unknown as Rib;
+    const deps = buildApiDeps({
+      clock: t.clock,
+      rib,
+      history: new PeerHistory(t.clock),
+      restart: t.restart,
+      fib: t.bridge,
+      version: 'test',
+      config: () => c,
+      sessions: () => [],
+      peer: () => undefined,
+      control: {} as ApiParts['control'],
+    });
+    const status = await deps.status();
+    expect(status.fib).toEqual({ installed: 1, pending: 0, failed: 1 });
+    expect(status.fib).toEqual((await deps.fib({ limit: 10 })).counts);
   });
 });
