@@ -15,7 +15,7 @@
 
 import type { BgpConfig } from '../config/schema.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
-import type { Logger } from '../lib/log.js';
+import type { LogEvent, Logger } from '../lib/log.js';
 import { prefixToString, type Family } from '../lib/prefix.js';
 import { afiSafiFamily, CEASE_MAX_PREFIXES, familyAfiSafi, maxPrefixCeaseData } from '../bgp/wire/index.js';
 import type { DecodedUpdate } from '../bgp/wire/update.js';
@@ -149,7 +149,7 @@ export class RibRunner {
       );
       this.refreshTimers.set(key, timer);
     }
-    log.debug({ event: `route-refresh-${action}`, peer: address, family }, 'ROUTE-REFRESH received');
+    log.debug({ event: `route-refresh-${action}` satisfies LogEvent, peer: address, family }, 'ROUTE-REFRESH received');
     this.schedule();
   }
 
