@@ -105,7 +105,6 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   const fib = new FibService({
     config,
     logger,
-    clock,
     backend: await createFibWriter(config, { logger, clock, ...(opts.fibNetns ? { netns: opts.fibNetns } : {}) }),
   });
   const restart: GracefulRestart = new GracefulRestart({

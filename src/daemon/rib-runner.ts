@@ -2,9 +2,9 @@
 // STYLE.md §5). Its inputs are typed calls from peer-events.ts (a session
 // Established, an UPDATE, an End-of-RIB, a ROUTE-REFRESH, a session ended with
 // its graceful-restart verdict, a socket writable again) and from the API and
-// reload (origination, soft resets, policies). RIB work runs in setImmediate
-// slices bounded by the loop-turn budget (DESIGN.md, Event loop discipline:
-// keepalives keep flowing); in each slice the ready UPDATEs are then pulled
+// reload (origination, soft resets, policies). RIB work runs in slices, each
+// a task of the one loop-turn budget (lib/loop-turns.ts; DESIGN.md, Event
+// loop discipline: keepalives keep flowing); in each slice the ready UPDATEs are then pulled
 // per peer while its socket is writable and the slice lasts, so a slow peer
 // never makes the RIB buffer unboundedly and a fast one never holds the loop.
 // Outputs: best-path changes handed on per slice, `onIdle` when the RIB has no
@@ -16,6 +16,7 @@
 import type { BgpConfig } from '../config/schema.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { LogEvent, Logger } from '../lib/log.js';
+import { loopTurns } from '../lib/loop-turns.js';
 import { prefixToString, type Family } from '../lib/prefix.js';
 import { afiSafiFamily, CEASE_MAX_PREFIXES, familyAfiSafi, maxPrefixCeaseData } from '../bgp/wire/index.js';
 import type { DecodedUpdate } from '../bgp/wire/update.js';
@@ -25,10 +26,8 @@ import { Rib, type FibChange, type PeerDownResult, type RibNotice } from '../rib
 import { exportDisabledPools, findPeerConfig, ribPeerSettings, ribSettingsFromConfig } from './peer-settings.js';
 
 /**
- * Time one slice may take before yielding to the event loop: RIB work, then
- * pulling UPDATEs for writable peers. Kept well under the 20 ms budget because
- * the session's input pacing and the FIB service take their own slices in the
- * same turn of the loop.
+ * Time one slice may take at most: RIB work, then pulling UPDATEs for
+ * writable peers; never past the end of the loop turn it runs in.
  */
 export const SLICE_MS = 8;
 /** Of the slice, the part RIB work may take before output gets its turn. */
@@ -182,7 +181,7 @@ export class RibRunner {
 
   /** The session's out queue drained after backpressure: pull more UPDATEs now. */
   writable(address: string): void {
-    this.flush(address, this.opts.clock.now() + SLICE_MS);
+    this.flush(address, loopTurns.deadline(SLICE_MS));
   }
 
   /** Reload: the origination list, pools with export off, and policies where the plan changed them. */
@@ -209,21 +208,26 @@ export class RibRunner {
     if (this.scheduled) return;
     this.scheduled = true;
     if (this.busySince === undefined) this.opts.onIdle?.(false);
-    setImmediate(() => this.guard(() => this.slice()));
+    loopTurns.schedule(this.runSlice);
   }
+
+  private readonly runSlice = (): void => this.guard(() => this.slice());
 
   private slice(): void {
     this.scheduled = false;
     const clock = this.opts.clock;
-    const start = clock.now();
-    this.busySince ??= start;
-    while (this.rib.hasWork() && clock.now() - start < PROCESS_MS) this.rib.process(STEP);
+    this.busySince ??= clock.now();
+    // Deadlines in CPU time (performance.now), whatever clock drives the timers.
+    const start = performance.now();
+    const end = loopTurns.deadline(SLICE_MS);
+    const processEnd = Math.min(end, start + PROCESS_MS);
+    while (this.rib.hasWork() && performance.now() < processEnd) this.rib.process(STEP);
     const changes = this.rib.takeFibChanges();
     if (changes.length > 0) this.bestPathChanges(changes);
     for (const n of this.rib.takeNotices()) this.notice(n);
     let more = false;
-    for (const address of this.rib.pendingPeers()) more = this.flush(address, start + SLICE_MS) || more;
-    const elapsed = clock.now() - start;
+    for (const address of this.rib.pendingPeers()) more = this.flush(address, end) || more;
+    const elapsed = performance.now() - start;
     if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
     if (this.rib.hasWork() || more) return this.schedule();
     if (this.busySince !== undefined) {
@@ -250,7 +254,7 @@ export class RibRunner {
 
   /**
    * Pulls ready UPDATEs for one peer while its socket takes them, until
-   * `deadline` (clock ms). Returns true when it stopped at the deadline with
+   * `deadline` (performance.now() ms). Returns true when it stopped at the deadline with
    * the socket still writable and more to send (the caller runs another slice).
    */
   private flush(address: string, deadline: number): boolean {
@@ -260,7 +264,7 @@ export class RibRunner {
       const batch = this.rib.takeUpdates(address, PULL);
       if (batch.length === 0) return false;
       for (const m of batch) session.sendRaw(m);
-      if (this.opts.clock.now() >= deadline) {
+      if (performance.now() >= deadline) {
         if (session.writable) this.schedule();
         return session.writable;
       }

@@ -57,7 +57,7 @@ function setup(opts: { extra?: string; fib?: string; realClock?: boolean; initia
     close: async () => undefined,
   };
   const cfg = config(opts.extra, opts.fib);
-  const bridge = new FibService({ config: cfg, logger, backend, ...(opts.realClock ? {} : { clock }) });
+  const bridge = new FibService({ config: cfg, logger, backend });
   // The restarting speaker's wait (src/daemon/graceful-restart.ts) decides when the FIB sweeps.
   const restart = new GracefulRestart({ clock, logger, sweepFib: (why) => bridge.sweepStale(why), restartStateChanged: () => undefined, staleTimerFired: () => undefined });
   const start = async () => {
