@@ -10,6 +10,7 @@ import type { CliIo } from './io.js';
 import { ApiError, apiClient, DEFAULT_API_URL, segment, UnreachableError, type ApiClient } from './client.js';
 import type { ApiExplain, ApiFib, ApiPeer, ApiRoute, ApiStatus, RoutePage } from '../api/schemas.js';
 import { formatExplain, formatFib, formatPeer, formatPeers, formatRoutes, formatStatus } from './tables.js';
+import { formatExplainAttributes, formatRouteDetail } from './route-detail.js';
 
 /** Exit codes scripts can rely on (printed by `bgp-ts --help`). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
@@ -136,9 +137,9 @@ export const API_COMMANDS: readonly Command[] = [
   }),
   apiCommand(
     'routes',
-    '[PREFIX|ADDRESS] [--family F] [--peer P] [--best] [--match exact|longest|subnets] [--limit N]',
-    'paths in the RIB; an ADDRESS finds the longest match; follows pages up to --limit',
-    { family: { type: 'string' }, peer: { type: 'string' }, best: { type: 'boolean' }, match: { type: 'string' }, limit: { type: 'string' } },
+    '[PREFIX|ADDRESS] [--family F] [--peer P] [--best] [--match exact|longest|subnets] [--limit N] [--detail]',
+    'paths in the RIB; an ADDRESS finds the longest match; follows pages up to --limit; --detail: every attribute',
+    { family: { type: 'string' }, peer: { type: 'string' }, best: { type: 'boolean' }, match: { type: 'string' }, limit: { type: 'string' }, detail: { type: 'boolean' } },
     [0, 1],
     async (ctx) => {
       const limit = positiveInt(str(ctx.values.limit), '--limit') ?? Infinity;
@@ -159,12 +160,13 @@ export const API_COMMANDS: readonly Command[] = [
         routes.push(...page.routes);
         cursor = page.nextCursor;
       } while (cursor !== undefined && routes.length < limit);
-      print(ctx, cursor === undefined ? { routes } : { routes, nextCursor: cursor }, () => formatRoutes(routes) + (cursor ? `(more routes; raise --limit)\n` : ''));
+      const text = ctx.values.detail === true ? formatRouteDetail : formatRoutes;
+      print(ctx, cursor === undefined ? { routes } : { routes, nextCursor: cursor }, () => text(routes) + (cursor ? `(more routes; raise --limit)\n` : ''));
     },
   ),
   apiCommand('explain', 'PREFIX', 'every candidate path for PREFIX and the decision step that chose the best, in words', {}, 1, async (ctx) => {
     const e = await ctx.client.get<ApiExplain>(`/api/v1/routes/${segment(ctx.positionals[0]!)}/explain`);
-    print(ctx, e, () => formatExplain(e));
+    print(ctx, e, () => formatExplain(e) + formatExplainAttributes(e));
   }),
   apiCommand(
     'fib',
