@@ -43,6 +43,8 @@ import { attachPeer, detachPeer, type PeerEventSinks } from './peer-events.js';
 import { PeerHistory } from './peer-history.js';
 import { applyReloadPlan } from './reload.js';
 import { RibRunner } from './rib-runner.js';
+import { startNextHopTracking, type NextHopTracking } from './next-hop-tracking.js';
+import { loopTurns } from '../lib/loop-turns.js';
 import { toBestPathChange } from './rib-to-fib.js';
 
 export const SHUTDOWN_TEXT = 'bgp-ts shutting down';
@@ -63,6 +65,8 @@ export interface Daemon {
   readonly runner: RibRunner;
   /** The FIB service (kernel or dry-run writer). */
   readonly fib: FibService;
+  /** Next-hop tracking against the kernel's tables; undefined unless the FIB writes the kernel. */
+  readonly nextHops: NextHopTracking | undefined;
   /** Originates a prefix (text) with communities; the API's announcements endpoint. */
   announce(prefix: string, communities?: readonly string[]): DaemonActionResult;
   withdraw(prefix: string): DaemonActionResult;
@@ -102,11 +106,8 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   const clock = opts.clock ?? systemClock;
   let current = config;
   const onBest = opts.onBestPathChanges;
-  const fib = new FibService({
-    config,
-    logger,
-    backend: await createFibWriter(config, { logger, clock, ...(opts.fibNetns ? { netns: opts.fibNetns } : {}) }),
-  });
+  const backend = await createFibWriter(config, { logger, clock, ...(opts.fibNetns ? { netns: opts.fibNetns } : {}) });
+  const fib = new FibService({ config, logger, backend });
   const restart: GracefulRestart = new GracefulRestart({
     clock,
     logger,
@@ -167,6 +168,8 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   } catch (err) {
     logger.error({ event: 'fib-start-failed', err: (err as Error).message }, 'FIB could not reconcile with the kernel at start');
   }
+  // RFC 4271 §9.1.2: next hops resolve against the kernel's tables (kernel mode only; a dry run resolves all).
+  const nextHops = backend.kernelFeed ? await startNextHopTracking(backend.kernelFeed, { rib: runner.rib, turns: loopTurns, logger, tables: [config.fib.table], protocol: config.fib.protocol, changed: () => runner.schedule() }) : undefined;
   restart.begin(config, fib.isConverging, fib.preservedFamilies());
   let listener = await listen(config);
   neighbors.startAll();
@@ -289,6 +292,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     rib: runner.rib,
     runner,
     fib,
+    nextHops,
     sessions: () => neighbors.list(),
     peer: (address) => neighbors.get(normalizeAddress(address)),
     announce: (prefix, communities) => control.announce(prefix, communities ?? []),

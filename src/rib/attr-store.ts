@@ -19,7 +19,7 @@ import {
   type PathAttributes,
 } from '../bgp/wire/types.js';
 import { v4Parse } from '../lib/prefix.js';
-import { classifyNextHop, type NextHopClass } from './decision/next-hop.js';
+import { classifyNextHop, type NextHopClass } from './decision/next-hop-class.js';
 
 /** An interned attribute set with its derived facts. */
 export interface AttrSet {

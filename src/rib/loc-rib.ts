@@ -187,6 +187,11 @@ export class LocRib {
     }
   }
 
+  /** Every prefix held, with or without a best path (next-hop tracking walks them). */
+  prefixes(family?: Family): IterableIterator<PrefixKey> {
+    return this.table.keys(family);
+  }
+
   /** Prefixes held (with or without a best path). */
   prefixCount(family?: Family): number {
     return this.table.size(family);
