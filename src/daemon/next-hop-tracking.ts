@@ -23,6 +23,15 @@ import type { RtnlEvent } from '../fib/netlink/events.js';
 import { NextHopResolver, type Resolution, type ResolveMode } from '../fib/next-hop-resolver.js';
 import type { KernelFeed } from '../fib/factory.js';
 import type { Path, PeerInfo, Rib } from '../rib/index.js';
+import type { AttrSet } from '../rib/attr-store.js';
+
+interface Entry {
+  readonly address: string;
+  readonly mode: ResolveMode;
+  res: Resolution;
+}
+
+const UNRESOLVED: Resolution = Object.freeze({ reachable: false });
 
 /** How long one walk slice may run, ms (never past the turn's budget). */
 const WALK_SLICE_MS = 6;
@@ -42,12 +51,21 @@ export interface NextHopTrackingStats {
   readonly kernelRoutes: number;
   readonly walks: number;
   readonly redecided: number;
+  /** A walk is under way or queued. */
+  readonly busy: boolean;
 }
 
 export class NextHopTracking {
   readonly resolver: NextHopResolver;
-  /** `${mode}|${address}` → its resolution: one entry per distinct next hop. */
-  private readonly cache = new Map<string, Resolution>();
+  /** `${mode}|${address}` → its entry: one per distinct next hop, shared by every path using it. */
+  private readonly cache = new Map<string, Entry>();
+  /** The same entries reached from a path's attribute set (per mode and family). */
+  private connectedV4 = new WeakMap<AttrSet, Entry>();
+  private connectedV6 = new WeakMap<AttrSet, Entry>();
+  private recursiveV4 = new WeakMap<AttrSet, Entry>();
+  private recursiveV6 = new WeakMap<AttrSet, Entry>();
+  private ownCache = new Map<string, boolean>();
+  private resolving: { it: Iterator<Entry>; changed: Set<string> } | undefined;
   private oneHop = new WeakMap<PeerInfo, boolean>();
   private dirtyKernel = false;
   private pendingChanged = new Set<string>();
@@ -68,7 +86,7 @@ export class NextHopTracking {
   /** The lookups for the decision context (Rib.setNextHopLookups). */
   lookups() {
     return {
-      ownAddress: (address: string) => this.resolver.isOwn(address),
+      ownAddress: (address: string) => this.isOwn(address),
       nextHopReachable: (route: Path, family: Family) => this.entry(route, family).reachable,
       igpCost: (route: Path, family: Family) => this.entry(route, family).metric,
     };
@@ -86,12 +104,12 @@ export class NextHopTracking {
     if (ev.kind === 'addr') this.oneHopReset();
     if (!this.dirtyKernel) {
       this.dirtyKernel = true;
-      this.opts.turns.schedule(() => this.reresolve());
+      if (!this.resolving) this.opts.turns.schedule(() => this.reresolve());
     }
   }
 
   stats(): NextHopTrackingStats {
-    return { nextHops: this.cache.size, kernelRoutes: this.resolver.size(), walks: this.walks, redecided: this.redecided };
+    return { nextHops: this.cache.size, kernelRoutes: this.resolver.size(), walks: this.walks, redecided: this.redecided, busy: this.dirtyKernel || this.resolving !== undefined || this.walking !== undefined };
   }
 
   private modeOf(peer: PeerInfo): ResolveMode {
@@ -102,40 +120,70 @@ export class NextHopTracking {
   }
 
   private oneHopReset(): void {
-    // Our subnets changed: which peers are one hop away is asked again (a WeakMap has no clear).
+    // Our subnets changed: which peers are one hop away (so which entry a path uses) and
+    // which addresses are ours are asked again (a WeakMap has no clear).
     this.oneHop = new WeakMap();
+    this.connectedV4 = new WeakMap();
+    this.connectedV6 = new WeakMap();
+    this.recursiveV4 = new WeakMap();
+    this.recursiveV6 = new WeakMap();
+    this.ownCache.clear();
   }
 
   private entry(route: Path, family: Family): Resolution {
+    const mode = this.modeOf(route.peer);
+    // One entry per (next hop, mode), found through the path's attribute set without building a key.
+    const byAttrs = mode === 'connected' ? (family === 'ipv4-unicast' ? this.connectedV4 : this.connectedV6) : family === 'ipv4-unicast' ? this.recursiveV4 : this.recursiveV6;
+    const e = byAttrs.get(route.attrs);
+    if (e) return e.res;
     const address = family === 'ipv4-unicast' ? route.attrs.nextHopV4 : route.attrs.nextHopV6;
-    if (address === undefined) return { reachable: false };
-    const key = `${this.modeOf(route.peer)}|${address}`;
-    let r = this.cache.get(key);
-    if (r === undefined) {
-      r = this.resolver.resolve(address, key.startsWith('connected') ? 'connected' : 'recursive');
-      this.cache.set(key, r);
+    if (address === undefined) return UNRESOLVED;
+    const key = `${mode}|${address}`;
+    let entry = this.cache.get(key);
+    if (!entry) {
+      entry = { address, mode, res: this.resolver.resolve(address, mode) };
+      this.cache.set(key, entry);
     }
-    return r;
+    byAttrs.set(route.attrs, entry);
+    return entry.res;
   }
 
-  /** Re-resolves every cached next hop; those whose answer changed are re-decided. */
+  /** RFC 4271 §5.1.3 a, cached per address text until our addresses change. */
+  private isOwn(address: string): boolean {
+    let own = this.ownCache.get(address);
+    if (own === undefined) this.ownCache.set(address, (own = this.resolver.isOwn(address)));
+    return own;
+  }
+
+  /** Re-resolves every cached next hop, a slice per turn; those whose answer changed are re-decided. */
   private reresolve(): void {
     this.dirtyKernel = false;
-    const changed = new Set<string>();
-    for (const [key, old] of this.cache) {
-      const bar = key.indexOf('|');
-      const now = this.resolver.resolve(key.slice(bar + 1), key.slice(0, bar) as ResolveMode);
-      if (now.reachable !== old.reachable || now.metric !== old.metric) {
-        this.cache.set(key, now);
-        changed.add(key.slice(bar + 1));
+    if (!this.resolving) this.resolving = { it: this.cache.values(), changed: new Set() };
+    const r = this.resolving;
+    const deadline = this.opts.turns.deadline(WALK_SLICE_MS);
+    for (let n = 1; ; n++) {
+      if ((n & 63) === 0 && performance.now() >= deadline) {
+        this.opts.turns.schedule(() => this.reresolve());
+        return;
+      }
+      const next = r.it.next();
+      if (next.done) break;
+      const e = next.value;
+      const now = this.resolver.resolve(e.address, e.mode);
+      if (now.reachable !== e.res.reachable || now.metric !== e.res.metric) {
+        r.changed.add(e.address);
         this.opts.logger.info(
-          { event: 'next-hop-changed', nextHop: key.slice(bar + 1), mode: key.slice(0, bar), reachable: now.reachable, ...(now.metric !== undefined ? { metric: now.metric } : {}), ...(now.via ? { via: now.via } : {}) },
-          `next hop ${key.slice(bar + 1)} ${now.reachable ? `resolves (${now.via})` : 'is unreachable'}`,
+          { event: 'next-hop-changed', nextHop: e.address, mode: e.mode, reachable: now.reachable, ...(now.metric !== undefined ? { metric: now.metric } : {}), ...(now.via ? { via: now.via } : {}) },
+          `next hop ${e.address} ${now.reachable ? `resolves (${now.via})` : 'is unreachable'}`,
         );
-      } else if (now.via !== old.via) this.cache.set(key, now);
+      }
+      e.res = now;
     }
-    if (changed.size === 0) return;
-    for (const a of changed) this.pendingChanged.add(a);
+    this.resolving = undefined;
+    // Changes that came in while this pass ran: another pass.
+    if (this.dirtyKernel) this.opts.turns.schedule(() => this.reresolve());
+    if (r.changed.size === 0) return;
+    for (const a of r.changed) this.pendingChanged.add(a);
     if (!this.walking) this.startWalk();
   }
 
