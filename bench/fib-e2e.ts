@@ -25,7 +25,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/load.js';
-import { FibBridge } from '../src/fib-bridge.js';
+import { FibBridge } from '../src/fib/fib-service.js';
 import { createFibWriter } from '../src/fib/factory.js';
 import { NetlinkMonitor } from '../src/fib/netlink/transport.js';
 import { v4Key, v4KeyToString, type PrefixKey } from '../src/lib/prefix.js';

@@ -18,36 +18,16 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LevelWithSilent } from 'pino';
 import { formatConfigErrors, loadConfigFile, type ConfigError } from './config/load.js';
-import type { BgpConfig } from './config/schema.js';
 import { createLogger, type Logger } from './lib/log.js';
-import { API_COMMANDS, API_OPTIONS_HELP, EXIT, parse, UsageError, type Command } from './api/commands.js';
+import { API_COMMANDS, API_OPTIONS_HELP, EXIT, parse, UsageError, type Command } from './cli/commands.js';
+import type { CliIo, DaemonHandle, StartDaemon } from './cli/io.js';
 
 export { EXIT, UsageError, type Command };
+export type { CliIo, DaemonHandle, StartDaemon } from './cli/io.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/bgp-ts/bgp-ts.yaml';
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** What the daemon module (src/daemon.ts) provides; the CLI only needs this much of it. */
-export interface DaemonHandle {
-  stop(opts?: { reason?: string }): Promise<void>;
-  /** Applies a config; `ok: false` when the daemon refused it (it logs why and keeps the running config). */
-  reload(config: BgpConfig): Promise<{ ok: boolean } | void>;
-}
-export type StartDaemon = (config: BgpConfig, opts: { logger: Logger; configPath: string }) => Promise<DaemonHandle>;
-
-/** Where output goes and how signals arrive; `process` in production, fakes in tests. */
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  onSignal(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP', handler: () => void): void;
-  offSignal(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP', handler: () => void): void;
-  createLogger(level: LevelWithSilent): Logger;
-  startDaemon(): Promise<StartDaemon>;
-  /** Environment for BGP_TS_TOKEN / BGP_TS_API; process.env when absent. */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** HTTP client for the API commands; global fetch when absent. */
-  fetch?: typeof fetch;
-}
 
 const COMMANDS: readonly Command[] = [
   {
@@ -251,9 +231,9 @@ const processIo: CliIo = {
   offSignal: (signal, handler) => process.off(signal, handler),
   createLogger: (level) => createLogger({ level }),
   startDaemon: async () => {
-    // Resolved at run time so the CLI builds before src/daemon.ts exists; the
+    // Resolved at run time so the CLI builds before src/daemon/daemon.ts exists; the
     // shape is the StartDaemon contract above.
-    const specifier = new URL('./daemon.js', import.meta.url).href;
+    const specifier = new URL('./daemon/daemon.js', import.meta.url).href;
     const mod = (await import(specifier)) as { startDaemon: StartDaemon };
     return mod.startDaemon;
   },

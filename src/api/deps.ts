@@ -1,7 +1,7 @@
 // What the HTTP API asks of the daemon core: plain functions returning plain
 // data (STYLE.md §12). The API never touches the RIB, the sessions or the FIB
 // itself; it asks the core to act and reports what the core answers. The
-// daemon (src/daemon.ts) implements this; tests implement it with a fake that
+// daemon (src/daemon/api-adapter.ts) implements this; tests implement it with a fake that
 // records calls. Any function may return a value or a promise of one.
 //
 // Metric sources are pull-based: metrics.ts reads them when Prometheus

@@ -8,7 +8,7 @@
 // headers get a 401 and never reach the core.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { startDaemon, type Daemon } from '../../src/daemon.js';
+import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { buildApi } from '../../src/api/server.js';
 import { fakeDeps } from '../api/fake-deps.js';
 import { recordingLogger } from '../bgp/session/helpers.js';

@@ -7,7 +7,7 @@
 // first session with its route in the Loc-RIB. Any uncaught exception or
 // unhandled rejection in the process is recorded and fails the test.
 import { parseConfig } from '../../src/config/load.js';
-import { startDaemon, type Daemon } from '../../src/daemon.js';
+import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { Framer, encodeMessage, type InboundMessage } from '../../src/bgp/wire/index.js';
 import type { Capability, CodecContext, NotificationMessage } from '../../src/bgp/wire/types.js';
 import { prefixParse, v4Parse, type PrefixKey } from '../../src/lib/prefix.js';

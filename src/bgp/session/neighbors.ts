@@ -19,7 +19,8 @@ import type { Logger } from '../../lib/log.js';
 import { CEASE_ADMIN_SHUTDOWN, CEASE_OTHER_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED } from '../wire/index.js';
 import { classify } from '../../config/diff.js';
 import { localSettingsFromConfig, type FsmConfig, type SessionState } from '../fsm/index.js';
-import { findListenRange, normalizeAddress, type AcceptedConnection } from './listener.js';
+import { findListenRange, type AcceptedConnection } from './listener.js';
+import { normalizeAddress } from '../../lib/address.js';
 import { PeerSession } from './peer-session.js';
 
 export type PeerKind = 'configured' | 'dynamic';

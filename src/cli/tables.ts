@@ -3,7 +3,7 @@
 // path, a star on best paths. Scripts use --json instead; these strings are
 // for eyes and may change.
 
-import type { ApiExplain, ApiFib, ApiPeer, ApiRoute, ApiStatus } from './schemas.js';
+import type { ApiExplain, ApiFib, ApiPeer, ApiRoute, ApiStatus } from '../api/schemas.js';
 
 /** Left-aligned columns separated by two spaces; no trailing blanks. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

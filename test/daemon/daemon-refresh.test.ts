@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { BgpConfig } from '../../src/config/schema.js';
-import { startDaemon } from '../../src/daemon.js';
+import { startDaemon } from '../../src/daemon/daemon.js';
 import { prefixParse } from '../../src/lib/prefix.js';
 import { recordingLogger, until } from '../bgp/session/helpers.js';
-import { announce } from './rib-helpers.js';
+import { announce } from '../rib/rib-helpers.js';
 
 function config(yaml: string): BgpConfig {
   const r = parseConfig(yaml);

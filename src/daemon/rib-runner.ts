@@ -22,14 +22,15 @@
 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { isIP } from 'node:net';
-import type { BgpConfig, ListenRangeConfig, NeighborConfig } from './config/schema.js';
-import type { Clock, TimerHandle } from './lib/clock.js';
-import type { Logger } from './lib/log.js';
-import { prefixToString, v4Parse, type Family } from './lib/prefix.js';
-import { CEASE_MAX_PREFIXES, familyAfiSafi } from './bgp/wire/index.js';
-import type { NegotiatedSession } from './bgp/fsm/index.js';
-import { findListenRange, normalizeAddress, type PeerSession, type SessionDown } from './bgp/session/index.js';
-import { Rib, compileGlobalPolicies, makePeer, type FibChange, type RibNotice, type RibPeerSettings, type RibSettings } from './rib/index.js';
+import type { BgpConfig, ListenRangeConfig, NeighborConfig } from '../config/schema.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import { prefixToString, v4Parse, type Family } from '../lib/prefix.js';
+import { CEASE_MAX_PREFIXES, familyAfiSafi } from '../bgp/wire/index.js';
+import type { NegotiatedSession } from '../bgp/fsm/index.js';
+import { findListenRange, type PeerSession, type SessionDown } from '../bgp/session/index.js';
+import { normalizeAddress } from '../lib/address.js';
+import { Rib, compileGlobalPolicies, makePeer, type FibChange, type RibNotice, type RibPeerSettings, type RibSettings } from '../rib/index.js';
 
 /**
  * Time one slice may take before yielding to the event loop: RIB work, then

@@ -5,16 +5,16 @@
 // routes as installed (failed when unresolvable) with counts and paging.
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { parseConfig } from '../src/config/load.js';
-import { startDaemon, toBestPathUpdate, type Daemon } from '../src/daemon.js';
-import { FibBridge } from '../src/fib-bridge.js';
-import { DisabledWriter, DryRunRecorder } from '../src/fib/dryrun.js';
-import { createFibWriter, type FibBackend } from '../src/fib/factory.js';
-import { HostContext } from '../src/fib/host-context.js';
-import type { BestPathChange } from '../src/fib/types.js';
-import { FakeClock } from '../src/lib/clock.js';
-import { prefixParse, v4Key, type PrefixKey } from '../src/lib/prefix.js';
-import type { FibChange } from '../src/rib/index.js';
+import { parseConfig } from '../../src/config/load.js';
+import { startDaemon, toBestPathUpdate, type Daemon } from '../../src/daemon/daemon.js';
+import { FibBridge } from '../../src/fib/fib-service.js';
+import { DisabledWriter, DryRunRecorder } from '../../src/fib/dryrun.js';
+import { createFibWriter, type FibBackend } from '../../src/fib/factory.js';
+import { HostContext } from '../../src/fib/host-context.js';
+import type { BestPathChange } from '../../src/fib/types.js';
+import { FakeClock } from '../../src/lib/clock.js';
+import { prefixParse, v4Key, type PrefixKey } from '../../src/lib/prefix.js';
+import type { FibChange } from '../../src/rib/index.js';
 
 const P = (t: string): PrefixKey => prefixParse(t)!;
 const silent = pino({ level: 'silent' });

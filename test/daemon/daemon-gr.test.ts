@@ -9,12 +9,12 @@
 // carries R = 1 and F = 1 for IPv4 unicast until the FIB has converged.
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { parseConfig } from '../src/config/load.js';
-import type { BgpConfig } from '../src/config/schema.js';
-import { SHUTDOWN_TEXT, startDaemon } from '../src/daemon.js';
-import { prefixParse } from '../src/lib/prefix.js';
-import { recordingLogger, until } from './bgp/session/helpers.js';
-import { createNetns, kernelSkipReason } from './fib/netlink/netns.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { BgpConfig } from '../../src/config/schema.js';
+import { SHUTDOWN_TEXT, startDaemon } from '../../src/daemon/daemon.js';
+import { prefixParse } from '../../src/lib/prefix.js';
+import { recordingLogger, until } from '../bgp/session/helpers.js';
+import { createNetns, kernelSkipReason } from '../fib/netlink/netns.js';
 
 function config(yaml: string): BgpConfig {
   const r = parseConfig(yaml);

@@ -3,11 +3,11 @@
 // addresses, malformed input answered with the right NOTIFICATION, reload,
 // and stop() with Cease / Administrative Shutdown "bgp-ts shutting down".
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config/load.js';
-import type { BgpConfig } from '../src/config/schema.js';
-import { startDaemon } from '../src/daemon.js';
-import { RawPeer } from './bgp/session/raw-peer.js';
-import { recordingLogger, until } from './bgp/session/helpers.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { BgpConfig } from '../../src/config/schema.js';
+import { startDaemon } from '../../src/daemon/daemon.js';
+import { RawPeer } from '../bgp/session/raw-peer.js';
+import { recordingLogger, until } from '../bgp/session/helpers.js';
 
 function config(yaml: string): BgpConfig {
   const r = parseConfig(yaml);

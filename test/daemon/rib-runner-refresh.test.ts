@@ -7,11 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/lib/clock.js';
 import { prefixParse } from '../../src/lib/prefix.js';
-import { RibDriver } from '../../src/rib-driver.js';
+import { RibDriver } from '../../src/daemon/rib-runner.js';
 import type { NegotiatedSession } from '../../src/bgp/fsm/index.js';
 import type { PeerSession } from '../../src/bgp/session/index.js';
 import { recordingLogger } from '../bgp/session/helpers.js';
-import { CODEC, announce } from './rib-helpers.js';
+import { CODEC, announce } from '../rib/rib-helpers.js';
 
 const PEER = '127.0.0.82';
 const WAIT_MS = 60_000;

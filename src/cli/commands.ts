@@ -6,9 +6,9 @@
 // bad arguments -> 2, no daemon answering -> 3.
 
 import { parseArgs } from 'node:util';
-import type { CliIo } from '../cli.js';
+import type { CliIo } from './io.js';
 import { ApiError, apiClient, DEFAULT_API_URL, segment, UnreachableError, type ApiClient } from './client.js';
-import type { ApiExplain, ApiFib, ApiPeer, ApiRoute, ApiStatus, RoutePage } from './schemas.js';
+import type { ApiExplain, ApiFib, ApiPeer, ApiRoute, ApiStatus, RoutePage } from '../api/schemas.js';
 import { formatExplain, formatFib, formatPeer, formatPeers, formatRoutes, formatStatus } from './tables.js';
 
 /** Exit codes scripts can rely on (printed by `bgp-ts --help`). */

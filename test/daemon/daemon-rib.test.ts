@@ -5,12 +5,12 @@
 // lines show it; a withdrawal and a session loss propagate; a RawPeer over
 // max-prefix gets Cease / Maximum Number of Prefixes Reached with its data.
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config/load.js';
-import type { BgpConfig } from '../src/config/schema.js';
-import { startDaemon, type BestPathUpdate } from '../src/daemon.js';
-import { prefixParse, v4Parse } from '../src/lib/prefix.js';
-import { RawPeer } from './bgp/session/raw-peer.js';
-import { recordingLogger, until } from './bgp/session/helpers.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { BgpConfig } from '../../src/config/schema.js';
+import { startDaemon, type BestPathUpdate } from '../../src/daemon/daemon.js';
+import { prefixParse, v4Parse } from '../../src/lib/prefix.js';
+import { RawPeer } from '../bgp/session/raw-peer.js';
+import { recordingLogger, until } from '../bgp/session/helpers.js';
 
 function config(yaml: string): BgpConfig {
   const r = parseConfig(yaml);

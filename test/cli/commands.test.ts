@@ -8,9 +8,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi, startApi, type RunningApi } from '../src/api/server.js';
-import { main, type CliIo } from '../src/cli.js';
-import { fakeDeps, route, type Calls } from './api/fake-deps.js';
+import { buildApi, startApi, type RunningApi } from '../../src/api/server.js';
+import { main, type CliIo } from '../../src/cli.js';
+import { fakeDeps, route, type Calls } from '../api/fake-deps.js';
 
 const TOKEN = 'cli-test-token-0123456789';
 let loopback: RunningApi;
@@ -18,7 +18,7 @@ let exposed: RunningApi;
 let calls: Calls;
 let exposedCalls: Calls;
 
-const root = join(import.meta.dirname, '..');
+const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
 
 beforeAll(async () => {

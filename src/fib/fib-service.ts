@@ -25,16 +25,16 @@
 // the last writes only, and the desired table's resolvable routes are what
 // the API shows as installed.
 
-import type { ApiFib, FibQuery, FibStats } from './api/deps.js';
-import type { BgpConfig } from './config/schema.js';
-import { systemClock, type Clock, type TimerHandle } from './lib/clock.js';
-import type { Logger } from './lib/log.js';
-import type { Family, PrefixKey } from './lib/prefix.js';
-import { fibStatsOf, fibView } from './fib-bridge-view.js';
-import { DesiredTable, opsForUpdate } from './fib/desired.js';
-import type { FibBackend } from './fib/factory.js';
-import { compileFormContext } from './fib/modes.js';
-import type { BestPathChange, DesiredRoute, FibOp, FibSyncResult } from './fib/types.js';
+import type { ApiFib, FibQuery, FibStats } from '../api/deps.js';
+import type { BgpConfig } from '../config/schema.js';
+import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import type { Family, PrefixKey } from '../lib/prefix.js';
+import { fibStatsOf, fibView } from './fib-view.js';
+import { DesiredTable, opsForUpdate } from './desired.js';
+import type { FibBackend } from './factory.js';
+import { compileFormContext } from './modes.js';
+import type { BestPathChange, DesiredRoute, FibOp, FibSyncResult } from './types.js';
 
 /** Time one slice of desired-table work may take before yielding. */
 export const FIB_SLICE_MS = 10;

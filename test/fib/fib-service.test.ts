@@ -6,15 +6,15 @@
 // come once it appears; the API view and metric sources.
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { parseConfig } from '../src/config/load.js';
-import type { BgpConfig } from '../src/config/schema.js';
-import { FibBridge } from '../src/fib-bridge.js';
-import { DryRunWriter } from '../src/fib/dryrun.js';
-import type { FibBackend } from '../src/fib/factory.js';
-import { HostContext } from '../src/fib/host-context.js';
-import type { BestPathChange, FibOp, KernelRoute } from '../src/fib/types.js';
-import { FakeClock } from '../src/lib/clock.js';
-import { prefixParse, v4Key, type PrefixKey } from '../src/lib/prefix.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { BgpConfig } from '../../src/config/schema.js';
+import { FibBridge } from '../../src/fib/fib-service.js';
+import { DryRunWriter } from '../../src/fib/dryrun.js';
+import type { FibBackend } from '../../src/fib/factory.js';
+import { HostContext } from '../../src/fib/host-context.js';
+import type { BestPathChange, FibOp, KernelRoute } from '../../src/fib/types.js';
+import { FakeClock } from '../../src/lib/clock.js';
+import { prefixParse, v4Key, type PrefixKey } from '../../src/lib/prefix.js';
 
 const P = (t: string): PrefixKey => prefixParse(t)!;
 const link = (index: number, name: string, up = true) => ({ kind: 'link' as const, change: 'new' as const, link: { index, name, up, lowerUp: up, flags: up ? 1 : 0 } });

@@ -7,7 +7,7 @@
 // session's own counters.
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { ApiCore, type CoreHandle } from '../../src/core/api-deps.js';
+import { ApiCore, type CoreHandle } from '../../src/daemon/api-adapter.js';
 import type { PeerSession } from '../../src/bgp/session/peer-session.js';
 import type { PeerSummary } from '../../src/bgp/session/neighbors.js';
 import type { SessionState } from '../../src/bgp/fsm/index.js';

@@ -5,7 +5,7 @@
 // shell: sessions ↔ RIB, bounded work slices) through `Neighbors`' session
 // hooks. Best-path changes leave through `onBestPathChanges` in the FIB's
 // input shape (prefix, ECMP next hops, local/blackhole), and into the FIB
-// bridge (src/fib-bridge.ts: kernel or dry-run writer, chosen by
+// bridge (src/fib/fib-service.ts: kernel or dry-run writer, chosen by
 // src/fib/factory.ts), which the API reads for /api/v1/fib and readiness.
 // Lifecycle: stop() closes the listeners; a session that negotiated graceful
 // restart (RFC 4724, our capability and the peer's) is closed without a
@@ -25,27 +25,27 @@
 // Adj-RIB-In, export → re-export), `originate` announces/withdraws, `listen`
 // rebinds, `api` restarts the HTTP API, `log.level` applies at once.
 
-import type { BgpConfig } from './config/schema.js';
-import { systemClock, type Clock } from './lib/clock.js';
-import type { Logger } from './lib/log.js';
-import { CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN } from './bgp/wire/errors.js';
-import { normalizeAddress } from './bgp/session/listener.js';
-import { BgpListener } from './bgp/session/listener.js';
-import { listenerSecurityFromConfig } from './bgp/session/socket-options.js';
-import { Neighbors, type NeighborsOptions, type PeerSummary, type RestartState } from './bgp/session/neighbors.js';
-import type { PeerSession } from './bgp/session/peer-session.js';
-import { RibDriver } from './rib-driver.js';
-import { ApiCore } from './core/api-deps.js';
-import { startApi, type RunningApi } from './api/server.js';
-import { loadConfigFile } from './config/load.js';
-import type { FibChange, Rib } from './rib/index.js';
-import type { PrefixKey } from './lib/prefix.js';
-import { endOfRibFamily } from './bgp/wire/eor.js';
-import { FibBridge } from './fib-bridge.js';
-import { createFibWriter } from './fib/factory.js';
-import { planReload } from './config/reload-plan.js';
-import { formatConfigErrors } from './config/load.js';
-import type { ApiDeps } from './api/deps.js';
+import type { BgpConfig } from '../config/schema.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import { CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN } from '../bgp/wire/errors.js';
+import { normalizeAddress } from '../lib/address.js';
+import { BgpListener } from '../bgp/session/listener.js';
+import { listenerSecurityFromConfig } from '../bgp/session/socket-options.js';
+import { Neighbors, type NeighborsOptions, type PeerSummary, type RestartState } from '../bgp/session/neighbors.js';
+import type { PeerSession } from '../bgp/session/peer-session.js';
+import { RibDriver } from './rib-runner.js';
+import { ApiCore } from './api-adapter.js';
+import { startApi, type RunningApi } from '../api/server.js';
+import { loadConfigFile } from '../config/load.js';
+import type { FibChange, Rib } from '../rib/index.js';
+import type { PrefixKey } from '../lib/prefix.js';
+import { endOfRibFamily } from '../bgp/wire/eor.js';
+import { FibBridge } from '../fib/fib-service.js';
+import { createFibWriter } from '../fib/factory.js';
+import { planReload } from '../config/reload-plan.js';
+import { formatConfigErrors } from '../config/load.js';
+import type { ApiDeps } from '../api/deps.js';
 
 export const SHUTDOWN_TEXT = 'bgp-ts shutting down';
 
