@@ -39,7 +39,7 @@ import { run, sleep } from '../test/interop/harness/exec.js';
 import { Topology } from '../test/interop/harness/netns.js';
 import { registerCleanup } from '../test/interop/harness/processes.js';
 import type { GeneratorParams, PhaseSummary } from './lib/fanout-clients.js';
-import { DUT_LABEL, startDut, type DutKind, type EventLoopDelay } from './lib/fanout-duts.js';
+import { DUT_LABEL, startDut, type DutKind, type EventLoopDelay, type RunningDut } from './lib/fanout-duts.js';
 import { table, type Row } from './lib/fanout-report.js';
 import { CLIENT_RANGE, checkPlan, clientAddress, dotted, expectedHeld, type FanoutPlan } from './lib/fanout-tally.js';
 import { sampleProc, type ProcSample } from './lib/proc-stats.js';
@@ -73,6 +73,8 @@ export interface FanoutRun {
   readonly phases: Partial<Record<PhaseName, PhaseFigures>>;
   /** Connection attempts repeated before Established (a full listen backlog). */
   readonly retries: number;
+  /** The host's 1-minute load average when the run started (the machine is shared). */
+  readonly load: number;
 }
 
 interface Options {
@@ -118,6 +120,7 @@ class Generator {
     const pid = this.child.pid!;
     this.unregister = registerCleanup(() => process.kill(pid, 'SIGKILL')); // `ip netns exec` execs: the PID is the generator's
     this.exited = new Promise((r) => this.child.once('exit', () => r()));
+    this.child.stdin!.on('error', () => undefined); // EPIPE when it already died: next() reports that
     this.lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
   }
 
@@ -159,8 +162,15 @@ class Generator {
 /** One DUT, one run: start it, the clients connect, announce, withdraw; figures per phase. */
 async function fanoutOnce(kind: DutKind, topo: Topology, plan: FanoutPlan, opts: Options, runIndex: number): Promise<FanoutRun> {
   const dutNode = topo.node('dut');
+  const load = Math.round(loadavg()[0]! * 100) / 100;
   const dir = mkdtempSync(join(topo.dir, `${kind}-`));
-  const dut = await startDut(kind, { ns: dutNode.ns, dir, address: dutNode.ipv4, gateway: topo.node('clients').ipv4, asn: ASN, holdTime: opts.holdTime });
+  let dut: RunningDut;
+  try {
+    dut = await startDut(kind, { ns: dutNode.ns, dir, address: dutNode.ipv4, gateway: topo.node('clients').ipv4, asn: ASN, holdTime: opts.holdTime });
+  } catch (err) {
+    console.error(`fanout ${DUT_LABEL[kind]} C=${plan.clients} run ${runIndex + 1}: did not start: ${(err as Error).message}`);
+    return { dut: kind, clients: plan.clients, blocks: plan.blocks, run: runIndex, error: `did not start: ${(err as Error).message}`, phases: {}, retries: 0, load };
+  }
   const gen = new Generator(topo.node('clients').ns, { ...plan, dut: dutNode.ipv4, port: dut.port, asn: ASN, holdTime: opts.holdTime, window: opts.window });
   const phases: Partial<Record<PhaseName, PhaseFigures>> = {};
   let retries = 0;
@@ -190,11 +200,11 @@ async function fanoutOnce(kind: DutKind, topo: Topology, plan: FanoutPlan, opts:
         received,
       };
     }
-    return { dut: kind, clients: plan.clients, blocks: plan.blocks, run: runIndex, phases, retries };
+    return { dut: kind, clients: plan.clients, blocks: plan.blocks, run: runIndex, phases, retries, load };
   } catch (err) {
     const msg = (err as Error).message;
     console.error(`fanout ${DUT_LABEL[kind]} C=${plan.clients} K=${plan.blocks} run ${runIndex + 1}: ${msg}\n${dut.tail()}`);
-    return { dut: kind, clients: plan.clients, blocks: plan.blocks, run: runIndex, error: msg, phases, retries };
+    return { dut: kind, clients: plan.clients, blocks: plan.blocks, run: runIndex, error: msg, phases, retries, load };
   } finally {
     await gen.stop();
     await dut.stop();
@@ -223,7 +233,8 @@ const machine = (): string => {
     .join(' ')} at start`;
 };
 
-function report(plan: FanoutPlan, runs: readonly FanoutRun[], duts: readonly DutKind[], opts: Options): string[] {
+function report(plan: FanoutPlan, runs: readonly FanoutRun[], runOrder: readonly DutKind[], opts: Options): string[] {
+  const duts = (['bgp-ts', 'bird'] as const).filter((d) => runOrder.includes(d)); // columns bgp-ts, BIRD: the ratio is bgp-ts/BIRD
   const per = duts.map((d) => runs.filter((r) => r.dut === d));
   const val = (f: (r: FanoutRun) => number | undefined): number[][] => per.map((rs) => rs.map((r) => f(r) ?? NaN));
   const ph = (r: FanoutRun, p: PhaseName): PhaseFigures | undefined => r.phases[p];
@@ -261,6 +272,7 @@ function report(plan: FanoutPlan, runs: readonly FanoutRun[], duts: readonly Dut
   add('clients not empty after withdraw', (r) => ph(r, 'withdraw')?.received.notEmpty, 0, true);
   add('runs failed (timeout or error)', (r) => (r.error ? 1 : 0), 0, true);
   add('connection retries (listen backlog)', (r) => r.retries, 0, true);
+  add('host load average (1 min) at run start', (r) => r.load, 2, true);
   for (const p of ['announce', 'withdraw'] as const) {
     add(`generator CPU, ${p} (s)`, (r) => ph(r, p)?.generatorCpuSeconds, 2, true);
     add(`generator max event-loop delay, ${p} (ms)`, (r) => ph(r, p)?.generatorMaxDelayMs, 1, true);
@@ -294,7 +306,7 @@ export async function runFanoutBench(): Promise<FanoutRun[]> {
           runs.push(res);
           const a = res.phases.announce;
           console.log(
-            `  ${DUT_LABEL[kind]} C=${clients} run ${r + 1}: established ${res.phases.establish?.seconds.toFixed(3) ?? '–'} s, converged ${a?.seconds.toFixed(3) ?? '–'} s, withdrawn ${res.phases.withdraw?.seconds.toFixed(3) ?? '–'} s, CPU ${a?.dutCpuSeconds ?? '–'} s, peak RSS ${res.phases.withdraw?.dutPeakRssMb ?? a?.dutPeakRssMb ?? '–'} MB${res.error ? ' FAILED' : ''}`,
+            `  ${DUT_LABEL[kind]} C=${clients} run ${r + 1}: established ${res.phases.establish?.seconds.toFixed(3) ?? '–'} s, converged ${a?.seconds.toFixed(3) ?? '–'} s, withdrawn ${res.phases.withdraw?.seconds.toFixed(3) ?? '–'} s, CPU ${a?.dutCpuSeconds ?? '–'} s, peak RSS ${res.phases.withdraw?.dutPeakRssMb ?? a?.dutPeakRssMb ?? '–'} MB, load ${res.load}${res.error ? ' FAILED' : ''}`,
           );
         }
       }
