@@ -312,7 +312,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         const out = await neighbors.stopAll({ subcode: CEASE_ADMIN_SHUTDOWN, text: SHUTDOWN_TEXT, gracefulRestart: true });
         if (out.gracefulRestart.length > 0)
           logger.info(
-            { event: 'daemon-stopping', gracefulRestart: out.gracefulRestart.length, peers: out.gracefulRestart, ceased: out.ceased.length },
+            { event: 'sessions-left-for-restart', gracefulRestart: out.gracefulRestart.length, peers: out.gracefulRestart, ceased: out.ceased.length },
             `${out.gracefulRestart.length} session(s) left for graceful restart (no NOTIFICATION)`,
           );
         runner.close();

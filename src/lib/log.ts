@@ -39,7 +39,7 @@ export const LOG_EVENTS = [
   'rib-converged', 'rib-error', 'rib-peer-up',
   'route-refresh-begin', 'route-refresh-end', 'route-refresh-ignored', 'route-refresh-resend', 'route-refresh-timeout',
   'security-error',
-  'session-down', 'session-error', 'session-established',
+  'session-down', 'sessions-left-for-restart', 'session-error', 'session-established',
   'stale-routes-kept', 'stale-routes-swept',
   'update-received',
 ] as const;

@@ -96,7 +96,7 @@ describe.skipIf(skip !== undefined)('graceful restart of bgp-ts itself (RFC 4724
     await dut.stop();
     // The session closed for graceful restart: no Cease, BIRD in its graceful restart state.
     expect(dut.find(eventIs('session-down', { peer: BIRD }), since)).toMatchObject({ reason: 'graceful-restart' });
-    expect(dut.find(eventIs('daemon-stopping', { gracefulRestart: 1 }), since)).toBeDefined();
+    expect(dut.find(eventIs('sessions-left-for-restart', { gracefulRestart: 1 }), since)).toBeDefined();
     expect(dut.find((e) => e.event === 'notification-sent', since)).toBeUndefined();
     await pollUntil(async () => /Neighbor graceful restart active/.test(await bird.protocol(DUT)), { timeoutMs: 10_000, what: `BIRD in graceful restart\n${bird.tail()}` });
     await sleep(2_000); // down for a while, like an upgrade
