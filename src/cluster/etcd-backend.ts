@@ -119,15 +119,18 @@ export class EtcdBackend implements DatastoreBackend {
   private generation = 0;
   private readonly nodeName: string;
   private readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  private readonly clientOptions: IOptions;
 
+  /** Throws an Error naming the datastore key when the TLS files or credentials are unusable. */
   constructor(private readonly opts: EtcdBackendOptions) {
+    this.clientOptions = etcdClientOptions(opts.config);
     this.nodeName = datastoreNodeName(opts.config);
     this.backoff = opts.backoff ?? { initialMs: 1000, maxMs: 30_000 };
     this.delayMs = this.backoff.initialMs;
   }
 
   start(): void {
-    this.client = new Etcd3(etcdClientOptions(this.opts.config));
+    this.client = new Etcd3(this.clientOptions);
     void this.resync('start');
   }
 
