@@ -20,7 +20,7 @@ import type { LevelWithSilent } from 'pino';
 import { stringify as stringifyYaml } from 'yaml';
 import { formatConfigErrors, loadConfigFile, type ConfigError } from './config/load.js';
 import { createLogger, type Logger } from './lib/log.js';
-import { checkWithDatastore, openDatastoreConfig, type ClusterSync } from './daemon/cluster-sync.js';
+import { checkDatastoreFile, checkWithDatastore, openDatastoreConfig, type ClusterSync } from './daemon/cluster-sync.js';
 import { packageVersion } from './lib/version.js';
 import { API_COMMANDS, API_OPTIONS_HELP, EXIT, parse, UsageError, type Command } from './cli/commands.js';
 import type { CliIo, DaemonHandle, StartDaemon } from './cli/io.js';
@@ -66,7 +66,8 @@ const COMMANDS: readonly Command[] = [
       const skipped: string[] = [];
       // A stand-in long enough for the length check; never used beyond this validation.
       const readSecret = (path: string) => (skipped.push(path), 'x'.repeat(32));
-      const result = await loadConfigFile(file, values['skip-secrets'] ? { readSecret } : {});
+      const parseOpts = values['skip-secrets'] ? { readSecret } : {};
+      const result = (await checkDatastoreFile(file, parseOpts)) ?? (await loadConfigFile(file, parseOpts));
       for (const path of skipped) io.out(`${file}: warning: api.tokenFile: ${path} not read (--skip-secrets)\n`);
       for (const line of formatConfigErrors(result.warnings)) io.out(`${file}: warning: ${line}\n`);
       if (!result.ok) {

@@ -20,7 +20,7 @@ import type { ApiCluster } from '../api/cluster-schema.js';
 import { EtcdBackend, type DatastoreBackend } from '../cluster/etcd-backend.js';
 import { mergeOverlay } from '../cluster/merge.js';
 import type { ClusterDesired, ClusterOverlay } from '../cluster/model.js';
-import { loadConfigFile, parseConfig, type ConfigResult } from '../config/load.js';
+import { loadConfigFile, parseConfig, type ConfigError, type ConfigResult, type ParseOptions } from '../config/load.js';
 import { DatastoreSchema, type BgpConfig, type DatastoreConfig } from '../config/schema.js';
 import type { Logger } from '../lib/log.js';
 
@@ -220,4 +220,23 @@ export async function checkWithDatastore(configPath: string, logger: Logger, tim
   } finally {
     await cluster.stop();
   }
+}
+
+/**
+ * `bgp-ts config check FILE` for a file with a `datastore` key: routerId and
+ * asn may come from the datastore, so when the file leaves them out they are
+ * checked with stand-ins and reported as a warning; everything else is
+ * validated as usual. Undefined for a file without a datastore key.
+ */
+export async function checkDatastoreFile(configPath: string, opts: ParseOptions = {}): Promise<ConfigResult | undefined> {
+  const raw = await readRaw(configPath);
+  if (raw?.['datastore'] === undefined) return undefined;
+  const missing = (['routerId', 'asn'] as const).filter((k) => raw[k] === undefined);
+  if (missing.length === 0) return loadConfigFile(configPath, opts);
+  const standIn = { ...raw, ...(raw['routerId'] === undefined && { routerId: '192.0.2.1' }), ...(raw['asn'] === undefined && { asn: 64512 }) };
+  const r = parseConfig(JSON.stringify(standIn), configPath, opts);
+  const note = { path: missing.join(', '), message: 'not in the file: supplied by the datastore at start (see them with --datastore)' };
+  // the stand-in text is JSON on one line: its line numbers say nothing about the file
+  const noLine = (es: readonly ConfigError[]) => es.map(({ path, message }) => ({ path, message }));
+  return r.ok ? { ...r, warnings: [note, ...noLine(r.warnings)] } : { ...r, errors: noLine(r.errors), warnings: [note, ...noLine(r.warnings)] };
 }
