@@ -18,18 +18,22 @@ import { BgpTsDaemon, eventIs } from './harness/bgp-ts.js';
 import { CalicoBird } from './harness/calico-bird.js';
 import { pollUntil, runIn, sleep } from './harness/exec.js';
 import { Topology } from './harness/netns.js';
+import { createPeer } from './harness/peers.js';
+import type { PeerRouter } from './harness/peer.js';
 import { interopGate } from './harness/prerequisites.js';
-import { affinity, affinityKey, bgpConfiguration, ipPool, node } from '../cluster/calico-fixtures.js';
+import { affinity, affinityKey, bgpConfiguration, bgpPeer, ipPool, node } from '../cluster/calico-fixtures.js';
 import { EtcdServer, etcdGate } from '../cluster/etcd-server.js';
 
 const A = '10.0.0.1';
 const B = '10.0.0.2';
 const C = '10.0.0.3';
 const ETCD = '10.0.0.4';
+const TOR = '10.0.0.5';
+const TOR_ROUTE = '192.168.100.0/24';
 const POOL = '10.244.0.0/16';
 const BLOCK = { a: '10.244.1.0/26', b: '10.244.2.0/26', c: '10.244.3.0/26', aNew: '10.244.1.64/26', aLate: '10.244.1.128/26' };
 
-const skip = interopGate(['bird']) ?? etcdGate();
+const skip = interopGate(['bird', 'frr']) ?? etcdGate();
 
 describe.skipIf(skip !== undefined)('cluster datastore: two bgp-ts nodes from etcd and a Calico BIRD', () => {
   let topo: Topology;
@@ -37,6 +41,7 @@ describe.skipIf(skip !== undefined)('cluster datastore: two bgp-ts nodes from et
   let a: BgpTsDaemon;
   let b: BgpTsDaemon;
   let bird: CalicoBird;
+  let tor: PeerRouter;
 
   const kernel = async (d: BgpTsDaemon, prefix: string) => (await runIn(d.ns, 'ip', ['-4', 'route', 'show', prefix])).stdout.trim();
   const fileFor = (name: string) => ({
@@ -52,7 +57,7 @@ describe.skipIf(skip !== undefined)('cluster datastore: two bgp-ts nodes from et
     Object.fromEntries((await d.apiGet<{ peers: { address: string; establishedTransitions: number }[] }>('/api/v1/peers')).peers.map((p) => [p.address, p.establishedTransitions]));
 
   beforeAll(async () => {
-    topo = await Topology.create(['a', 'b', 'c', 'etcd']);
+    topo = await Topology.create(['a', 'b', 'c', 'etcd', 'tor']);
     etcd = await EtcdServer.start({ ns: topo.node('etcd').ns, host: ETCD });
     for (const [k, v] of [
       node('node-a', `${A}/24`),
@@ -70,6 +75,14 @@ describe.skipIf(skip !== undefined)('cluster datastore: two bgp-ts nodes from et
     a = new BgpTsDaemon(topo.node('a').ns, join(topo.dir, 'a'), fileFor('node-a') as never);
     b = new BgpTsDaemon(topo.node('b').ns, join(topo.dir, 'b'), fileFor('node-b') as never);
     bird = new CalicoBird(topo.node('c').ns, join(topo.dir, 'c'), { routerId: C, asn: 64512, pool: POOL, block: BLOCK.c, peers: [A, B], restartTime: 120 });
+    tor = createPeer('frr', topo, 'tor', {
+      routerId: TOR,
+      asn: 65100,
+      nextHop: { ipv4: TOR, ipv6: '2001:db8::5' },
+      neighbors: [A, B].map((address) => ({ address, asn: 64512, localAddress: TOR, families: ['ipv4-unicast'] as const })),
+      routes: [TOR_ROUTE],
+    });
+    await tor.start();
     await bird.start();
     await a.start();
     await b.start();
@@ -79,6 +92,7 @@ describe.skipIf(skip !== undefined)('cluster datastore: two bgp-ts nodes from et
     await a?.stop();
     await b?.stop();
     await bird?.stop();
+    await tor?.stop();
     await etcd?.destroy();
     await topo?.destroy();
   });
@@ -150,4 +164,21 @@ describe.skipIf(skip !== undefined)('cluster datastore: two bgp-ts nodes from et
     await pollUntil(async () => (await ready(a)).reasons.every((r) => !r.startsWith('datastore')), { timeoutMs: 10_000, what: 'readiness recovered' });
     expect(await transitions(a)).toEqual(before);
   }, 150_000);
+
+  it('mesh off + a global BGPPeer to an FRR ToR: mesh sessions get Cease / Peer De-configured, the ToR session comes up', async () => {
+    const since = a.mark();
+    await etcd.put(...bgpConfiguration('default', { nodeToNodeMeshEnabled: false, asNumber: 64512 }));
+    await etcd.put(...bgpPeer('rack-tor', { peerIP: TOR, asNumber: 65100 }));
+    for (const peer of [B, C]) await a.waitForEvent(eventIs('session-down', { peer, reason: 'deconfigured' }), 10_000, since);
+    await a.waitForEvent(eventIs('session-established', { peer: TOR }), 30_000, since);
+    const peers = (await a.apiGet<{ peers: { address: string; description?: string }[] }>('/api/v1/peers')).peers;
+    expect(peers.map((p) => [p.address, p.description])).toEqual([[TOR, `Global_${TOR}`]]);
+    // routes both ways: our block to the ToR, the ToR's route (outside every pool) into our kernel
+    await pollUntil(async () => (await tor.receivedRoutes('ipv4-unicast')).some((r) => r.prefix === BLOCK.a && r.from === A), { timeoutMs: 20_000, what: `ToR holding ${BLOCK.a}` });
+    await pollUntil(async () => (await kernel(a, TOR_ROUTE)).includes(`via ${TOR}`), { timeoutMs: 20_000, what: 'ToR route in node-a kernel' });
+    // deleting the BGPPeer de-configures the ToR session too
+    const later = a.mark();
+    await etcd.del('/calico/resources/v3/projectcalico.org/bgppeers/rack-tor');
+    await a.waitForEvent(eventIs('session-down', { peer: TOR, reason: 'deconfigured' }), 10_000, later);
+  }, 90_000);
 });
