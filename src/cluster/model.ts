@@ -29,7 +29,8 @@
 // - BGPPeer applies to this node when spec.node names it, spec.nodeSelector
 //   selects it, or neither is set (global). Its target is peerIP + asNumber,
 //   or every other node peerSelector selects (with that node's address and
-//   AS). A peer that is a Calico node gets the mesh's passive rule (both
+//   AS); a node the peerSelector selects also peers with every node in the
+//   BGPPeer's scope (Calico renders such a peering from both ends). A peer that is a Calico node gets the mesh's passive rule (both
 //   sides render the same peering); an external one is dialled. On a
 //   reflector an iBGP peer is a client unless it is a node with the same
 //   cluster ID. A BGPPeer to an address the mesh already covers replaces the
@@ -165,7 +166,11 @@ export function desiredFromResources(res: ClusterResources, nodeName: string): C
   // ---- BGPPeers
   const bgpPeers: { name: string; matched: boolean; why: string; addresses: string[] }[] = [];
   for (const peer of [...res.bgpPeers.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const scope = peerScope(peer, nodeName, self);
+    let scope = peerScope(peer, nodeName, self);
+    // Calico renders a peerSelector peering from both ends: a node the peerSelector selects
+    // peers with every node in the BGPPeer's scope (how a reflector meets its clients)
+    const reverse = !scope.matched && peer.peerSelector !== undefined && self !== undefined && matches(peer.peerSelector, self.labels);
+    if (reverse) scope = { matched: true, why: 'spec.peerSelector selects this node: peering with the nodes in its scope' };
     if (!scope.matched) {
       bgpPeers.push({ name: peer.name, matched: false, why: scope.why, addresses: [] });
       continue;
@@ -179,8 +184,11 @@ export function desiredFromResources(res: ClusterResources, nodeName: string): C
     const targets: { address: string; asn: number; port?: number; node?: NodeResource }[] = [];
     if (peer.peerIP !== undefined) targets.push({ ...peer.peerIP, asn: peer.asNumber!, node: nodeByAddress.get(peer.peerIP.address) });
     else
-      for (const n of res.nodes.values())
-        if (n.name !== nodeName && matches(peer.peerSelector!, n.labels)) for (const address of addresses(n)) targets.push({ address, asn: asnOf(n), node: n });
+      for (const n of res.nodes.values()) {
+        if (n.name === nodeName) continue;
+        const selected = matches(peer.peerSelector!, n.labels) || (self !== undefined && matches(peer.peerSelector!, self.labels) && peerScope(peer, n.name, n).matched);
+        if (selected) for (const address of addresses(n)) targets.push({ address, asn: asnOf(n), node: n });
+      }
     const used: string[] = [];
     for (const t of targets) {
       const family = familyOf(t.address);

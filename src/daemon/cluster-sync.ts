@@ -85,6 +85,9 @@ export class ClusterSync {
   /** From now on each datastore change is applied through `apply` (the daemon's reload). */
   attach(apply: ApplyConfig): void {
     this.apply = apply;
+    // a change between the start-up load and now would otherwise wait for the next one;
+    // with nothing new the plan is empty and nothing is touched
+    this.changed();
   }
 
   view(): ApiCluster {

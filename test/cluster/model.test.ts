@@ -206,6 +206,22 @@ describe('model: BGPPeer', () => {
       ['10.0.0.7', 64512, true],
     ]);
   });
+  it('a peerSelector peering is rendered from both ends: the selected reflector peers with the nodes in scope, as clients', () => {
+    const entries = [A, node('node-b', '10.0.0.10/24', { labels: { rr: 'true' }, clusterId: '224.0.0.1' }), C,
+      bgpPeer('to-rr', { nodeSelector: 'all()', peerSelector: "rr == 'true'" }), bgpConfiguration('default', { nodeToNodeMeshEnabled: false })];
+    expect(desired(entries).overlay.neighbors.map((n) => n.address)).toEqual(['10.0.0.10']);
+    const rr = desired(entries, 'node-b');
+    expect(rr.overlay.neighbors.map((n) => [n.address, n.routeReflectorClient ?? false]).sort()).toEqual([
+      ['10.0.0.5', true],
+      ['10.0.0.7', true],
+    ]);
+    // scope still applies: a node outside the nodeSelector is not peered from the reflector end
+    const scoped = [...entries.slice(0, 3), bgpPeer('to-rr', { nodeSelector: "rack == 'r1'", peerSelector: "rr == 'true'" })];
+    expect(desired(scoped, 'node-b').overlay.neighbors.map((n) => n.address).sort()).toEqual(['10.0.0.5', '10.0.0.7']);
+    const r2 = [...entries.slice(0, 3), bgpPeer('to-rr', { node: 'node-a', peerSelector: "rr == 'true'" })];
+    expect(desired(r2, 'node-b').overlay.neighbors.map((n) => n.address)).toEqual(['10.0.0.5']);
+    expect(desired(r2, 'node-b').supplied.bgpPeers[0]?.why).toContain('spec.peerSelector selects this node');
+  });
   it('on a reflector, iBGP peers are clients unless they share its cluster ID', () => {
     const entries = [node('node-a', '10.0.0.5/24', { clusterId: '224.0.0.1' }), B, node('node-c', '10.0.0.7/24', { clusterId: '224.0.0.1' }),
       bgpPeer('all', { peerSelector: 'all()' }), bgpPeer('ext', { peerIP: '10.0.0.254', asNumber: 65100 })];

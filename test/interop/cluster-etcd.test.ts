@@ -132,6 +132,18 @@ describe.skipIf(skip !== undefined)('cluster datastore: two bgp-ts nodes from et
     await pollUntil(async () => (await kernel(a, BLOCK.aNew)) === '', { timeoutMs: 5000, what: 'blackhole removed' });
     await pollUntil(async () => (await bird.routes(BLOCK.aNew)).length === 0, { timeoutMs: 5000, what: 'withdrawn from BIRD' });
     expect(await transitions(a)).toEqual(before); // no session touched
+    // the figure, N = 10 more blocks: key write -> route in the peer's kernel
+    const times = [ms];
+    for (let i = 0; i < 10; i++) {
+      const block = `10.244.9.${i * 16}/28`;
+      const t = performance.now();
+      await etcd.put(...affinity('node-a', block));
+      await pollUntil(async () => (await kernel(b, block)).includes(`via ${A}`), { timeoutMs: 2000, intervalMs: 10, what: `${block} in node-b kernel` });
+      times.push(performance.now() - t);
+      await etcd.del(affinityKey('node-a', block));
+    }
+    times.sort((x, y) => x - y);
+    console.log(`[figure] key write -> peer kernel, N=${times.length}: median ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms, max ${times[times.length - 1]!.toFixed(0)} ms (includes ip netns exec + etcdctl start, ~10 ms polling)`);
   });
 
   it('an IPPool switched Never -> CrossSubnet is re-resolved without a session reset', async () => {
@@ -180,5 +192,26 @@ describe.skipIf(skip !== undefined)('cluster datastore: two bgp-ts nodes from et
     const later = a.mark();
     await etcd.del('/calico/resources/v3/projectcalico.org/bgppeers/rack-tor');
     await a.waitForEvent(eventIs('session-down', { peer: TOR, reason: 'deconfigured' }), 10_000, later);
+  }, 90_000);
+
+  it('a reflector from the datastore: node-b with routeReflectorClusterID (set before its start) reflects between its clients', async () => {
+    await b.stop(); // the cluster ID is fixed at start (reload refuses it), as Calico restarts BIRD
+    await etcd.put(...node('node-b', `${B}/24`, { clusterId: '224.0.0.1', labels: { 'route-reflector': 'true' } }));
+    await etcd.put(...bgpPeer('peer-with-route-reflectors', { nodeSelector: 'all()', peerSelector: "route-reflector == 'true'" }));
+    const since = b.mark();
+    await b.start();
+    for (const peer of [A, C]) await b.waitForEvent(eventIs('session-established', { peer }), 30_000, since);
+    const clients = (await b.apiGet<{ peers: { address: string; routeReflectorClient: boolean }[] }>('/api/v1/peers')).peers;
+    expect(clients.map((p) => [p.address, p.routeReflectorClient]).sort()).toEqual([
+      [A, true],
+      [C, true],
+    ]);
+    // node-a hears BIRD's block only through the reflector (RFC 4456 ORIGINATOR_ID = BIRD, CLUSTER_LIST = the cluster ID)
+    const rs = await pollUntil(async () => {
+      const r = (await a.routes(BLOCK.c)).filter((x) => x.peer === B);
+      return r.length > 0 ? r : undefined;
+    }, { timeoutMs: 20_000, what: 'reflected block at node-a' });
+    expect(rs[0]).toMatchObject({ nextHop: C, originatorId: C, clusterList: ['224.0.0.1'] });
+    await pollUntil(async () => (await kernel(a, BLOCK.c)).includes(`via ${C}`), { timeoutMs: 10_000, what: 'reflected block in node-a kernel' });
   }, 90_000);
 });
