@@ -14,6 +14,7 @@
 // lib/loop-turns.ts) since the previous scrape.
 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { registerClusterMetrics } from './cluster-metrics.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { loopTurns } from '../lib/loop-turns.js';
 import type { ApiDeps, ApiPeer } from './deps.js';
@@ -78,6 +79,7 @@ function peerLabels(p: ApiPeer): Record<PeerLabel, string> {
 export function createMetrics(deps: ApiDeps, opts: MetricsOptions = {}): BgpMetrics {
   const registry = new Registry();
   const registers = [registry];
+  registerClusterMetrics(deps, registers);
 
   // One peers() call serves every per-peer metric of a scrape (cached 250 ms).
   let cached: { at: number; peers: Promise<readonly ApiPeer[]> } | undefined;

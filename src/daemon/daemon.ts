@@ -41,6 +41,7 @@ import { buildApiDeps, type DaemonControl } from './api-adapter.js';
 import { GracefulRestart, restartPeers } from './graceful-restart.js';
 import { attachPeer, detachPeer, type PeerEventSinks } from './peer-events.js';
 import { PeerHistory } from './peer-history.js';
+import type { ClusterSync } from './cluster-sync.js';
 import { applyReloadPlan } from './reload.js';
 import { RibRunner } from './rib-runner.js';
 import { toBestPathChange } from './rib-to-fib.js';
@@ -95,6 +96,8 @@ export interface DaemonOptions {
   readonly peerGraceMs?: number;
   /** Open the FIB's netlink sockets in this network namespace (tests). */
   readonly fibNetns?: string;
+  /** The cluster datastore: reloads merge it onto the file, and its changes arrive as reloads (cluster-sync.ts). */
+  readonly cluster?: ClusterSync;
 }
 
 export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promise<Daemon> {
@@ -267,7 +270,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     },
     async reloadConfig() {
       if (!opts.configPath) return { ok: false, errors: ['the daemon was started without a config file'] };
-      const loaded = await loadConfigFile(opts.configPath);
+      const loaded = opts.cluster ? await opts.cluster.load() : await loadConfigFile(opts.configPath);
       if (!loaded.ok) {
         const errors = formatConfigErrors(loaded.errors);
         logger.error({ event: 'config-reload-rejected', configPath: opts.configPath, source: 'api', errors }, 'config reload rejected; keeping the running config');
@@ -297,6 +300,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     stop(stopOpts = {}) {
       stopping ??= (async () => {
         logger.info({ event: 'daemon-stopping', ...(stopOpts.reason ? { reason: stopOpts.reason } : {}) }, 'stopping');
+        await opts.cluster?.stop();
         // No new connections first, then a Cease to every peer (RFC 8203 shutdown communication).
         await listener?.close();
         listener = undefined;
@@ -341,7 +345,9 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     sessions: () => neighbors.list(),
     peer: (a) => neighbors.get(a),
     ...(opts.peerGraceMs !== undefined ? { peerGraceMs: opts.peerGraceMs } : {}),
+    ...(opts.cluster ? { cluster: opts.cluster } : {}),
   });
+  opts.cluster?.attach((next) => daemon.reload(next));
   await startHttpApi(config);
   return daemon;
 }

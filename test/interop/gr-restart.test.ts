@@ -2,7 +2,7 @@
 // restart (upgrade) against BIRD 2 configured as Calico configures it
 // (`graceful restart on`, restart time 120, `direct`, `gateway recursive`, a
 // kernel protocol exporting BGP routes, an export filter for the IP pool, the
-// string rule: BIRD 10.0.0.2 > 10.0.0.1 is passive). bgp-ts (`fib.enabled:
+// string rule: bgp-ts 10.0.0.1 waits for BIRD 10.0.0.2, which dials). bgp-ts (`fib.enabled:
 // true`) originates its block and installs BIRD's into its own namespace.
 // SIGTERM: bgp-ts closes the session without a NOTIFICATION (§4), so BIRD
 // keeps bgp-ts's block (sampled every 150 ms: never missing) and its kernel
@@ -54,8 +54,7 @@ describe.skipIf(skip !== undefined)('graceful restart of bgp-ts itself (RFC 4724
           address: BIRD,
           asn: AS,
           description: `Mesh_${BIRD.replace(/\./g, '_')}`,
-          passive: false, // 10.0.0.1 < 10.0.0.2 as strings: we connect
-          connectRetryTime: 1,
+          passive: true, // "10.0.0.2" > "10.0.0.1": BIRD dials, we wait (Calico's rule)
           families: ['ipv4-unicast'],
           addPath: 'both',
           gracefulRestart: { enabled: true, restartTime: RESTART_TIME },
