@@ -39,6 +39,9 @@ const IO_MODULES = [
 
 const PURE_DIRS = ['src/bgp/wire', 'src/bgp/fsm', 'src/rib'];
 const PURE_FILES = [
+  'src/bfd/packet.ts',
+  'src/bfd/fsm.ts',
+  'src/bfd/demux.ts',
   'src/fib/types.ts',
   'src/fib/modes.ts',
   'src/fib/desired.ts',
