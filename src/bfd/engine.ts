@@ -10,7 +10,7 @@
 // 255; received ones with a lower TTL are dropped (the transport reports it).
 
 import type { Clock, TimerHandle } from '../lib/clock.js';
-import { v4Parse, v4ToString, v6Parse, v6ToString } from '../lib/prefix.js';
+import { canonicalIp } from '../lib/address.js';
 import { allocateDiscriminator, selectSession } from './demux.js';
 import { detectionTimeUs, initialSession, step, txInterval, type BfdEvent, type BfdSession, type BfdTimers } from './fsm.js';
 import {
@@ -70,11 +70,9 @@ interface Entry {
 
 /** Canonical text of an address (the form the kernel reports), and its family; undefined when not an address. */
 export function canonicalAddress(text: string): { family: 4 | 6; address: string } | undefined {
-  const v4 = v4Parse(text);
-  if (v4 !== undefined) return { family: 4, address: v4ToString(v4) };
-  const v6 = v6Parse(text);
-  if (v6 !== undefined) return { family: 6, address: v6ToString(v6) };
-  return undefined;
+  const address = canonicalIp(text); // lib/address.ts: the one canonical form of the daemon
+  if (address === undefined) return undefined;
+  return { family: address.includes(':') ? 6 : 4, address };
 }
 
 export function toTimers(t: { minRx: number; minTx: number; multiplier: number }): BfdTimers {

@@ -17,6 +17,8 @@ export interface BfdSessionSpec {
   readonly minTx: number;
   /** DetectMult. */
   readonly multiplier: number;
+  /** Created for a dynamic neighbor of a listen range (removed with it). */
+  readonly dynamic?: boolean;
 }
 
 /** A state change of one session, the only thing the worker reports unasked. */
