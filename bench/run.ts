@@ -27,6 +27,8 @@ const steps: readonly { readonly name: string; readonly run: () => Promise<unkno
       return (await import('./fib-e2e.js')).runFibE2eBenches();
     },
   },
+  // Root and FRR's bfdd: 50 BFD sessions in namespaces while 1M routes arrive (worker vs main loop).
+  { name: 'bfd', run: async () => (await import('./bfd.js')).runBfdBenches() },
 ];
 
 const only = process.argv.slice(2);

@@ -170,3 +170,12 @@ export function workerBfdService(opts: BfdServiceOptions = {}): BfdService & { s
 export function inlineBfdService(opts: BfdServiceOptions = {}): BfdService & { snapshot(o?: { resetGaps?: boolean }): Promise<BfdSnapshot> } {
   return new InlineBfdService(opts);
 }
+
+/**
+ * The daemon's BFD service: the worker thread; BGPTS_BFD_INLINE=1 puts the
+ * engine on the main event loop instead (only for the benchmark that measures
+ * why it is not there: bench/bfd.ts).
+ */
+export function defaultBfdService(opts: BfdServiceOptions = {}): BfdService {
+  return process.env['BGPTS_BFD_INLINE'] === '1' ? inlineBfdService(opts) : workerBfdService(opts);
+}

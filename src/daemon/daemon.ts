@@ -46,7 +46,7 @@ import { applyReloadPlan } from './reload.js';
 import { RibRunner } from './rib-runner.js';
 import { toBestPathChange } from './rib-to-fib.js';
 import { BfdCoupling } from './bfd-coupling.js';
-import { workerBfdService } from '../bfd/service.js';
+import { defaultBfdService } from '../bfd/service.js';
 
 export const SHUTDOWN_TEXT = 'bgp-ts shutting down';
 
@@ -140,7 +140,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   const bfd = new BfdCoupling({
     logger,
     session: (a) => neighbors.get(a),
-    createService: () => workerBfdService({ onError: (message, peer) => logger.error({ event: 'bfd-error', ...(peer ? { peer } : {}), err: message }, message) }),
+    createService: () => defaultBfdService({ onError: (message, peer) => logger.error({ event: 'bfd-error', ...(peer ? { peer } : {}), err: message }, message) }),
   });
   const neighbors: Neighbors = new Neighbors(config, {
     clock,
