@@ -37,6 +37,8 @@ export const BfdSessionSchema = Type.Object({
   uptimeSeconds: Count,
   lastChangeSeconds: Count,
   flaps: Count,
+  /** Changes to Down by RFC 5880 diagnostic. */
+  downsByDiagnostic: Type.Record(Type.String(), Count),
   packetsIn: Count,
   packetsOut: Count,
   sendErrors: Count,

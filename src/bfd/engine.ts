@@ -61,6 +61,7 @@ interface Entry {
   lastChange: number;
   lastDownDiagnostic: BfdDiagnostic;
   flaps: number;
+  readonly downs: Map<BfdDiagnostic, number>;
   packetsIn: number;
   packetsOut: number;
   sendErrors: number;
@@ -115,6 +116,7 @@ export class BfdEngine {
       lastChange: this.wall(),
       lastDownDiagnostic: 'none',
       flaps: 0,
+      downs: new Map(),
       packetsIn: 0,
       packetsOut: 0,
       sendErrors: 0,
@@ -198,6 +200,7 @@ export class BfdEngine {
       uptimeSeconds: e.upSince === undefined ? 0 : Math.max(0, Math.floor((now - e.upSince) / 1000)),
       lastChangeSeconds: Math.max(0, Math.floor((now - e.lastChange) / 1000)),
       flaps: e.flaps,
+      downsByDiagnostic: Object.fromEntries(e.downs),
       packetsIn: e.packetsIn,
       packetsOut: e.packetsOut,
       sendErrors: e.sendErrors,
@@ -313,6 +316,7 @@ export class BfdEngine {
       e.upSince = undefined;
     }
     if (to === 'Down' || to === 'AdminDown') e.lastDownDiagnostic = diagnostic;
+    if (to === 'Down' && from !== 'AdminDown') e.downs.set(diagnostic, (e.downs.get(diagnostic) ?? 0) + 1);
     this.opts.onStateChange({ peer: e.peer, from, to, diagnostic, remoteCpi: e.s.remoteCpi, at });
   }
 }

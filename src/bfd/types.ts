@@ -63,6 +63,8 @@ export interface BfdSessionView {
   readonly lastChangeSeconds: number;
   /** Up → Down transitions. */
   readonly flaps: number;
+  /** Changes to Down (from Init or Up) by diagnostic. */
+  readonly downsByDiagnostic: Readonly<Record<string, number>>;
   readonly packetsIn: number;
   readonly packetsOut: number;
   readonly sendErrors: number;
