@@ -10,7 +10,7 @@
 // negotiated 300 ms interval), the time the daemon took to hold all routes,
 // and the same with the BFD engine on the main event loop
 // (BGPTS_BFD_INLINE=1), the comparison that chose the worker thread.
-// Needs root and `npm run build` (the daemon runs from dist/).
+// Needs root; the daemon runs from the bench build (build/bench/src/cli.js).
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,8 +20,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-// The daemon from dist/ (npm run build): build/bench/src has no package.json beside it for the version.
-const CLI = process.env.BGP_TS_CLI ?? fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
+const CLI = process.env.BGP_TS_CLI ?? fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const FEEDER = fileURLToPath(new URL('./lib/bgp-feeder.js', import.meta.url));
 const RESPONDER = fileURLToPath(new URL('./lib/bfd-responder.js', import.meta.url));
 const SESSIONS = 50;
