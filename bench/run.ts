@@ -35,6 +35,8 @@ const steps: readonly { readonly name: string; readonly run: () => Promise<unkno
       return (await import('./fanout.js')).runFanoutBench();
     },
   },
+  // Root: 50 BFD sessions in namespaces while 1M routes arrive (worker thread vs main loop).
+  { name: 'bfd', run: async () => (await import('./bfd.js')).runBfdBenches() },
 ];
 
 const only = process.argv.slice(2);

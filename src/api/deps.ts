@@ -8,6 +8,7 @@
 // scrapes, so the daemon keeps plain counters and never pushes per change.
 
 import type { BgpConfig } from '../config/schema.js';
+import type { ApiBfdList } from './bfd-schemas.js';
 import type {
   ApiExplain,
   ApiFib,
@@ -104,4 +105,6 @@ export interface ApiDeps {
 
   ribStats(): RibStats;
   fibStats(): FibStats;
+  /** BFD sessions (GET /api/v1/bfd, bfd_* metrics); absent or undefined when no peer runs BFD. */
+  bfd?(): MaybePromise<ApiBfdList | undefined>;
 }

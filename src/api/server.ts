@@ -13,6 +13,7 @@ import { parseListen, writeGuard } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { createMetrics, type BgpMetrics, type MetricsOptions } from './metrics.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { bfdRoutes } from './routes/bfd.js';
 import { controlRoutes } from './routes/control.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -64,6 +65,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   await app.register(metricsRoutes, { registry: metrics.registry });
   await app.register(readRoutes, { deps, prefix: '/api/v1' });
   await app.register(clusterRoutes, { deps, prefix: '/api/v1' });
+  await app.register(bfdRoutes, { deps, prefix: '/api/v1' });
   await app.register(controlRoutes, { deps, guard, prefix: '/api/v1' });
   return app;
 }

@@ -12,6 +12,8 @@ import type { ApiExplain, ApiFib, ApiPeer, ApiRoute, ApiStatus, RoutePage } from
 import type { ApiCluster } from '../api/cluster-schema.js';
 import { formatCluster } from './cluster-table.js';
 import { formatExplain, formatFib, formatPeer, formatPeers, formatRoutes, formatStatus } from './tables.js';
+import { formatBfd } from './bfd-table.js';
+import type { ApiBfdList } from '../api/bfd-schemas.js';
 
 /** Exit codes scripts can rely on (printed by `bgp-ts --help`). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
@@ -131,6 +133,10 @@ export const API_COMMANDS: readonly Command[] = [
   apiCommand('peers', '', 'every peer: name, address, ASN, state, uptime, prefixes rx/acc/adv, last error', {}, 0, async (ctx) => {
     const { peers } = await ctx.client.get<{ peers: ApiPeer[] }>('/api/v1/peers');
     print(ctx, { peers }, () => formatPeers(peers));
+  }),
+  apiCommand('bfd', '', 'BFD sessions: peer, state, diagnostic, uptime, negotiated tx/rx, detection time, flaps', {}, 0, async (ctx) => {
+    const list = await ctx.client.get<ApiBfdList>('/api/v1/bfd');
+    print(ctx, list, () => formatBfd(list));
   }),
   apiCommand('peer', 'ADDRESS', 'one peer in detail: capabilities, hold time, last NOTIFICATION, counters', {}, 1, async (ctx) => {
     const p = await ctx.client.get<ApiPeer>(`/api/v1/peers/${segment(ctx.positionals[0]!)}`);

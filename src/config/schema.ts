@@ -76,6 +76,15 @@ const MaxPrefix = Type.Object(
   { additionalProperties: false },
 );
 
+/** BFD (RFC 5880 §6.8.1) timers in ms; top-level `bfd` holds the defaults, a peer's `bfd` block turns BFD on. */
+const BfdMs = (description: string, dflt?: number) =>
+  Type.Integer({ minimum: 10, maximum: 60000, description, ...(dflt !== undefined ? { default: dflt } : {}) });
+const BfdMult = (dflt?: number) => Type.Integer({ minimum: 1, maximum: 255, description: 'DetectMult', ...(dflt !== undefined ? { default: dflt } : {}) });
+const PeerBfd = Type.Object(
+  { enabled: Type.Boolean({ default: true }), minRx: Opt(BfdMs('RequiredMinRxInterval')), minTx: Opt(BfdMs('DesiredMinTxInterval')), multiplier: Opt(BfdMult()) },
+  { additionalProperties: false },
+);
+
 /** Settings shared by configured neighbors and listen ranges. */
 const PeerCommon = {
   description: Opt(Type.String({ maxLength: 255 })),
@@ -97,6 +106,7 @@ const PeerCommon = {
   addPath: Opt(Type.Union([Type.Literal('none'), Type.Literal('receive'), Type.Literal('send'), Type.Literal('both')])),
   import: Opt(Type.Array(PolicyRuleSchema)),
   export: Opt(Type.Array(PolicyRuleSchema)),
+  bfd: Opt(PeerBfd),
 };
 
 export const NeighborSchema = Type.Object(
@@ -220,6 +230,10 @@ export const ConfigSchema = Type.Object(
         token: Opt(Type.String({ minLength: 16 })),
         tokenFile: Opt(Type.String()),
       },
+      { additionalProperties: false, default: {} },
+    ),
+    bfd: Type.Object(
+      { minRx: BfdMs('RequiredMinRxInterval', 300), minTx: BfdMs('DesiredMinTxInterval', 300), multiplier: BfdMult(3) },
       { additionalProperties: false, default: {} },
     ),
     log: Type.Object(
