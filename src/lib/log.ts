@@ -14,6 +14,7 @@ export type { Logger };
 export const LOG_EVENTS = [
   'api-error', 'api-listen-failed', 'api-listening', 'api-unauthorized',
   'best-path-changed',
+  'bfd-error', 'bfd-state-changed', 'bfd-timers-changed',
   'cluster-applied', 'cluster-apply-failed', 'cluster-apply-rejected',
   'config-applied', 'config-change-deferred', 'config-reload-failed', 'config-reload-rejected', 'config-reloaded', 'config-warning',
   'connect-failed',
