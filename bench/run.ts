@@ -10,6 +10,8 @@ const steps: readonly { readonly name: string; readonly run: () => Promise<unkno
   { name: 'reflect', run: async () => (await import('./reflect.js')).runReflectBench() },
   { name: 'next-hops', run: async () => (await import('./next-hops.js')).runNextHopsBench() },
   { name: 'fib-reconcile', run: async () => (await import('./fib-reconcile.js')).runFibReconcileBench() },
+  // Starts its own etcd on loopback when Debian's etcd-server is installed.
+  { name: 'cluster-resync', run: async () => (await import('./cluster-resync.js')).runClusterResyncBench() },
   // Needs root (it creates a network namespace); skipped with a reason otherwise.
   {
     name: 'fib-netlink',
@@ -26,6 +28,16 @@ const steps: readonly { readonly name: string; readonly run: () => Promise<unkno
       return (await import('./fib-e2e.js')).runFibE2eBenches();
     },
   },
+  // Root too: one reflector, C route-reflector clients in a network namespace, bgp-ts beside BIRD 2 (FANOUT_C, FANOUT_K, BENCH_RUNS).
+  {
+    name: 'fanout',
+    run: async () => {
+      if (process.getuid?.() !== 0) return console.log('skipped: the fan-out benchmark needs root (network namespaces)');
+      return (await import('./fanout.js')).runFanoutBench();
+    },
+  },
+  // Root: 50 BFD sessions in namespaces while 1M routes arrive (worker thread vs main loop).
+  { name: 'bfd', run: async () => (await import('./bfd.js')).runBfdBenches() },
 ];
 
 const only = process.argv.slice(2);

@@ -14,9 +14,11 @@
 // lib/loop-turns.ts) since the previous scrape.
 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { registerClusterMetrics } from './cluster-metrics.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { loopTurns } from '../lib/loop-turns.js';
 import type { ApiDeps, ApiPeer } from './deps.js';
+import { registerBfdMetrics } from './bfd-metrics.js';
 import { MESSAGE_TYPES } from './schemas.js';
 
 /** RFC 4271 §8.2.2 states numbered as in RFC 4273 bgpPeerState. */
@@ -54,6 +56,11 @@ export const METRIC_NAMES = [
   'nodejs_eventloop_delay_max_seconds',
   'nodejs_eventloop_delay_p99_seconds',
   'bgp_loop_turn_max_seconds',
+  'bfd_session_state',
+  'bfd_session_detection_time_seconds',
+  'bfd_session_flaps_total',
+  'bfd_session_down_total',
+  'bfd_packets_dropped_total',
 ] as const;
 
 export interface MetricsOptions {
@@ -78,6 +85,7 @@ function peerLabels(p: ApiPeer): Record<PeerLabel, string> {
 export function createMetrics(deps: ApiDeps, opts: MetricsOptions = {}): BgpMetrics {
   const registry = new Registry();
   const registers = [registry];
+  registerClusterMetrics(deps, registers);
 
   // One peers() call serves every per-peer metric of a scrape (cached 250 ms).
   let cached: { at: number; peers: Promise<readonly ApiPeer[]> } | undefined;
@@ -204,6 +212,8 @@ export function createMetrics(deps: ApiDeps, opts: MetricsOptions = {}): BgpMetr
       for (const d of deps.fibStats().drainReconcileDurations()) this.observe(d);
     },
   });
+
+  registerBfdMetrics(registry, deps);
 
   // Process
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });

@@ -12,7 +12,10 @@ import { prng, type Prng } from './prng.js';
 
 const CONFIG_DIR = join(import.meta.dirname, '../../config');
 const files = [join(CONFIG_DIR, 'bgp-ts.yaml'), ...readdirSync(join(CONFIG_DIR, 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => join(CONFIG_DIR, 'examples', f))];
-const examples = files.map((f) => ({ file: f, text: readFileSync(f, 'utf8') }));
+// A datastore example leaves routerId/asn to the datastore; fuzz it with the stand-ins `config check` uses.
+const standalone = (text: string) =>
+  /^datastore:/m.test(text) ? `${/^routerId:/m.test(text) ? '' : 'routerId: 192.0.2.1\n'}${/^asn:/m.test(text) ? '' : 'asn: 64512\n'}${text}` : text;
+const examples = files.map((f) => ({ file: f, text: standalone(readFileSync(f, 'utf8')) }));
 // No file system reads for api.tokenFile: every token is this string.
 const opts = { readSecret: () => 'robustness-token-0123456789abcdef' };
 
