@@ -45,7 +45,14 @@ export const StatusSchema = Type.Object({
   /** Loc-RIB prefixes (routes) and candidate paths per family. */
   routes: PerFamily,
   paths: PerFamily,
-  fib: Type.Object({ installed: Count, pending: Count, failed: Count }),
+  fib: Type.Object({
+    installed: Count,
+    pending: Count,
+    failed: Count,
+    /** kernel | dry-run | disabled, and why it is not kernel. */
+    mode: Opt(Type.Union([Type.Literal('kernel'), Type.Literal('dry-run'), Type.Literal('disabled')])),
+    reason: Opt(Type.String()),
+  }),
 });
 
 // --- peers ----------------------------------------------------------------
@@ -177,7 +184,8 @@ export const ExplainSchema = Type.Object({
 
 // --- FIB ------------------------------------------------------------------
 
-export const FibRouteStateSchema = Type.Union([Type.Literal('installed'), Type.Literal('pending'), Type.Literal('failed')]);
+/** would-install: dry run only (nothing is written, so nothing is called installed). */
+export const FibRouteStateSchema = Type.Union([Type.Literal('installed'), Type.Literal('pending'), Type.Literal('failed'), Type.Literal('would-install')]);
 
 export const FibQuerySchema = Type.Object(
   {
@@ -191,11 +199,13 @@ export const FibQuerySchema = Type.Object(
 export const FibSchema = Type.Object({
   /** kernel: netlink writer; dry-run: records what it would do; disabled: fib.enabled false. */
   mode: Type.Union([Type.Literal('kernel'), Type.Literal('dry-run'), Type.Literal('disabled')]),
+  /** Why the mode is not kernel: "fib.dryRun is true", "not root and no CAP_NET_ADMIN", "fib.enabled is false". */
+  reason: Opt(Type.String()),
   table: Count,
   protocol: Count,
   reconciled: Type.Boolean(),
   lastReconcile: Opt(Type.String({ description: 'ISO 8601' })),
-  counts: Type.Object({ installed: Count, pending: Count, failed: Count }),
+  counts: Type.Object({ installed: Count, pending: Count, failed: Count, wouldInstall: Opt(Count) }),
   routes: Type.Array(
     Type.Object({
       prefix: Type.String(),
@@ -233,7 +243,8 @@ export const ReloadResponseSchema = Type.Object({ ok: Type.Literal(true), change
 // --- health ---------------------------------------------------------------
 
 export const HealthSchema = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() });
-export const ReadySchema = Type.Object({ ready: Type.Boolean(), reasons: Type.Array(Type.String()) });
+/** notes: what an operator should know although it does not hold readiness back (e.g. the FIB in dry run). */
+export const ReadySchema = Type.Object({ ready: Type.Boolean(), reasons: Type.Array(Type.String()), notes: Opt(Type.Array(Type.String())) });
 
 /** The running config is free-form here: its own schema lives in config/schema.ts. */
 export const ConfigResponseSchema = Type.Object({}, { additionalProperties: true });

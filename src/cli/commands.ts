@@ -168,13 +168,13 @@ export const API_COMMANDS: readonly Command[] = [
   }),
   apiCommand(
     'fib',
-    '[--state installed|pending|failed] [--limit N] [--cursor C]',
-    'kernel routes: installed, pending and failed',
+    '[--state installed|pending|failed|would-install] [--limit N] [--cursor C]',
+    'kernel routes: installed, pending and failed (in dry run: would-install)',
     { state: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
     0,
     async (ctx) => {
       const f = await ctx.client.get<ApiFib>('/api/v1/fib', {
-        state: oneOf(str(ctx.values.state), '--state', ['installed', 'pending', 'failed']),
+        state: oneOf(str(ctx.values.state), '--state', ['installed', 'pending', 'failed', 'would-install']),
         limit: positiveInt(str(ctx.values.limit), '--limit'),
         cursor: str(ctx.values.cursor),
       });

@@ -31,7 +31,11 @@ export function formatStatus(s: ApiStatus): string {
     `bgp-ts ${s.version}  router ID ${s.routerId}  AS ${s.asn}${s.clusterId ? `  cluster ${s.clusterId}` : ''}  up ${duration(s.uptimeSeconds)}`,
     `Peers:  ${s.peers.configured} configured, ${s.peers.dynamic} dynamic, ${s.peers.established} established`,
     `Routes: ${fam('ipv4-unicast')}, ${fam('ipv6-unicast')}`,
-    `FIB:    ${s.fib.installed} installed, ${s.fib.pending} pending, ${s.fib.failed} failed`,
+    s.fib.mode === 'disabled'
+      ? `FIB:    disabled (${s.fib.reason ?? 'fib.enabled is false'}): no kernel routes`
+      : s.fib.mode === 'dry-run'
+        ? `FIB:    DRY RUN (${s.fib.reason ?? 'asked for'}): kernel routes are not written`
+        : `FIB:    ${s.fib.installed} installed, ${s.fib.pending} pending, ${s.fib.failed} failed`,
     '',
   ].join('\n');
 }
@@ -128,10 +132,18 @@ export function formatExplain(e: ApiExplain): string {
 }
 
 export function formatFib(f: ApiFib): string {
+  const dry = f.mode === 'dry-run';
   const head =
+    (dry
+      ? `FIB DRY RUN (${f.reason ?? 'asked for'}): nothing is written to the kernel; routes below are what would be installed\n`
+      : f.mode === 'disabled'
+        ? `FIB disabled (${f.reason ?? 'fib.enabled is false'}): no kernel routes, nothing recorded; fib.dryRun: true shows what would be installed\n`
+        : '') +
     `FIB ${f.mode}, table ${f.table}, protocol ${f.protocol}, ${f.reconciled ? 'reconciled' : 'not yet reconciled'}` +
     `${f.lastReconcile ? ` (last ${f.lastReconcile})` : ''}\n` +
-    `${f.counts.installed} installed, ${f.counts.pending} pending, ${f.counts.failed} failed\n`;
+    (dry
+      ? `${f.counts.wouldInstall ?? 0} would be installed, ${f.counts.failed} failed\n`
+      : `${f.counts.installed} installed, ${f.counts.pending} pending, ${f.counts.failed} failed\n`);
   if (f.routes.length === 0) return head;
   const rows = f.routes.map((r) => [
     r.prefix,

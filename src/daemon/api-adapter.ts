@@ -248,7 +248,7 @@ export class ApiCore {
           },
           routes: t.routes,
           paths: t.paths,
-          fib: { installed: (core.fibStats?.() ?? fibStats).installed, pending: 0, failed: 0 },
+          fib: (({ installed, mode, reason }) => ({ installed, pending: 0, failed: 0, ...(mode ? { mode } : {}), ...(reason ? { reason } : {}) }))(core.fibStats?.() ?? fibStats),
         };
       },
       peers: () => core.sessions().flatMap((s) => this.apiPeer(s) ?? []),
