@@ -4,6 +4,8 @@
 // a 4xx/5xx with `{error, message}`; a bad request is rejected before it
 // reaches the core, so it never affects routing state. startApi() is what
 // the daemon calls: it binds `api.listen` and returns a close function.
+// Fastify's own log lines (a bare message such as "Server listening at ...")
+// get an `event` field like every other line (fastifyLogger below).
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '../lib/log.js';
@@ -33,7 +35,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   const listen = parseListen(opts.listen ?? '127.0.0.1:9179');
   const guard = writeGuard(listen?.host, opts.token);
   const app: FastifyInstance = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : {}),
+    ...(opts.logger ? { loggerInstance: fastifyLogger(opts.logger) } : {}),
     // Requests are not logged one by one; errors and refused writes are.
     logController: new LogController({ disableRequestLogging: true }),
     // Bodies are tiny ({prefix, communities}); refuse anything larger early.
@@ -64,6 +66,26 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   await app.register(readRoutes, { deps, prefix: '/api/v1' });
   await app.register(controlRoutes, { deps, guard, prefix: '/api/v1' });
   return app;
+}
+
+const LEVEL_METHODS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/**
+ * The daemon's logger as fastify sees it: a call with only a message (fastify's
+ * "Server listening at URL") gets an event field, `api-http-listening` with the
+ * address, or `api-http`; calls with an object (ours) pass through unchanged.
+ */
+export function fastifyLogger(logger: Logger): FastifyBaseLogger {
+  const wrapped = Object.create(logger) as Logger;
+  for (const level of LEVEL_METHODS) {
+    const base = logger[level].bind(logger) as (...args: unknown[]) => void;
+    (wrapped as unknown as Record<string, unknown>)[level] = (...args: unknown[]) => {
+      if (typeof args[0] !== 'string') return base(...args);
+      const listening = /^Server listening at (\S+)$/.exec(args[0]);
+      return base(listening ? { event: 'api-http-listening', address: listening[1] } : { event: 'api-http' }, ...args);
+    };
+  }
+  return wrapped as FastifyBaseLogger;
 }
 
 /** An ajv plugin: the config schema's string formats, with the config loader's own parsers. */
