@@ -118,7 +118,8 @@ describe('deploy/bgp-ts.service', () => {
   const directive = (key: string) => unit.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
 
   it('runs the built CLI on the system config, reloads with SIGHUP, restarts on failure', () => {
-    expect(directive('ExecStart')).toEqual(['/usr/bin/node /opt/bgp-ts/dist/cli.js daemon --config /etc/bgp-ts/bgp-ts.yaml']);
+    expect(directive('ExecStartPre')).toEqual(['/usr/bin/bgp-ts config check /etc/bgp-ts/bgp-ts.yaml']);
+    expect(directive('ExecStart')).toEqual(['/usr/bin/bgp-ts daemon --config /etc/bgp-ts/bgp-ts.yaml']);
     expect(directive('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
     expect(directive('Restart')).toEqual(['on-failure']);
   });
