@@ -22,7 +22,6 @@ export const MESSAGE_TYPES = ['open', 'update', 'notification', 'keepalive', 'ro
 const Community = Type.String({ pattern: '^\\d+:\\d+(:\\d+)?$', description: '"aa:nn" or large "aa:nn:mm"' });
 /** Checked by the handler (routes/read.ts parsePrefixOrAddress), which can say "did you mean ...". */
 const PrefixText = Type.String({ maxLength: 64, description: 'IPv4 or IPv6 prefix, host bits clear' });
-const AddressText = Type.String({ format: 'ip' });
 
 export const ErrorSchema = Type.Object({
   error: Type.String({ description: 'machine-readable code: bad-request, not-found, unauthorized, conflict, ...' }),
@@ -112,7 +111,8 @@ export const PeerSchema = Type.Object({
 });
 
 export const PeerListSchema = Type.Object({ peers: Type.Array(PeerSchema) });
-export const PeerParamsSchema = Type.Object({ address: AddressText });
+/** A peer by address or by its description (routes/read.ts resolvePeer). */
+export const PeerParamsSchema = Type.Object({ address: Type.String({ minLength: 1, maxLength: 255, description: 'peer address or description' }) });
 
 // --- routes ---------------------------------------------------------------
 

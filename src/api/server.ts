@@ -51,7 +51,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   if (!opts.metrics) app.addHook('onClose', async () => metrics.close());
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err.validation) return reply.code(400).send({ error: 'bad-request', message: `${err.validationContext ?? 'request'} ${err.validation[0]?.instancePath ?? ''}: ${err.validation[0]?.message ?? err.message}`.replace(/ :/, ':') });
+    if (err.validation) return reply.code(400).send({ error: 'bad-request', message: validationMessage(err) });
     const status = err.statusCode ?? 500;
     if (status < 500) return reply.code(status).send({ error: errorName(status), message: err.message });
     request.log.error({ event: 'api-error', err, url: request.url }, 'API handler failed');
@@ -66,6 +66,27 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   await app.register(readRoutes, { deps, prefix: '/api/v1' });
   await app.register(controlRoutes, { deps, guard, prefix: '/api/v1' });
   return app;
+}
+
+type AjvIssue = { instancePath: string; keyword: string; message?: string; params?: Record<string, unknown> };
+
+/**
+ * A request validation failure as one line: where and what, naming the allowed
+ * values when the schema is a set of literals (`body /soft: must be one of
+ * "in", "out"`), the way the CLI's own argument errors do.
+ */
+export function validationMessage(err: FastifyError): string {
+  const issues = (err.validation ?? []) as AjvIssue[];
+  const first = issues[0];
+  const where = `${err.validationContext ?? 'request'} ${first?.instancePath ?? ''}`.trimEnd();
+  if (!first) return `${where}: ${err.message}`;
+  // A union of literals fails as one `const` (or `enum`) issue per branch, then `anyOf`.
+  const allowed = issues
+    .filter((i) => i.instancePath === first.instancePath && (i.keyword === 'const' || i.keyword === 'enum'))
+    .flatMap((i) => (i.keyword === 'const' ? [i.params?.['allowedValue']] : ((i.params?.['allowedValues'] as unknown[]) ?? [])));
+  if (allowed.length > 0) return `${where}: must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
+  const extra = first.keyword === 'additionalProperties' ? ` "${String(first.params?.['additionalProperty'])}"` : '';
+  return `${where}: ${first.message ?? err.message}${extra}`;
 }
 
 const LEVEL_METHODS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;

@@ -130,7 +130,7 @@ export const API_COMMANDS: readonly Command[] = [
     const { peers } = await ctx.client.get<{ peers: ApiPeer[] }>('/api/v1/peers');
     print(ctx, { peers }, () => formatPeers(peers));
   }),
-  apiCommand('peer', 'ADDRESS', 'one peer in detail: capabilities, hold time, last NOTIFICATION, counters', {}, 1, async (ctx) => {
+  apiCommand('peer', 'ADDRESS|NAME', 'one peer in detail (by address or description): capabilities, hold and restart timers, last NOTIFICATION, counters', {}, 1, async (ctx) => {
     const p = await ctx.client.get<ApiPeer>(`/api/v1/peers/${segment(ctx.positionals[0]!)}`);
     print(ctx, p, () => formatPeer(p));
   }),
