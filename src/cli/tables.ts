@@ -4,6 +4,7 @@
 // for eyes and may change.
 
 import type { ApiExplain, ApiFib, ApiPeer, ApiRoute, ApiStatus } from '../api/schemas.js';
+import { candidateSentence, explainSummary } from './explain-text.js';
 
 /** Left-aligned columns separated by two spaces; no trailing blanks. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -126,8 +127,8 @@ export function formatRoutes(routes: readonly ApiRoute[]): string {
 }
 
 export function formatExplain(e: ApiExplain): string {
-  const lines = [`${e.prefix}: ${e.summary}`, ''];
-  const rows = e.candidates.map((c) => [c.status, c.route.peer, c.route.nextHop, c.route.asPath === '' ? '-' : c.route.asPath, c.text]);
+  const lines = [explainSummary(e), ''];
+  const rows = e.candidates.map((c) => [c.status, c.route.peer, c.route.nextHop, c.route.asPath === '' ? '-' : c.route.asPath, candidateSentence(c, e.candidates)]);
   return lines.join('\n') + table(['Status', 'Peer', 'Next hop', 'AS path', 'Why'], rows);
 }
 

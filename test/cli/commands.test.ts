@@ -125,8 +125,8 @@ describe('read commands', () => {
   it('explain URL-encodes the prefix and prints each candidate with why', async () => {
     const r = await run(['explain', '10.244.1.0/26', ...at()]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('10.244.1.0/26: best via 192.0.2.2: higher LOCAL_PREF');
-    expect(r.stdout).toMatch(/^lost +192\.0\.2\.3 .*lost at local-pref: 100 against 200/m);
+    expect(r.stdout).toContain('10.244.1.0/26: best path via 192.0.2.2, chosen on the highest LOCAL_PREF (2 candidates)');
+    expect(r.stdout).toMatch(/^lost +192\.0\.2\.3 .*Lost: its LOCAL_PREF 100 is lower than 200 on the best path via 192\.0\.2\.2\.$/m);
     expect((await run(['explain', '10.9.0.0/16', ...at()])).code).toBe(1);
   });
 
