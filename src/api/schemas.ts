@@ -99,6 +99,14 @@ export const PeerSchema = Type.Object({
   routerId: Opt(Type.String({ description: "the peer's BGP Identifier" })),
   holdTime: Type.Object({ configured: Count, negotiated: Opt(Count) }),
   keepaliveTime: Opt(Count),
+  /** The AS we speak on this session (neighbor localAsn, else ours): equal to asn is iBGP. */
+  localAsn: Opt(Type.Integer()),
+  /**
+   * RFC 4724 timers (seconds): ours as configured, the peer's as it advertised
+   * in its OPEN, and, while its routes are kept as stale after it went down
+   * without a NOTIFICATION, how long they may still be kept.
+   */
+  gracefulRestart: Opt(Type.Object({ restartTime: Opt(Count), peerRestartTime: Opt(Count), staleRemainingSeconds: Opt(Type.Number()) })),
   capabilities: Opt(CapabilitiesSchema),
   /** The reason the session last went down (fsm DownReason), with detail. */
   lastError: Opt(Type.String()),

@@ -208,6 +208,8 @@ export class ApiCore {
       ...(neg ? { routerId: v4ToString(neg.peerId) } : {}),
       holdTime: { configured: pc?.holdTime ?? 90, ...(neg ? { negotiated: neg.holdTime } : {}) },
       ...(neg ? { keepaliveTime: neg.keepaliveTime } : {}),
+      localAsn: pc?.localAsn ?? cfg.asn,
+      ...this.restartTimers(r, pc?.gracefulRestart?.enabled ? pc.gracefulRestart.restartTime : undefined, neg?.peerGracefulRestart?.restartTime),
       ...(neg ? { capabilities: capabilitiesOf(neg) } : {}),
       ...(r?.lastError ? { lastError: r.lastError } : {}),
       ...(r?.lastNotification ? { lastNotification: r.lastNotification } : {}),
@@ -217,6 +219,14 @@ export class ApiCore {
       messages: { received: { ...(session.messages.received) }, sent: { ...(session.messages.sent) } },
       notifications: { sent: noteList(r?.notes.sent), received: noteList(r?.notes.received) },
     };
+  }
+
+  /** ApiPeer.gracefulRestart: RFC 4724 timers, and the stale routes' remaining time after a restart-style drop. */
+  private restartTimers(r: PeerRecord | undefined, restartTime: number | undefined, peerRestartTime: number | undefined): Pick<ApiPeer, 'gracefulRestart'> {
+    const peerMs = peerRestartTime !== undefined ? peerRestartTime * 1000 : r?.grMs;
+    const left = r?.downAt !== undefined && r.restartGraceMs !== undefined ? Math.max(0, r.downAt + r.restartGraceMs - this.core.clock.now()) / 1000 : undefined;
+    if (restartTime === undefined && peerMs === undefined && left === undefined) return {};
+    return { gracefulRestart: { ...(restartTime !== undefined ? { restartTime } : {}), ...(peerMs !== undefined ? { peerRestartTime: peerMs / 1000 } : {}), ...(left !== undefined && left > 0 ? { staleRemainingSeconds: left } : {}) } };
   }
 
   markShutdown(address: string, down: boolean): void {
