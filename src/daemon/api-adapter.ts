@@ -140,7 +140,9 @@ export class ApiCore {
   /** Neighbors' onSession hook: record what the API reports about the session. */
   track(session: PeerSession, kind: PeerKind): void {
     const clock = this.core.clock;
-    const r: PeerRecord = { kind, transitions: 0, since: undefined, createdAt: clock.now(), notes: { sent: new Map(), received: new Map() }, adminShutdown: false };
+    // neighbors[].shutdown: down on purpose from the start (metrics and readiness leave it alone).
+    const shutdown = this.core.config().neighbors.some((n) => n.address === session.address && n.shutdown);
+    const r: PeerRecord = { kind, transitions: 0, since: undefined, createdAt: clock.now(), notes: { sent: new Map(), received: new Map() }, adminShutdown: shutdown };
     this.records.set(session, r);
     const note = (dir: 'sent' | 'received', n: NotificationMessage) => {
       const k = `${n.code}/${n.subcode}`;

@@ -104,12 +104,21 @@ describe('deploy/grafana/bgp-ts.json', () => {
 describe('deploy/bgp-ts.rules.yml and prometheus.yml', () => {
   it('alert expressions use known metrics; the scrape job targets the default API port', async () => {
     const known = await exposedNames();
+    known.add('up'); // Prometheus's own per-target series
     const rules = parseYaml(readFileSync(join(deploy, 'bgp-ts.rules.yml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
     const exprs = rules.groups.flatMap((g) => g.rules);
     expect(exprs.length).toBeGreaterThan(0);
     expect(exprs.flatMap((r) => metricNamesIn(r.expr).filter((n) => !known.has(n)).map((n) => `${r.alert}: ${n}`))).toEqual([]);
     const prom = parseYaml(readFileSync(join(deploy, 'prometheus.yml'), 'utf8')) as { scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[] };
     expect(prom.scrape_configs[0]).toMatchObject({ metrics_path: '/metrics', static_configs: [{ targets: ['127.0.0.1:9179'] }] });
+  });
+
+  it('BgpPeerDown spares a peer shut down on purpose; BgpTsDown fires for the daemon itself on its scrape job', () => {
+    const rules = parseYaml(readFileSync(join(deploy, 'bgp-ts.rules.yml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    const byName = new Map(rules.groups.flatMap((g) => g.rules).map((r) => [r.alert, r.expr]));
+    expect(byName.get('BgpPeerDown')).toMatch(/^bgp_peer_state != 6 unless on \(instance, peer\) bgp_peer_admin_shutdown == 1$/);
+    const prom = parseYaml(readFileSync(join(deploy, 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[] };
+    expect(byName.get('BgpTsDown')).toBe(`up{job="${prom.scrape_configs[0]!.job_name}"} == 0`);
   });
 });
 
