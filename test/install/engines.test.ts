@@ -24,6 +24,7 @@ export function satisfies(version: string, range: string): boolean {
   return range.split('||').some((alt) => {
     const parts = alt.trim().replace(/(>=|<=|>|<|\^|~)\s+/g, '$1').split(/\s+/).filter(Boolean);
     return parts.every((c) => {
+      if (c === '*' || c === 'x') return true;
       const m = /^(>=|<=|>|<|\^|~)?(.+)$/.exec(c)!;
       const op = m[1] ?? '';
       const raw = m[2]!;
@@ -57,6 +58,7 @@ describe('engines', () => {
     expect(satisfies('20.19.0', '>= 10.x')).toBe(true);
     expect(satisfies('20.19.0', '^10 || ^12 || ^13.7 || ^14 || >=15.0.1')).toBe(true);
     expect(satisfies('24.1.0', '^20.0.0 || ^22.0.0')).toBe(false);
+    expect(satisfies('20.19.0', '*')).toBe(true);
   });
 
   it('the running Node satisfies package.json engines', () => {
