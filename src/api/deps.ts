@@ -23,6 +23,8 @@ import type {
 export type { ApiExplain, ApiFib, ApiPeer, ApiStatus, Family, FibQuery, ReadyReport, RoutePage, RoutesQuery };
 export type { ApiNotification, ApiRoute, MessageType } from './schemas.js';
 
+import type { ApiCluster } from './cluster-schema.js';
+
 type MaybePromise<T> = T | Promise<T>;
 
 /** Why the core refused a control request; the API maps each to an HTTP status. */
@@ -96,6 +98,9 @@ export interface ApiDeps {
   enablePeer(address: string): MaybePromise<ActionResult>;
   /** Re-read the config file and apply it (the same path as SIGHUP). */
   reloadConfig(): MaybePromise<ReloadResult>;
+
+  /** The cluster datastore's state and what it supplied; absent/undefined without a `datastore` key. */
+  cluster?(): MaybePromise<ApiCluster | undefined>;
 
   /** Config loaded, FIB reconciled, configured peers Established or within their grace period. */
   ready(): MaybePromise<ReadyReport>;

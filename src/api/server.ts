@@ -14,6 +14,7 @@ import type { BgpConfig } from '../config/schema.js';
 import { parseListen, writeGuard } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { createMetrics, type BgpMetrics, type MetricsOptions } from './metrics.js';
+import { clusterRoutes } from './routes/cluster.js';
 import { controlRoutes } from './routes/control.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -64,6 +65,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   await app.register(healthRoutes, { deps });
   await app.register(metricsRoutes, { registry: metrics.registry });
   await app.register(readRoutes, { deps, prefix: '/api/v1' });
+  await app.register(clusterRoutes, { deps, prefix: '/api/v1' });
   await app.register(controlRoutes, { deps, guard, prefix: '/api/v1' });
   return app;
 }
@@ -92,9 +94,10 @@ export function validationMessage(err: FastifyError): string {
 const LEVEL_METHODS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 /**
- * The daemon's logger as fastify sees it: a call with only a message (fastify's
- * "Server listening at URL") gets an event field, `api-http-listening` with the
- * address, or `api-http`; calls with an object (ours) pass through unchanged.
+ * The daemon's logger as fastify sees it: a call with only a message gets an
+ * event field (LOG_EVENTS names): fastify's "Server listening at URL" is
+ * `api-listening` with the address, a bare warning or error `api-error`.
+ * Calls with an object (ours) pass through unchanged.
  */
 export function fastifyLogger(logger: Logger): FastifyBaseLogger {
   const wrapped = Object.create(logger) as Logger;
@@ -103,7 +106,8 @@ export function fastifyLogger(logger: Logger): FastifyBaseLogger {
     (wrapped as unknown as Record<string, unknown>)[level] = (...args: unknown[]) => {
       if (typeof args[0] !== 'string') return base(...args);
       const listening = /^Server listening at (\S+)$/.exec(args[0]);
-      return base(listening ? { event: 'api-http-listening', address: listening[1] } : { event: 'api-http' }, ...args);
+      if (listening) return base({ event: 'api-listening', address: listening[1] }, ...args);
+      return level === 'fatal' || level === 'error' || level === 'warn' ? base({ event: 'api-error' }, ...args) : base(...args);
     };
   }
   return wrapped as FastifyBaseLogger;

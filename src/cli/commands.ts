@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import type { CliIo } from './io.js';
 import { ApiError, apiClient, DEFAULT_API_URL, segment, UnreachableError, type ApiClient } from './client.js';
 import type { ApiExplain, ApiFib, ApiPeer, ApiRoute, ApiStatus, RoutePage } from '../api/schemas.js';
+import type { ApiCluster } from '../api/cluster-schema.js';
+import { formatCluster } from './cluster-table.js';
 import { formatExplain, formatFib, formatPeer, formatPeers, formatRoutes, formatStatus } from './tables.js';
 
 /** Exit codes scripts can rely on (printed by `bgp-ts --help`). */
@@ -231,5 +233,9 @@ export const API_COMMANDS: readonly Command[] = [
   apiCommand('config reload', '', "re-read the daemon's config file (like SIGHUP); prints the changes or the errors", {}, 0, async (ctx) => {
     const body = await ctx.client.send<{ ok: true; changes?: string[] }>('POST', '/api/v1/config/reload');
     print(ctx, body, () => `config reloaded${body.changes?.length ? `:\n${body.changes.map((c) => `  ${c}\n`).join('')}` : ' (no changes)\n'}`);
+  }),
+  apiCommand('cluster', '', 'the cluster datastore: connected or unreachable since, revision, and what it supplied (node, blocks, pools, mesh, BGPPeers)', {}, 0, async (ctx) => {
+    const c = await ctx.client.get<ApiCluster>('/api/v1/cluster');
+    print(ctx, c, () => formatCluster(c));
   }),
 ];

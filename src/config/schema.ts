@@ -168,6 +168,25 @@ export const FibSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Where the cluster's part of the config comes from (src/cluster/, DESIGN.md "Cluster datastores"). */
+export const DatastoreSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('etcdv3'), Type.Literal('kubernetes')]),
+    endpoints: Opt(Type.Array(Type.String({ pattern: '^https?://[^/]+/?$', description: 'http(s)://host:port' }), { minItems: 1 })),
+    /** TLS (https endpoints): CA bundle, client certificate and key, PEM files. */
+    caFile: Opt(Type.String()),
+    certFile: Opt(Type.String()),
+    keyFile: Opt(Type.String()),
+    /** etcd user/password authentication. */
+    username: Opt(Type.String({ minLength: 1 })),
+    password: Opt(Type.String({ minLength: 1 })),
+    /** This node's name in the datastore; default the hostname. */
+    nodeName: Opt(Type.String({ minLength: 1, maxLength: 253 })),
+    kubeconfig: Opt(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     routerId: Ipv4,
@@ -215,6 +234,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    datastore: Opt(DatastoreSchema),
   },
   { additionalProperties: false, $id: 'https://bgp-ts.invalid/config.schema.json', title: 'bgp-ts configuration' },
 );
@@ -226,3 +246,4 @@ export type PolicyRule = Static<typeof PolicyRuleSchema>;
 export type OriginateConfig = Static<typeof OriginateSchema>;
 export type IpPoolConfig = Static<typeof IpPoolSchema>;
 export type FibConfig = Static<typeof FibSchema>;
+export type DatastoreConfig = Static<typeof DatastoreSchema>;

@@ -8,8 +8,21 @@
 
 import type { Family, PrefixKey } from '../lib/prefix.js';
 import type { PeerOut } from './peer-out.js';
-import type { PeerIn, Rib } from './rib.js';
+import type { LocRib } from './loc-rib.js';
+import type { PeerIn } from './peer-in.js';
 import type { Path } from './route.js';
+import type { RibNotice } from './rib-types.js';
+
+/** What the jobs need of the RIB facade (rib.ts implements it). */
+export interface JobHost {
+  readonly locRib: LocRib;
+  peerState(address: string): PeerIn | undefined;
+  /** Import policy, then the Loc-RIB (soft-in re-runs it). */
+  importRoute(state: PeerIn, prefix: PrefixKey, path: Path): void;
+  /** A path left the Adj-RIB-In: out of the Loc-RIB too. */
+  removeCandidate(state: PeerIn, prefix: PrefixKey, pathId: number): void;
+  notice(n: RibNotice): void;
+}
 
 export type Job =
   /**
@@ -30,7 +43,7 @@ export type Job =
 export class RibJobs {
   private readonly queue: Job[] = [];
 
-  constructor(private readonly rib: Rib) {}
+  constructor(private readonly rib: JobHost) {}
 
   get size(): number {
     return this.queue.length;

@@ -24,35 +24,18 @@ import { compileExportDisabledPools, type ExportSettings } from './export.js';
 import { LocRib, type LocRibChange } from './loc-rib.js';
 import { PrefixTable } from './prefix-table.js';
 import { PeerOut } from './peer-out.js';
-import { compileGlobalPolicies, compilePeerPolicies, evaluate, type GlobalPolicies, type Policy } from './policy/index.js';
+import { compileGlobalPolicies, compilePeerPolicies, evaluate, type GlobalPolicies } from './policy/index.js';
 import { Path, localPeer, type PeerInfo } from './route.js';
 import type { FibChange, OriginateResult, PeerDownResult, RouteRefreshAction, RibNotice, RibPeerSettings, RibPeerStats, RibSettings, RibTotals } from './rib-types.js';
 import { RibJobs, type Job } from './rib-jobs.js';
+import type { PeerIn } from './peer-in.js';
 import { LocalOrigination, type AnnounceResult, type OriginatedPrefix } from './originate.js';
 import type { OriginateConfig } from '../config/schema.js';
 
 export type * from './rib-types.js';
+export type { PeerIn } from './peer-in.js';
 
 const FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
-
-/** One peer's inbound state; outlives its session while routes are stale (RFC 4724). */
-export interface PeerIn {
-  readonly peer: PeerInfo;
-  readonly adjIn: AdjRibIn;
-  settings: RibPeerSettings;
-  importPolicy: Policy;
-  exportPolicy: Policy;
-  out: PeerOut | undefined;
-  /** Max-prefix close issued: further UPDATEs are ignored until the session is gone. */
-  closing: boolean;
-  warned: Set<Family>;
-  eorReceived: Set<Family>;
-  /** Families with a BoRR received and no EoRR yet (RFC 7313 §4). */
-  refreshing: Set<Family>;
-  /** Keys (prefix, or prefix#pathId) import policy rejected, with per-family counts. */
-  rejected: Set<PrefixKey>;
-  rejectedCount: [number, number];
-}
 
 /** originate.ts errors in the facade's terms (the API maps them to HTTP statuses). */
 function originError(r: Extract<AnnounceResult, { ok: false }>): OriginateResult {

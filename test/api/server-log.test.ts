@@ -8,14 +8,14 @@ import { startApi } from '../../src/api/server.js';
 import { fakeDeps } from './fake-deps.js';
 
 describe('API log lines', () => {
-  it('fastify\'s "Server listening" line carries event api-http-listening and the address', async () => {
+  it('fastify\'s "Server listening" line carries event api-listening and the address', async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
     const api = await startApi(fakeDeps().deps, { listen: '127.0.0.1:0' }, { logger });
     try {
       expect(api).toBeDefined();
       const listening = lines.find((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('Server listening at'));
-      expect(listening).toMatchObject({ event: 'api-http-listening', address: api!.url });
+      expect(listening).toMatchObject({ event: 'api-listening', address: api!.url });
       expect(lines.filter((l) => typeof l['event'] !== 'string')).toEqual([]);
     } finally {
       await api?.close();

@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest';
 type Version = readonly [number, number, number];
 
 const parse = (v: string): Version => {
-  const m = /^v?(\d+)(?:\.(\d+|x))?(?:\.(\d+|x))?$/.exec(v.trim());
+  const m = /^v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?$/.exec(v.trim());
   if (!m) throw new Error(`unrecognised version "${v}"`);
-  const n = (s: string | undefined) => (s === undefined || s === 'x' ? 0 : Number(s));
+  const n = (s: string | undefined) => (s === undefined || s === 'x' || s === '*' ? 0 : Number(s));
   return [Number(m[1]), n(m[2]), n(m[3])];
 };
 const cmp = (a: Version, b: Version) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
@@ -34,8 +34,8 @@ export function satisfies(version: string, range: string): boolean {
       if (op === '<=') return cmp(v, b) <= 0;
       if (op === '<') return cmp(v, b) < 0;
       if (op === '^') return cmp(v, b) >= 0 && (b[0] > 0 ? v[0] === b[0] : v[1] === b[1]);
-      if (op === '~' || /x|^\d+(\.\d+)?$/.test(raw)) {
-        const parts = raw.split('.').filter((p) => p !== 'x').length;
+      if (op === '~' || /x|\*|^\d+(\.\d+)?$/.test(raw)) {
+        const parts = raw.split('.').filter((p) => p !== 'x' && p !== '*').length;
         return cmp(v, b) >= 0 && v[0] === b[0] && (parts < 2 && op !== '~' ? true : v[1] === b[1]);
       }
       return cmp(v, b) === 0;

@@ -36,7 +36,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 const [dist, configPath] = process.argv.slice(2);
 const load = (m) => import(pathToFileURL(dist + '/' + m).href);
-const { startDaemon } = await load('daemon.js');
+const { startDaemon } = await load('daemon/daemon.js');
 const { parseConfig } = await load('config/load.js');
 const { createLogger } = await load('lib/log.js');
 const { prefixParse } = await load('lib/prefix.js');
@@ -52,7 +52,7 @@ if (!(await until(() => best('${BLOCK}') === '${FRR}', 30000))) { say({ event: '
 const nlri = { family: 'ipv4-unicast', prefixes: [prefixParse('${PLANTED}')] };
 d.rib.update('${FRR}', { type: 'update', discarded: [], update: { type: 'update', withdrawn: { family: 'ipv4-unicast', prefixes: [] },
   attributes: { origin: 0, asPath: [{ type: 2, asns: [${AS_FRR}] }], nextHop: '${FRR}' }, nlri } });
-d.driver.schedule();
+d.runner.schedule();
 say({ event: 'runner-planted', planted: best('${PLANTED}') ?? null });
 const sent = d.peer('${FRR}').sendRouteRefresh({ type: 'route-refresh', afi: 1, safi: 1, subtype: 0 });
 say({ event: 'runner-refresh-sent', sent, enhanced: d.peer('${FRR}').session?.enhancedRouteRefresh ?? null });
