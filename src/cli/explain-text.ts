@@ -7,7 +7,12 @@
 // test/cli/explain-text.test.ts renders each one).
 
 import type { ApiExplain, ApiRoute } from '../api/schemas.js';
-import type { DecisionStep, IneligibleReason } from '../rib/decision/context.js';
+
+/** The RIB's step and reason names (src/rib/decision/context.ts), repeated so the CLI imports only the API's types; the test checks them against the RIB's STEPS. */
+type DecisionStep =
+  | 'local-pref' | 'local-origin' | 'as-path-length' | 'origin' | 'med' | 'ebgp-over-ibgp'
+  | 'igp-cost' | 'originator-id' | 'cluster-list-length' | 'peer-address' | 'path-id';
+type IneligibleReason = 'as-loop' | 'originator-id-is-self' | 'cluster-loop' | 'next-hop-unreachable' | 'policy-rejected';
 
 type Candidate = ApiExplain['candidates'][number];
 

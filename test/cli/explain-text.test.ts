@@ -8,6 +8,7 @@ import type { ApiExplain, ApiRoute } from '../../src/api/schemas.js';
 import { candidateSentence, explainSummary, INELIGIBLE_SENTENCE, LOST_SENTENCE, STEP_PHRASE } from '../../src/cli/explain-text.js';
 import { formatExplain } from '../../src/cli/tables.js';
 import { STEPS } from '../../src/rib/decision/steps.js';
+import type { DecisionStep, IneligibleReason } from '../../src/rib/decision/context.js';
 
 const route = (over: Partial<ApiRoute> = {}): ApiRoute => ({
   prefix: '10.244.1.0/26', family: 'ipv4-unicast', peer: '192.0.2.2', peerAsn: 65001, best: false,
@@ -73,3 +74,9 @@ describe('explain sentences', () => {
     expect(candidateSentence(loser, [best, sameAs, loser])).toBe('Lost: its MED 50 is higher than MED 5 on the path via 192.0.2.4, from the same neighbour AS 65001.');
   });
 });
+
+// Compile-time: every IneligibleReason and DecisionStep of the RIB has a sentence (npm run typecheck fails otherwise).
+const _ineligible: Record<IneligibleReason, unknown> = INELIGIBLE_SENTENCE;
+const _steps: Record<DecisionStep, unknown> = LOST_SENTENCE;
+void _ineligible;
+void _steps;
