@@ -24,6 +24,7 @@ import { checkDatastoreFile, checkWithDatastore, openDatastoreConfig, type Clust
 import { packageVersion } from './lib/version.js';
 import { API_COMMANDS, API_OPTIONS_HELP, EXIT, parse, UsageError, type Command } from './cli/commands.js';
 import type { CliIo, DaemonHandle, StartDaemon } from './cli/io.js';
+import { configReferenceMarkdown, readmeKeyList } from './cli/config-reference.js';
 
 export { EXIT, UsageError, type Command };
 export type { CliIo, DaemonHandle, StartDaemon } from './cli/io.js';
@@ -75,6 +76,16 @@ const COMMANDS: readonly Command[] = [
         return 1;
       }
       io.out(`${file}: ok\n`);
+      return 0;
+    },
+  },
+  {
+    name: 'config reference',
+    args: '[--readme]',
+    summary: 'print every config key with its type, default and meaning (Markdown, from the schema); --readme: the short key list',
+    run: async (argv, io) => {
+      const { values } = parse(argv, { readme: { type: 'boolean' } }, 0);
+      io.out(values.readme ? `${readmeKeyList()}\n` : configReferenceMarkdown());
       return 0;
     },
   },

@@ -60,6 +60,9 @@ export type FibResult = 'ok' | 'error';
 
 /** FIB figures for metrics (fib_*); all counters cumulative since start. */
 export interface FibStats {
+  /** The writer in use, and why it is not the kernel's (status and readiness say so). */
+  readonly mode?: 'kernel' | 'dry-run' | 'disabled';
+  readonly reason?: string;
   readonly installed: number;
   readonly operations: readonly { readonly op: FibOp; readonly result: FibResult; readonly count: number }[];
   readonly failures: number;

@@ -34,6 +34,7 @@ export const PEER_STATE_VALUE: Readonly<Record<ApiPeer['state'], number>> = {
 /** Every metric name this module defines (the Grafana dashboard test checks its queries against it). */
 export const METRIC_NAMES = [
   'bgp_peer_state',
+  'bgp_peer_admin_shutdown',
   'bgp_peer_established_transitions_total',
   'bgp_peer_uptime_seconds',
   'bgp_messages_received_total',
@@ -108,6 +109,8 @@ export function createMetrics(deps: ApiDeps, opts: MetricsOptions = {}): BgpMetr
     });
 
   perPeerGauge('bgp_peer_state', 'RFC 4271 session state: 1 Idle, 2 Connect, 3 Active, 4 OpenSent, 5 OpenConfirm, 6 Established', (p) => PEER_STATE_VALUE[p.state]);
+  // Alerts leave a peer shut down on purpose alone (deploy/bgp-ts.rules.yml BgpPeerDown).
+  perPeerGauge('bgp_peer_admin_shutdown', '1 while the peer is administratively shut down (bgp-ts shutdown, or neighbors[].shutdown), else 0', (p) => (p.adminShutdown ? 1 : 0));
   perPeerGauge('bgp_peer_uptime_seconds', 'Seconds the session has been Established (0 when down)', (p) => p.uptimeSeconds);
   new Counter({
     name: 'bgp_peer_established_transitions_total',

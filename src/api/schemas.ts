@@ -23,7 +23,6 @@ export const MESSAGE_TYPES = ['open', 'update', 'notification', 'keepalive', 'ro
 const Community = Type.String({ pattern: '^\\d+:\\d+(:\\d+)?$', description: '"aa:nn" or large "aa:nn:mm"' });
 /** Checked by the handler (routes/read.ts parsePrefixOrAddress), which can say "did you mean ...". */
 const PrefixText = Type.String({ maxLength: 64, description: 'IPv4 or IPv6 prefix, host bits clear' });
-const AddressText = Type.String({ format: 'ip' });
 
 export const ErrorSchema = Type.Object({
   error: Type.String({ description: 'machine-readable code: bad-request, not-found, unauthorized, conflict, ...' }),
@@ -46,7 +45,14 @@ export const StatusSchema = Type.Object({
   /** Loc-RIB prefixes (routes) and candidate paths per family. */
   routes: PerFamily,
   paths: PerFamily,
-  fib: Type.Object({ installed: Count, pending: Count, failed: Count }),
+  fib: Type.Object({
+    installed: Count,
+    pending: Count,
+    failed: Count,
+    /** kernel | dry-run | disabled, and why it is not kernel. */
+    mode: Opt(Type.Union([Type.Literal('kernel'), Type.Literal('dry-run'), Type.Literal('disabled')])),
+    reason: Opt(Type.String()),
+  }),
 });
 
 // --- peers ----------------------------------------------------------------
@@ -94,6 +100,14 @@ export const PeerSchema = Type.Object({
   routerId: Opt(Type.String({ description: "the peer's BGP Identifier" })),
   holdTime: Type.Object({ configured: Count, negotiated: Opt(Count) }),
   keepaliveTime: Opt(Count),
+  /** The AS we speak on this session (neighbor localAsn, else ours): equal to asn is iBGP. */
+  localAsn: Opt(Type.Integer()),
+  /**
+   * RFC 4724 timers (seconds): ours as configured, the peer's as it advertised
+   * in its OPEN, and, while its routes are kept as stale after it went down
+   * without a NOTIFICATION, how long they may still be kept.
+   */
+  gracefulRestart: Opt(Type.Object({ restartTime: Opt(Count), peerRestartTime: Opt(Count), staleRemainingSeconds: Opt(Type.Number()) })),
   capabilities: Opt(CapabilitiesSchema),
   /** The reason the session last went down (fsm DownReason), with detail. */
   lastError: Opt(Type.String()),
@@ -108,7 +122,8 @@ export const PeerSchema = Type.Object({
 });
 
 export const PeerListSchema = Type.Object({ peers: Type.Array(PeerSchema) });
-export const PeerParamsSchema = Type.Object({ address: AddressText });
+/** A peer by address or by its description (routes/read.ts resolvePeer). */
+export const PeerParamsSchema = Type.Object({ address: Type.String({ minLength: 1, maxLength: 255, description: 'peer address or description' }) });
 
 // --- routes ---------------------------------------------------------------
 
@@ -188,7 +203,8 @@ export const ExplainSchema = Type.Object({
 
 // --- FIB ------------------------------------------------------------------
 
-export const FibRouteStateSchema = Type.Union([Type.Literal('installed'), Type.Literal('pending'), Type.Literal('failed')]);
+/** would-install: dry run only (nothing is written, so nothing is called installed). */
+export const FibRouteStateSchema = Type.Union([Type.Literal('installed'), Type.Literal('pending'), Type.Literal('failed'), Type.Literal('would-install')]);
 
 export const FibQuerySchema = Type.Object(
   {
@@ -202,11 +218,13 @@ export const FibQuerySchema = Type.Object(
 export const FibSchema = Type.Object({
   /** kernel: netlink writer; dry-run: records what it would do; disabled: fib.enabled false. */
   mode: Type.Union([Type.Literal('kernel'), Type.Literal('dry-run'), Type.Literal('disabled')]),
+  /** Why the mode is not kernel: "fib.dryRun is true", "not root and no CAP_NET_ADMIN", "fib.enabled is false". */
+  reason: Opt(Type.String()),
   table: Count,
   protocol: Count,
   reconciled: Type.Boolean(),
   lastReconcile: Opt(Type.String({ description: 'ISO 8601' })),
-  counts: Type.Object({ installed: Count, pending: Count, failed: Count }),
+  counts: Type.Object({ installed: Count, pending: Count, failed: Count, wouldInstall: Opt(Count) }),
   routes: Type.Array(
     Type.Object({
       prefix: Type.String(),
@@ -244,7 +262,8 @@ export const ReloadResponseSchema = Type.Object({ ok: Type.Literal(true), change
 // --- health ---------------------------------------------------------------
 
 export const HealthSchema = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() });
-export const ReadySchema = Type.Object({ ready: Type.Boolean(), reasons: Type.Array(Type.String()) });
+/** notes: what an operator should know although it does not hold readiness back (e.g. the FIB in dry run). */
+export const ReadySchema = Type.Object({ ready: Type.Boolean(), reasons: Type.Array(Type.String()), notes: Opt(Type.Array(Type.String())) });
 
 /** The running config is free-form here: its own schema lives in config/schema.ts. */
 export const ConfigResponseSchema = Type.Object({}, { additionalProperties: true });

@@ -4,6 +4,8 @@
 // a 4xx/5xx with `{error, message}`; a bad request is rejected before it
 // reaches the core, so it never affects routing state. startApi() is what
 // the daemon calls: it binds `api.listen` and returns a close function.
+// Fastify's own log lines (a bare message such as "Server listening at ...")
+// get an `event` field like every other line (fastifyLogger below).
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '../lib/log.js';
@@ -35,7 +37,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   const listen = parseListen(opts.listen ?? '127.0.0.1:9179');
   const guard = writeGuard(listen?.host, opts.token);
   const app: FastifyInstance = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : {}),
+    ...(opts.logger ? { loggerInstance: fastifyLogger(opts.logger) } : {}),
     // Requests are not logged one by one; errors and refused writes are.
     logController: new LogController({ disableRequestLogging: true }),
     // Bodies are tiny ({prefix, communities}); refuse anything larger early.
@@ -51,7 +53,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   if (!opts.metrics) app.addHook('onClose', async () => metrics.close());
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err.validation) return reply.code(400).send({ error: 'bad-request', message: `${err.validationContext ?? 'request'} ${err.validation[0]?.instancePath ?? ''}: ${err.validation[0]?.message ?? err.message}`.replace(/ :/, ':') });
+    if (err.validation) return reply.code(400).send({ error: 'bad-request', message: validationMessage(err) });
     const status = err.statusCode ?? 500;
     if (status < 500) return reply.code(status).send({ error: errorName(status), message: err.message });
     request.log.error({ event: 'api-error', err, url: request.url }, 'API handler failed');
@@ -68,6 +70,49 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   await app.register(bfdRoutes, { deps, prefix: '/api/v1' });
   await app.register(controlRoutes, { deps, guard, prefix: '/api/v1' });
   return app;
+}
+
+type AjvIssue = { instancePath: string; keyword: string; message?: string; params?: Record<string, unknown> };
+
+/**
+ * A request validation failure as one line: where and what, naming the allowed
+ * values when the schema is a set of literals (`body /soft: must be one of
+ * "in", "out"`), the way the CLI's own argument errors do.
+ */
+export function validationMessage(err: FastifyError): string {
+  const issues = (err.validation ?? []) as AjvIssue[];
+  const first = issues[0];
+  const where = `${err.validationContext ?? 'request'} ${first?.instancePath ?? ''}`.trimEnd();
+  if (!first) return `${where}: ${err.message}`;
+  // A union of literals fails as one `const` (or `enum`) issue per branch, then `anyOf`.
+  const allowed = issues
+    .filter((i) => i.instancePath === first.instancePath && (i.keyword === 'const' || i.keyword === 'enum'))
+    .flatMap((i) => (i.keyword === 'const' ? [i.params?.['allowedValue']] : ((i.params?.['allowedValues'] as unknown[]) ?? [])));
+  if (allowed.length > 0) return `${where}: must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
+  const extra = first.keyword === 'additionalProperties' ? ` "${String(first.params?.['additionalProperty'])}"` : '';
+  return `${where}: ${first.message ?? err.message}${extra}`;
+}
+
+const LEVEL_METHODS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/**
+ * The daemon's logger as fastify sees it: a call with only a message gets an
+ * event field (LOG_EVENTS names): fastify's "Server listening at URL" is
+ * `api-listening` with the address, a bare warning or error `api-error`.
+ * Calls with an object (ours) pass through unchanged.
+ */
+export function fastifyLogger(logger: Logger): FastifyBaseLogger {
+  const wrapped = Object.create(logger) as Logger;
+  for (const level of LEVEL_METHODS) {
+    const base = logger[level].bind(logger) as (...args: unknown[]) => void;
+    (wrapped as unknown as Record<string, unknown>)[level] = (...args: unknown[]) => {
+      if (typeof args[0] !== 'string') return base(...args);
+      const listening = /^Server listening at (\S+)$/.exec(args[0]);
+      if (listening) return base({ event: 'api-listening', address: listening[1] }, ...args);
+      return level === 'fatal' || level === 'error' || level === 'warn' ? base({ event: 'api-error' }, ...args) : base(...args);
+    };
+  }
+  return wrapped as FastifyBaseLogger;
 }
 
 /** An ajv plugin: the config schema's string formats, with the config loader's own parsers. */

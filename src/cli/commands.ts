@@ -139,7 +139,7 @@ export const API_COMMANDS: readonly Command[] = [
     const list = await ctx.client.get<ApiBfdList>('/api/v1/bfd');
     print(ctx, list, () => formatBfd(list));
   }),
-  apiCommand('peer', 'ADDRESS', 'one peer in detail: capabilities, hold time, last NOTIFICATION, counters', {}, 1, async (ctx) => {
+  apiCommand('peer', 'ADDRESS|NAME', 'one peer in detail (by address or description): capabilities, hold and restart timers, last NOTIFICATION, counters', {}, 1, async (ctx) => {
     const p = await ctx.client.get<ApiPeer>(`/api/v1/peers/${segment(ctx.positionals[0]!)}`);
     print(ctx, p, () => formatPeer(p));
   }),
@@ -178,13 +178,13 @@ export const API_COMMANDS: readonly Command[] = [
   }),
   apiCommand(
     'fib',
-    '[--state installed|pending|failed] [--limit N] [--cursor C]',
-    'kernel routes: installed, pending and failed',
+    '[--state installed|pending|failed|would-install] [--limit N] [--cursor C]',
+    'kernel routes: installed, pending and failed (in dry run: would-install)',
     { state: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
     0,
     async (ctx) => {
       const f = await ctx.client.get<ApiFib>('/api/v1/fib', {
-        state: oneOf(str(ctx.values.state), '--state', ['installed', 'pending', 'failed']),
+        state: oneOf(str(ctx.values.state), '--state', ['installed', 'pending', 'failed', 'would-install']),
         limit: positiveInt(str(ctx.values.limit), '--limit'),
         cursor: str(ctx.values.cursor),
       });

@@ -45,7 +45,7 @@ export function planReload(old: BgpConfig, next: BgpConfig): ReloadPlan {
   if (old.clientToClientReflection !== next.clientToClientReflection) block('clientToClientReflection', 'client-to-client reflection');
   if (old.alwaysCompareMed !== next.alwaysCompareMed) block('alwaysCompareMed', 'always-compare-MED');
   if (JSON.stringify(old.serviceCidrs) !== JSON.stringify(next.serviceCidrs)) block('serviceCidrs', 'the service CIDRs');
-  for (const k of ['enabled', 'table', 'protocol', 'ecmp'] as const)
+  for (const k of ['enabled', 'dryRun', 'table', 'protocol', 'ecmp'] as const)
     if (old.fib[k] !== next.fib[k]) block(`fib.${k}`, `fib.${k} (${String(old.fib[k])} -> ${String(next.fib[k])})`);
 
   const changes: string[] = [];

@@ -161,7 +161,10 @@ export const IpPoolSchema = Type.Object(
 
 export const FibSchema = Type.Object(
   {
+    /** false: no FIB at all (nothing written, nothing recorded). */
     enabled: Type.Boolean({ default: true }),
+    /** true: never write kernel routes; record what would be written (bgp-ts fib). Also chosen without root/CAP_NET_ADMIN. */
+    dryRun: Type.Boolean({ default: false }),
     table: Type.Integer({ minimum: 1, maximum: 4294967295, default: 254 }),
     /** Route protocol number; 12 (BIRD) when replacing BIRD inside Calico. */
     protocol: Type.Integer({ minimum: 1, maximum: 255, default: 201 }),

@@ -102,6 +102,12 @@ export function apiRoute(prefix: PrefixKey, path: Path, flags: { best: boolean; 
   };
 }
 
+/** ApiPeer.gracefulRestart (RFC 4724): ours, the peer's advertised time, the stale routes' time left. */
+function restartTimers(restartTime: number | undefined, peerRestartTime: number | undefined, left: number | undefined): Pick<ApiPeer, 'gracefulRestart'> {
+  if (restartTime === undefined && peerRestartTime === undefined && left === undefined) return {};
+  return { gracefulRestart: { ...(restartTime !== undefined ? { restartTime } : {}), ...(peerRestartTime !== undefined ? { peerRestartTime } : {}), ...(left !== undefined ? { staleRemainingSeconds: left } : {}) } };
+}
+
 export function buildApiDeps(parts: ApiParts): ApiDeps {
   const { clock, rib, history, restart } = parts;
   const startedAt = new Date();
@@ -142,11 +148,14 @@ export function buildApiDeps(parts: ApiParts): ApiDeps {
       ...(r?.since !== undefined ? { since: wall(r.since).toISOString() } : {}),
       dynamic: s.kind === 'dynamic',
       routeReflectorClient: stats ? (rib.peerState(s.address)?.peer.rrClient ?? false) : (pc?.routeReflectorClient ?? false),
-      adminShutdown: r?.adminShutdown ?? false,
+      // neighbors[].shutdown: down on purpose too (metrics and alerts leave it alone).
+      adminShutdown: (r?.adminShutdown || pc?.shutdown) ?? false,
       ...(transport?.local ? { localAddress: transport.local } : {}),
       ...(neg ? { routerId: v4ToString(neg.peerId) } : {}),
       holdTime: { configured: pc?.holdTime ?? 90, ...(neg ? { negotiated: neg.holdTime } : {}) },
       ...(neg ? { keepaliveTime: neg.keepaliveTime } : {}),
+      localAsn: pc?.localAsn ?? parts.config().asn,
+      ...restartTimers(pc?.gracefulRestart?.enabled ? pc.gracefulRestart.restartTime : undefined, neg?.peerGracefulRestart?.restartTime, restart.restartTimeLeft(s.address)),
       ...(neg ? { capabilities: capabilitiesOf(neg) } : {}),
       ...(r?.lastError ? { lastError: r.lastError } : {}),
       ...(r?.lastNotification ? { lastNotification: r.lastNotification } : {}),
@@ -165,7 +174,9 @@ export function buildApiDeps(parts: ApiParts): ApiDeps {
       const c = parts.config();
       const t = rib.totals();
       const sessions = parts.sessions();
-      const counts = parts.fib ? fibView(parts.fib.viewState(), { limit: 0 }).counts : { installed: 0, pending: 0, failed: 0 };
+      const { installed, pending, failed } = parts.fib ? fibView(parts.fib.viewState(), { limit: 0 }).counts : { installed: 0, pending: 0, failed: 0 };
+      const b = parts.fib?.viewState().backend;
+      const counts = { installed, pending, failed, mode: b?.mode ?? ('disabled' as const), ...(b?.reason ? { reason: b.reason } : {}) };
       return {
         routerId: c.routerId,
         asn: c.asn,

@@ -2,8 +2,9 @@
 // GET /api/v1/fib, our routes with their state (installed, pending, failed)
 // paged by an offset cursor, and the fib_* metric sources. Kernel mode compares the desired table with what
 // the writer knows the kernel holds; the bounded dry-run recorder keeps no
-// kernel, so its resolvable desired routes count as installed; disabled shows
-// nothing. Errors are named by errno (Linux rtnetlink answers).
+// kernel and writes nothing, so its resolvable desired routes are listed as
+// `would-install` (never `installed`, and fib_routes_installed stays 0);
+// disabled shows nothing. Errors are named by errno (Linux rtnetlink answers).
 
 import type { ApiFib, FibQuery, FibStats } from '../api/deps.js';
 import { prefixToString } from '../lib/prefix.js';
@@ -15,19 +16,20 @@ import { sameRoute } from '../fib/reconcile.js';
 import { fibOpKey, type KernelRoute } from '../fib/types.js';
 import type { FibViewState } from '../fib/fib-service.js';
 
-/** Dry run: every resolvable desired route counts as installed (the recorder accepts every write). */
-function installedCount(backend: FibBackend, table: DesiredTable, fromSnapshot: number): number {
-  const w = backend.writer;
-  return w instanceof DryRunRecorder ? table.size - w.unresolvableCount() : fromSnapshot;
+/** Dry run: nothing is in the kernel, whatever the recorder accepted. */
+function installedCount(backend: FibBackend, fromSnapshot: number): number {
+  return backend.writer instanceof DryRunRecorder ? 0 : fromSnapshot;
 }
 
 /** fib_* metric sources. */
-export function fibStatsOf(b: FibBackend, table: DesiredTable): FibStats {
+export function fibStatsOf(b: FibBackend, _table: DesiredTable): FibStats {
   const k = b.kernel;
+  const mode = { mode: b.mode, ...(b.reason ? { reason: b.reason } : {}) };
   if (k) {
     const o = k.operations;
     const s = k.snapshot().counters;
     return {
+      ...mode,
       installed: k.installedCount(),
       operations: (['add', 'replace', 'delete'] as const).flatMap((op) => [
         { op, result: 'ok' as const, count: o[op].ok },
@@ -42,7 +44,8 @@ export function fibStatsOf(b: FibBackend, table: DesiredTable): FibStats {
   const snap = b.writer.snapshot();
   const c = snap.counters;
   return {
-    installed: installedCount(b, table, snap.installed.length),
+    ...mode,
+    installed: installedCount(b, snap.installed.length),
     operations: [
       { op: 'add', result: 'ok', count: c.adds },
       { op: 'replace', result: 'ok', count: c.replaces },
@@ -77,7 +80,7 @@ export function fibView(st: FibViewState, query: FibQuery & { limit: number }): 
     else if (want.unresolvable) rows.push({ ...base, state: 'failed', error: unresolvable.get(prefix) ?? want.unresolvable });
     else {
       const have = installed.get(key);
-      if (assumeInstalled) rows.push({ ...base, state: 'installed' });
+      if (assumeInstalled) rows.push({ ...base, state: 'would-install' });
       else if (have && sameRoute(want, have)) rows.push({ ...base, state: 'installed', nextHops: hops(have) });
       else rows.push({ ...base, state: 'pending', op: have ? 'replace' : 'add' });
     }
@@ -87,18 +90,20 @@ export function fibView(st: FibViewState, query: FibQuery & { limit: number }): 
     // Ours in the kernel, not wanted: kept while converging, else about to go.
     rows.push({ prefix: prefixToString(have.prefix), kind: have.type, nextHops: hops(have), state: st.converging ? 'installed' : 'pending', ...(st.converging ? {} : { op: 'delete' as const }) });
   }
-  const counts = { installed: 0, pending: 0, failed: 0 };
-  for (const r of rows) counts[r.state]++;
+  const counts = { installed: 0, pending: 0, failed: 0, wouldInstall: 0 };
+  for (const r of rows) counts[r.state === 'would-install' ? 'wouldInstall' : r.state]++;
   const selected = query.state ? rows.filter((r) => r.state === query.state) : rows;
   const offset = query.cursor ? Number(query.cursor) || 0 : 0;
   const page = selected.slice(offset, offset + query.limit);
+  const { wouldInstall, ...kernelCounts } = counts;
   return {
     mode: b.mode,
+    ...(b.reason ? { reason: b.reason } : {}),
     table: st.config.fib.table,
     protocol: st.config.fib.protocol,
     reconciled: st.reconciled,
     ...(st.lastReconcile ? { lastReconcile: st.lastReconcile.toISOString() } : {}),
-    counts,
+    counts: assumeInstalled ? { ...kernelCounts, wouldInstall } : kernelCounts,
     routes: page,
     ...(offset + query.limit < selected.length ? { nextCursor: String(offset + query.limit) } : {}),
   };

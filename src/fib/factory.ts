@@ -1,7 +1,11 @@
 // Chooses the FIB writer (DESIGN.md, FIB): the kernel writer over rtnetlink
-// when fib.enabled, the process may change routes (root or CAP_NET_ADMIN) and
-// the native addon loads and opens its sockets; otherwise the dry-run writer,
-// with one log line saying why. Also owns the shared plumbing of the kernel
+// when fib.enabled and the process may change routes (root or CAP_NET_ADMIN);
+// the dry-run recorder only when asked (fib.dryRun: true) or when the process
+// may not write routes, with one log line saying why; nothing at all with
+// fib.enabled false. Privileged but without a loadable native addon (or a
+// netlink socket) is an error at start (FibUnavailableError, naming the
+// missing file and how to build it): a daemon that looks healthy while writing
+// no routes is worse than one that refuses to start. Also owns the shared plumbing of the kernel
 // mode: one request socket (writes, dumps), one monitor socket whose route
 // notifications go to the writer (drift repair, ENOBUFS resync) and whose
 // link/address notifications go to the host context (tunl0, local subnets),
@@ -12,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import type { BgpConfig } from '../config/schema.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
-import { loadNative } from '../lib/native.js';
+import { loadNative, nativeAddonPath } from '../lib/native.js';
 import { DisabledWriter, DryRunRecorder } from './dryrun.js';
 import { HostContext } from './host-context.js';
 import { KernelFibWriter } from './kernel-sync.js';
@@ -24,7 +28,7 @@ import type { KernelAddress } from './netlink/interfaces.js';
 import type { KernelRoute as NlKernelRoute } from './netlink/messages.js';
 import type { RtnlEvent } from './netlink/events.js';
 
-/** kernel: netlink writer; dry-run: not allowed to write (no privilege, no addon); disabled: fib.enabled false. */
+/** kernel: netlink writer; dry-run: fib.dryRun, or not allowed to write (no privilege); disabled: fib.enabled false. */
 export type FibMode = 'kernel' | 'dry-run' | 'disabled';
 
 export interface FibBackend {
@@ -68,6 +72,11 @@ const CAP_NET_ADMIN = 12;
 /** Writes the dry-run writer keeps for inspection (older ones are only counted). */
 export const DRY_RUN_RECORDS = 10_000;
 
+/** Privileged, FIB enabled, not a dry run, but the kernel writer cannot be built: the daemon must not start. */
+export class FibUnavailableError extends Error {
+  override readonly name = 'FibUnavailableError';
+}
+
 /** Whether this process may change routes: root, or CAP_NET_ADMIN in the effective set. */
 export function canWriteRoutes(): boolean {
   if (process.getuid?.() === 0) return true;
@@ -98,13 +107,23 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
     };
   };
   if (!fib.enabled) return dryRun('disabled', 'fib.enabled is false');
+  if (fib.dryRun) return dryRun('dry-run', 'fib.dryRun is true');
   if (!(opts.privileged ?? canWriteRoutes())) return dryRun('dry-run', 'not root and no CAP_NET_ADMIN');
-  let socket: NetlinkRouteSocket;
   try {
     loadNative();
+  } catch (e) {
+    const file = nativeAddonPath() ?? 'build/Release/bgpts_native.node';
+    throw new FibUnavailableError(
+      `fib.enabled is true and this process may write routes, but the native addon ${file} cannot be loaded ` +
+        `(${(e as Error).message.split('\n')[0]}). Build it with "npm rebuild" (node-gyp: build-essential, python3) in the ` +
+        'bgp-ts package directory, or set fib.dryRun: true to run without writing kernel routes',
+    );
+  }
+  let socket: NetlinkRouteSocket;
+  try {
     socket = new NetlinkRouteSocket({ ...(opts.netns ? { netns: opts.netns } : {}), ...(opts.clock ? { clock: opts.clock } : {}) });
   } catch (e) {
-    return dryRun('dry-run', `netlink unavailable: ${(e as Error).message}`);
+    throw new FibUnavailableError(`fib.enabled is true but the rtnetlink socket cannot be opened: ${(e as Error).message}; set fib.dryRun: true to run without writing kernel routes`);
   }
   const host = new HostContext();
   const kernel = new KernelFibWriter({

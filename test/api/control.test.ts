@@ -48,6 +48,19 @@ describe('control endpoints ask the core', () => {
     expect(calls.enable).toEqual(['192.0.2.2']);
   });
 
+  it('reset, shutdown and enable take the description the peers table shows; an unknown name is 404 and asks nothing', async () => {
+    const { calls } = await api();
+    expect((await post('/api/v1/peers/node-b/reset', { soft: 'in' })).statusCode).toBe(200);
+    expect((await post('/api/v1/peers/node-b/shutdown')).statusCode).toBe(200);
+    expect((await post('/api/v1/peers/node-b/enable')).statusCode).toBe(200);
+    const r = await post('/api/v1/peers/banana/reset');
+    expect(r.statusCode).toBe(404);
+    expect(r.json().message).toMatch(/no peer "banana": neither an address nor the description/);
+    expect(calls.reset).toEqual([['192.0.2.2', 'in']]);
+    expect(calls.shutdown).toEqual([['192.0.2.2', undefined]]);
+    expect(calls.enable).toEqual(['192.0.2.2']);
+  });
+
   it('config reload: 200 with the changes, 422 with the errors when rejected', async () => {
     const { calls } = await api();
     const ok = await post('/api/v1/config/reload');
@@ -80,8 +93,7 @@ describe('bad requests never reach the core', () => {
     ['POST', '/api/v1/announcements', { prefix: '10.244.1.0/26', colour: 'red' }, /additional properties/],
     ['POST', '/api/v1/announcements', {}, /prefix/],
     ['POST', '/api/v1/announcements', { prefix: '10.244.1.7' }, /is an address; write the prefix \(10\.244\.1\.7\/32\)/],
-    ['POST', '/api/v1/peers/192.0.2.2/reset', { soft: 'sideways' }, /soft/],
-    ['POST', '/api/v1/peers/banana/reset', {}, /address/],
+    ['POST', '/api/v1/peers/192.0.2.2/reset', { soft: 'sideways' }, /^body \/soft: must be one of "in", "out"$/],
     ['POST', '/api/v1/peers/192.0.2.2/shutdown', { message: 'é'.repeat(128) }, /255 octets/],
     ['DELETE', `/api/v1/announcements/10.244.1.7`, undefined, /is an address/],
   ] as const)('%s %s %j -> 400', async (method, url, payload, message) => {

@@ -104,12 +104,21 @@ describe('deploy/grafana/bgp-ts.json', () => {
 describe('deploy/bgp-ts.rules.yml and prometheus.yml', () => {
   it('alert expressions use known metrics; the scrape job targets the default API port', async () => {
     const known = await exposedNames();
+    known.add('up'); // Prometheus's own per-target series
     const rules = parseYaml(readFileSync(join(deploy, 'bgp-ts.rules.yml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
     const exprs = rules.groups.flatMap((g) => g.rules);
     expect(exprs.length).toBeGreaterThan(0);
     expect(exprs.flatMap((r) => metricNamesIn(r.expr).filter((n) => !known.has(n)).map((n) => `${r.alert}: ${n}`))).toEqual([]);
     const prom = parseYaml(readFileSync(join(deploy, 'prometheus.yml'), 'utf8')) as { scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[] };
     expect(prom.scrape_configs[0]).toMatchObject({ metrics_path: '/metrics', static_configs: [{ targets: ['127.0.0.1:9179'] }] });
+  });
+
+  it('BgpPeerDown spares a peer shut down on purpose; BgpTsDown fires for the daemon itself on its scrape job', () => {
+    const rules = parseYaml(readFileSync(join(deploy, 'bgp-ts.rules.yml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    const byName = new Map(rules.groups.flatMap((g) => g.rules).map((r) => [r.alert, r.expr]));
+    expect(byName.get('BgpPeerDown')).toMatch(/^bgp_peer_state != 6 unless on \(instance, peer\) bgp_peer_admin_shutdown == 1$/);
+    const prom = parseYaml(readFileSync(join(deploy, 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[] };
+    expect(byName.get('BgpTsDown')).toBe(`up{job="${prom.scrape_configs[0]!.job_name}"} == 0`);
   });
 });
 
@@ -118,7 +127,8 @@ describe('deploy/bgp-ts.service', () => {
   const directive = (key: string) => unit.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
 
   it('runs the built CLI on the system config, reloads with SIGHUP, restarts on failure', () => {
-    expect(directive('ExecStart')).toEqual(['/usr/bin/node /opt/bgp-ts/dist/cli.js daemon --config /etc/bgp-ts/bgp-ts.yaml']);
+    expect(directive('ExecStartPre')).toEqual(['/usr/bin/bgp-ts config check /etc/bgp-ts/bgp-ts.yaml']);
+    expect(directive('ExecStart')).toEqual(['/usr/bin/bgp-ts daemon --config /etc/bgp-ts/bgp-ts.yaml']);
     expect(directive('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
     expect(directive('Restart')).toEqual(['on-failure']);
   });

@@ -18,6 +18,7 @@ export function peer(over: Partial<ApiPeer> = {}): ApiPeer {
     adminShutdown: false,
     holdTime: { configured: 90, negotiated: 90 },
     keepaliveTime: 30,
+    localAsn: 64512,
     capabilities: { families: ['ipv4-unicast'], fourOctetAs: true, routeRefresh: true, enhancedRouteRefresh: false, extendedMessage: false, gracefulRestart: true },
     establishedTransitions: 2,
     prefixes: { received: 12, accepted: 10, advertised: 3 },

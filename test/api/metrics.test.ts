@@ -40,6 +40,7 @@ describe('GET /metrics', () => {
     const t = (await app.inject('/metrics')).body;
     expect(sample(t, `bgp_peer_state{${B}}`)).toBe(6);
     expect(sample(t, `bgp_peer_state{${C}}`)).toBe(3);
+    expect(sample(t, `bgp_peer_admin_shutdown{${B}}`)).toBe(0);
     expect(sample(t, `bgp_peer_uptime_seconds{${B}}`)).toBe(3725);
     expect(sample(t, `bgp_peer_established_transitions_total{${B}}`)).toBe(2);
     expect(sample(t, `bgp_messages_received_total{${B},type="update"}`)).toBe(40);

@@ -41,15 +41,21 @@ describe('GET /api/v1/status and peers', () => {
     expect(v6.json()).toMatchObject({ address: '2001:db8::3' });
   });
 
-  it('unknown peer: 404 with {error, message}; a non-address: 400', async () => {
+  it('unknown peer: 404 with {error, message}, for an address and for a name no peer has', async () => {
     const { app } = await api();
     const nf = await app.inject('/api/v1/peers/192.0.2.99');
     expect(nf.statusCode).toBe(404);
     expect(nf.json()).toEqual({ error: 'not-found', message: 'no peer 192.0.2.99' });
-    const bad = await app.inject('/api/v1/peers/not-an-ip');
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ error: 'bad-request' });
-    expect(bad.json().message).toMatch(/address.*format "ip"/);
+    const bad = await app.inject('/api/v1/peers/not-a-peer');
+    expect(bad.statusCode).toBe(404);
+    expect(bad.json()).toEqual({ error: 'not-found', message: 'no peer "not-a-peer": neither an address nor the description of a peer' });
+  });
+
+  it('a peer by its description, as the peers table shows it', async () => {
+    const { app } = await api();
+    const r = await app.inject('/api/v1/peers/node-b');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ address: '192.0.2.2', description: 'node-b' });
   });
 });
 
@@ -82,7 +88,7 @@ describe('GET /api/v1/routes', () => {
     ['prefix=10.0.0.0/8&family=ipv6-unicast', /is not ipv6-unicast/],
     ['match=longest', /match needs a prefix/],
     ['peer=nope', /peer: "nope" is not an address/],
-    ['family=ipv4-multicast', /family/],
+    ['family=ipv4-multicast', /^querystring \/family: must be one of "ipv4-unicast", "ipv6-unicast"$/],
     ['limit=0', /limit/],
     ['limit=10001', /limit/],
     ['best=maybe', /best/],

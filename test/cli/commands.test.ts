@@ -79,13 +79,13 @@ describe('read commands', () => {
     expect(JSON.parse(j.stdout)).toMatchObject({ routerId: '192.0.2.1', asn: 64512 });
   });
 
-  it('peers prints a birdc-like table with name, address, ASN, state, uptime and info', async () => {
+  it('peers prints a birdc-like table: name, address, ASN, type, state, uptime or "down", info with the last error in words', async () => {
     const r = await run(['peers', ...at()]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^Name +Address +ASN +State +Uptime +Info$/);
-    expect(lines[1]).toMatch(/^node-b +192\.0\.2\.2 +64512 +Established +1h02m05s +rx\/acc\/adv 12\/10\/3$/);
-    expect(lines[2]).toMatch(/^- +2001:db8::3 +65001 +Active +\S+ +rx\/acc\/adv 0\/0\/0 +connect-failed: ECONNREFUSED$/);
+    expect(lines[0]).toMatch(/^Name +Address +ASN +Type +State +Since +Info$/);
+    expect(lines[1]).toMatch(/^node-b +192\.0\.2\.2 +64512 +iBGP mesh +Established +1h02m05s +rx\/acc\/adv 12\/10\/3$/);
+    expect(lines[2]).toMatch(/^- +2001:db8::3 +65001 +eBGP ToR\/external +Active +down \S+ +rx\/acc\/adv 0\/0\/0 +Could not connect \(ECONNREFUSED\)$/);
     const j = JSON.parse((await run(['peers', '--json', ...at()])).stdout);
     expect(j.peers.map((p: { address: string }) => p.address)).toEqual(['192.0.2.2', '2001:db8::3']);
   });
@@ -109,9 +109,9 @@ describe('read commands', () => {
       { prefix: '10.244.1.0/26', match: 'exact', family: 'ipv4-unicast', peer: '192.0.2.2', best: true, limit: 1000, cursor: 'page2' },
     ]);
     const lines = r.stdout.split('\n');
-    expect(lines[1]).toMatch(/^\* 10\.244\.1\.0\/26 +192\.0\.2\.2 +192\.0\.2\.2 +- +igp +100 +- +64512:100$/);
-    expect(lines[2]).toMatch(/^ {2}10\.244\.1\.0\/26 +192\.0\.2\.3 /);
-    expect(lines[3]).toMatch(/^\* 2001:db8:1::\/48 +192\.0\.2\.2 +2001:db8::2 +65001 65002 /);
+    expect(lines[1]).toMatch(/^\*  10\.244\.1\.0\/26 +192\.0\.2\.2 +192\.0\.2\.2 +- +igp +100 +- +64512:100$/);
+    expect(lines[2]).toMatch(/^ {3}10\.244\.1\.0\/26 +192\.0\.2\.3 /);
+    expect(lines[3]).toMatch(/^\*  2001:db8:1::\/48 +192\.0\.2\.2 +2001:db8::2 +65001 65002 /);
   });
 
   it('routes --limit stops early and reports the cursor in --json', async () => {
@@ -125,8 +125,8 @@ describe('read commands', () => {
   it('explain URL-encodes the prefix and prints each candidate with why', async () => {
     const r = await run(['explain', '10.244.1.0/26', ...at()]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('10.244.1.0/26: best via 192.0.2.2: higher LOCAL_PREF');
-    expect(r.stdout).toMatch(/^lost +192\.0\.2\.3 .*lost at local-pref: 100 against 200/m);
+    expect(r.stdout).toContain('10.244.1.0/26: best path via 192.0.2.2, chosen on the highest LOCAL_PREF (2 candidates)');
+    expect(r.stdout).toMatch(/^lost +192\.0\.2\.3 .*Lost: its LOCAL_PREF 100 is lower than 200 on the best path via 192\.0\.2\.2\.$/m);
     expect((await run(['explain', '10.9.0.0/16', ...at()])).code).toBe(1);
   });
 
@@ -203,7 +203,7 @@ describe('exit codes', () => {
   it('the built CLI as a child process: peers table, exit 0; exit 3 when nothing listens', async () => {
     const ok = await child(cli, ['peers', '--api', loopback.url]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/node-b +192\.0\.2\.2 +64512 +Established/);
+    expect(ok.stdout).toMatch(/node-b +192\.0\.2\.2 +64512 +iBGP mesh +Established/);
     const down = await child(cli, ['status', '--api', `http://127.0.0.1:${await freePort()}`]);
     expect(down.code).toBe(3);
   });

@@ -28,7 +28,7 @@ describe('parseConfig: defaults', () => {
     expect(warnings).toEqual([]);
     expect(config.listen).toEqual({ addresses: ['0.0.0.0', '::'], port: 179, enabled: true });
     expect(config.neighbors).toEqual([]);
-    expect(config.fib).toEqual({ enabled: true, table: 254, protocol: 201, ecmp: 8, manageTunnel: false, defaultMode: 'direct' });
+    expect(config.fib).toEqual({ enabled: true, dryRun: false, table: 254, protocol: 201, ecmp: 8, manageTunnel: false, defaultMode: 'direct' });
     expect(config.api).toEqual({ listen: '127.0.0.1:9179' });
     expect(config.log).toEqual({ level: 'info' });
     expect(config.clientToClientReflection).toBe(true);

@@ -1,8 +1,8 @@
 // The FIB service in the daemon's two non-kernel modes. Disabled (fib.enabled
 // false): no desired table, no writes, only a count; reconciled for
 // readiness; the daemon has the RIB build no FIB changes at all. Dry run: the
-// bounded recorder keeps the last writes, and the API shows the desired
-// routes as installed (failed when unresolvable) with counts and paging.
+// bounded recorder keeps the last writes, and the API lists the desired
+// routes as would-install (failed when unresolvable), never as installed.
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
@@ -122,7 +122,7 @@ describe('FIB service, fib.enabled false', () => {
 });
 
 describe('FIB service, dry run with the bounded recorder', () => {
-  it('shows resolvable desired routes as installed, unresolvable ones as failed, and keeps N records', async () => {
+  it('lists resolvable desired routes as would-install (never installed), unresolvable ones as failed, and keeps N records', async () => {
     const writer = new DryRunRecorder({ maxRecords: 100 });
     const bridge = new FibService({ config: config('fib: { enabled: true }'), logger: silent, backend: backendOf('dry-run', writer, false) });
     expect(bridge.wantsBestPathChanges).toBe(true);
@@ -136,13 +136,15 @@ describe('FIB service, dry run with the bounded recorder', () => {
     expect(writer.records()).toHaveLength(100);
     expect(writer.records().at(-1)!.op).toMatchObject({ kind: 'delete', route: { prefix: P('10.244.1.0/26') } });
     const v = view(bridge, { limit: 2 });
-    expect(v).toMatchObject({ mode: 'dry-run', counts: { installed: 300, pending: 0, failed: 1 }, nextCursor: '2' });
-    expect(v.routes[0]).toEqual({ prefix: '10.9.0.0/24', kind: 'unicast', nextHops: [{ gateway: '10.0.0.2' }], state: 'installed' });
+    expect(v).toMatchObject({ mode: 'dry-run', counts: { installed: 0, pending: 0, failed: 1, wouldInstall: 300 }, nextCursor: '2' });
+    expect(v.routes[0]).toEqual({ prefix: '10.9.0.0/24', kind: 'unicast', nextHops: [{ gateway: '10.0.0.2' }], state: 'would-install' });
+    expect(view(bridge, { limit: 1000 }).routes.filter((r) => r.state === 'installed')).toEqual([]);
     expect(view(bridge, { limit: 10, state: 'failed' }).routes).toEqual([{ prefix: '10.244.1.0/26', kind: 'unicast', nextHops: [], state: 'failed', error: 'tunnel-missing' }]);
-    expect(stats(bridge)).toMatchObject({ installed: 300, queueDepth: 0 });
+    // fib_routes_installed: nothing is in the kernel.
+    expect(stats(bridge)).toMatchObject({ mode: 'dry-run', installed: 0, queueDepth: 0 });
     bridge.bestPathChanges([{ prefix: v4Key(0x0a090000, 24), nextHops: [] }]);
     await settle();
-    expect(stats(bridge).installed).toBe(299);
+    expect(view(bridge, { limit: 1 }).counts.wouldInstall).toBe(299);
     expect(writer.snapshot().counters).toMatchObject({ adds: 300, deletes: 2 });
   });
 });

@@ -2,8 +2,10 @@
 // CI), and that a topology really connects its nodes and leaves nothing
 // behind (namespaces, daemons, temp files) once destroyed.
 
-import { existsSync } from 'node:fs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { run, runIn } from './harness/exec.js';
 import { Topology } from './harness/netns.js';
 import { interopGate, missingPrerequisite } from './harness/prerequisites.js';
@@ -19,9 +21,24 @@ describe.skipIf(skip !== undefined)('prerequisite gate', () => {
     else process.env['CI'] = saved.CI;
   });
 
+  /** A PATH holding only `ip` and `ping` (sysctl is found in /usr/sbin anyway). */
+  const onlyPing = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bgpts-path-'));
+    symlinkSync('/usr/sbin/ip', join(dir, 'ip'));
+    symlinkSync('/usr/bin/ping', join(dir, 'ping'));
+    return dir;
+  };
+
+  it('names iputils-ping when ping is missing (the namespaces\' link check needs it)', () => {
+    process.env['PATH'] = '/usr/sbin:/sbin'; // ping lives in /usr/bin
+    expect(missingPrerequisite([], { needDaemon: false })).toBe('ping not found (apt-get install iputils-ping)');
+  });
+
   it('names a missing peer binary; skips locally and throws under CI=true', () => {
-    process.env['PATH'] = '/usr/sbin:/sbin'; // gobgpd lives in /usr/bin
-    expect(missingPrerequisite(['gobgp'], { needDaemon: false })).toMatch(/gobgpd not found/);
+    const dir = onlyPing(); // gobgpd lives in /usr/bin
+    process.env['PATH'] = dir;
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    expect(missingPrerequisite(['gobgp'], { needDaemon: false })).toBe('gobgp: gobgpd not found (apt-get install gobgpd)');
     delete process.env['CI'];
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     expect(interopGate(['gobgp'], { needDaemon: false })).toMatch(/gobgpd not found/);

@@ -2,11 +2,11 @@
 // peer (hard: Cease / Administrative Reset, RFC 4486 §4; soft: RFC 2918
 // ROUTE-REFRESH in, re-advertise out), administratively shut it down with an
 // RFC 9003 shutdown communication and enable it again, reload the config.
+// A peer is named by its address or its description (read.ts resolvePeer).
 // The API only asks the core (ApiDeps) to act. Every route here is a write,
 // so the plugin's onRequest hook applies the bearer-token guard (auth.ts).
 
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { canonicalIp } from '../../config/formats.js';
 import type { WriteGuard } from '../auth.js';
 import type { ActionError, ActionResult, ApiDeps } from '../deps.js';
 import {
@@ -19,7 +19,7 @@ import {
   ResetBodySchema,
   ShutdownBodySchema,
 } from '../schemas.js';
-import { badRequest, parsePrefixOrAddress } from './read.js';
+import { badRequest, parsePrefixOrAddress, resolvePeer } from './read.js';
 
 const STATUS: Record<ActionError, number> = { 'not-found': 404, conflict: 409, invalid: 400, unavailable: 503 };
 
@@ -67,7 +67,10 @@ export const controlRoutes: FastifyPluginAsync<{ deps: ApiDeps; guard: WriteGuar
   app.post<{ Params: { address: string }; Body: { soft?: 'in' | 'out' } }>(
     '/peers/:address/reset',
     { schema: { params: PeerParamsSchema, body: ResetBodySchema, response: action } },
-    async (req, res) => reply(res, await deps.resetPeer(canonicalIp(req.params.address)!, req.body.soft)),
+    async (req, res) => {
+      const peer = await resolvePeer(deps, req.params.address);
+      return peer.ok ? reply(res, await deps.resetPeer(peer.address, req.body.soft)) : res.code(404).send({ error: 'not-found', message: peer.message });
+    },
   );
 
   app.post<{ Params: { address: string }; Body: { message?: string } }>(
@@ -78,14 +81,19 @@ export const controlRoutes: FastifyPluginAsync<{ deps: ApiDeps; guard: WriteGuar
       // RFC 9003 §2: the length octet counts UTF-8 bytes, at most 255.
       if (message !== undefined && Buffer.byteLength(message, 'utf8') > 255)
         return badRequest(res, 'message: the shutdown communication is limited to 255 octets of UTF-8 (RFC 9003)');
-      return reply(res, await deps.shutdownPeer(canonicalIp(req.params.address)!, message));
+      const peer = await resolvePeer(deps, req.params.address);
+      if (!peer.ok) return res.code(404).send({ error: 'not-found', message: peer.message });
+      return reply(res, await deps.shutdownPeer(peer.address, message));
     },
   );
 
   app.post<{ Params: { address: string } }>(
     '/peers/:address/enable',
     { schema: { params: PeerParamsSchema, response: action } },
-    async (req, res) => reply(res, await deps.enablePeer(canonicalIp(req.params.address)!)),
+    async (req, res) => {
+      const peer = await resolvePeer(deps, req.params.address);
+      return peer.ok ? reply(res, await deps.enablePeer(peer.address)) : res.code(404).send({ error: 'not-found', message: peer.message });
+    },
   );
 
   app.post('/config/reload', { schema: { response: { 200: ReloadResponseSchema, 422: ErrorSchema, ...errors } } }, async (_req, res) => {

@@ -2,7 +2,8 @@
 // /healthz answers 200 while the process serves HTTP at all; /readyz asks the
 // core whether the config is loaded, the FIB reconciled and every configured
 // peer Established or still within its grace period, and answers 200 or 503
-// with the reasons it is not ready.
+// with the reasons it is not ready. A FIB in dry run does not hold readiness
+// back (it is asked for, or the process is unprivileged) but is said in `notes`.
 
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../deps.js';
@@ -18,6 +19,8 @@ export const healthRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
 
   app.get('/readyz', { schema: { response: { 200: ReadySchema, 503: ReadySchema, 500: ErrorSchema } } }, async (_req, reply) => {
     const report = await deps.ready();
-    return reply.code(report.ready ? 200 : 503).send(report);
+    const fib = deps.fibStats();
+    const notes = [...(report.notes ?? []), ...(fib.mode === 'dry-run' ? [`the FIB is in dry run (${fib.reason ?? 'asked for'}): kernel routes are not written`] : [])];
+    return reply.code(report.ready ? 200 : 503).send({ ...report, ...(notes.length > 0 ? { notes } : {}) });
   });
 };

@@ -2,7 +2,8 @@
 // paginated for a million-route table), the decision explained for one
 // prefix, the FIB, and the running config with secrets masked. Text the
 // user typed (prefixes, addresses) is checked and canonicalised here (RFC 5952
-// for IPv6, RFC 4632 §3.1 host bits clear) before the core sees it.
+// for IPv6, RFC 4632 §3.1 host bits clear) before the core sees it; a peer
+// may be named by its address or its description (resolvePeer).
 
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { canonicalIp, maskedPrefix } from '../../config/formats.js';
@@ -54,6 +55,21 @@ export function parsePrefixOrAddress(text: string): ParsedPrefix {
   return { ok: false, message: meant ? `"${text}" has host bits set; did you mean ${meant}?` : `"${text}" is not a prefix` };
 }
 
+export type ResolvedPeer = { ok: true; address: string } | { ok: false; message: string };
+
+/**
+ * A peer named by its address (any RFC 5952 spelling) or by its description,
+ * as `bgp-ts peers` shows it. A description two peers share is refused.
+ */
+export async function resolvePeer(deps: ApiDeps, text: string): Promise<ResolvedPeer> {
+  const address = canonicalIp(text);
+  if (address !== undefined) return { ok: true, address };
+  const named = (await deps.peers()).filter((p) => p.description === text);
+  if (named.length === 1) return { ok: true, address: named[0]!.address };
+  if (named.length > 1) return { ok: false, message: `"${text}" names ${named.length} peers (${named.map((p) => p.address).join(', ')}); give the address` };
+  return { ok: false, message: `no peer "${text}": neither an address nor the description of a peer` };
+}
+
 export function badRequest(reply: FastifyReply, message: string) {
   return reply.code(400).send({ error: 'bad-request', message });
 }
@@ -69,9 +85,10 @@ export const readRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { d
     '/peers/:address',
     { schema: { params: PeerParamsSchema, response: { 200: PeerSchema, ...errors } } },
     async (req, reply) => {
-      const address = canonicalIp(req.params.address)!;
-      const peer = await deps.peer(address);
-      if (!peer) return reply.code(404).send({ error: 'not-found', message: `no peer ${address}` });
+      const resolved = await resolvePeer(deps, req.params.address);
+      if (!resolved.ok) return reply.code(404).send({ error: 'not-found', message: resolved.message });
+      const peer = await deps.peer(resolved.address);
+      if (!peer) return reply.code(404).send({ error: 'not-found', message: `no peer ${resolved.address}` });
       return peer;
     },
   );

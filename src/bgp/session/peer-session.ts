@@ -34,7 +34,7 @@ import {
 import { connectPeer } from './connector.js';
 import { Connection } from './connection.js';
 import { TIMER_EVENTS, collisionLoser, decodeErrorEvent, discardChain, newChain, type Chain } from './chain.js';
-import { logEstablished, logMessageError, logNotification, logUpdate, type PeerLogFields } from './session-log.js';
+import { logEstablished, logMessageError, logNotification, logStateChange, logUpdate, type PeerLogFields } from './session-log.js';
 import type { PeerSessionEvents, PeerSessionOptions, SessionDown } from './types.js';
 
 export type { PeerSessionEvents, PeerSessionOptions, SessionDown };
@@ -265,7 +265,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     if (now === this.reported) return;
     const from = this.reported;
     this.reported = now;
-    this.opts.logger.info({ event: 'peer-state', ...this.who, from, to: now }, `${from} -> ${now}`);
+    logStateChange(this.opts.logger, this.who, from, now);
     this.emit('state', from, now);
   }
 

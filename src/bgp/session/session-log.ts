@@ -5,10 +5,12 @@
 // update-received, message-error, connection-rejected.
 // update-received splits an UPDATE per family (RFC 4271 §4.3 IPv4 fields,
 // RFC 4760 MP_REACH/MP_UNREACH) and recognises End-of-RIB (RFC 4724 §2).
+// Messages name the peer too ("peer 10.0.0.2 (AS 64512): Idle -> Active"), and
+// capabilities the codec keeps opaque are named by their IANA code.
 
 import type { Logger } from '../../lib/log.js';
 import { prefixToString, v4ToString, type Family } from '../../lib/prefix.js';
-import { capabilityName, notificationName, type NotificationMessage, type UpdateMessage, type WireError } from '../wire/index.js';
+import { capabilityName, notificationName, type Capability, type NotificationMessage, type UpdateMessage, type WireError } from '../wire/index.js';
 import type { DecodedUpdate } from '../wire/update.js';
 import type { NegotiatedSession } from '../fsm/index.js';
 
@@ -18,6 +20,32 @@ export const MAX_LOGGED_PREFIXES = 1000;
 export interface PeerLogFields {
   readonly peer: string;
   readonly asn: number;
+}
+
+/** A state change (RFC 4271 §8.2.2 names), with the peer named in the message too. */
+export function logStateChange(log: Logger, who: PeerLogFields, from: string, to: string): void {
+  log.info({ event: 'peer-state', ...who, from, to }, `peer ${who.peer} (AS ${who.asn}): ${from} -> ${to}`);
+}
+
+/**
+ * Capability codes the codec keeps as opaque bytes, named for the log (IANA
+ * "Capability Codes"); the rest stay `capability-N(hex)`.
+ */
+const UNPARSED_CAPABILITIES: Readonly<Record<number, string>> = {
+  5: 'extended-next-hop', // RFC 8950
+  7: 'bgpsec', // RFC 8205
+  8: 'multiple-labels', // RFC 8277
+  9: 'bgp-role', // RFC 9234
+  67: 'dynamic-capability',
+  71: 'long-lived-graceful-restart', // RFC 9494
+  128: 'route-refresh-cisco', // pre-standard route refresh
+};
+
+/** A capability as the session-established line shows it. */
+export function capabilityLabel(c: Capability): string {
+  if (c.kind !== 'unknown') return capabilityName(c);
+  const name = UNPARSED_CAPABILITIES[c.code];
+  return name ? `${name}(code ${c.code}${c.value.length > 0 ? ` ${c.value.toString('hex')}` : ''})` : capabilityName(c);
 }
 
 export function notificationFields(n: NotificationMessage): {
@@ -51,7 +79,7 @@ export function logEstablished(log: Logger, who: PeerLogFields, s: NegotiatedSes
       holdTime: s.holdTime,
       keepaliveTime: s.keepaliveTime,
       families: [...s.families],
-      capabilities: s.peerOpen.capabilities.map(capabilityName),
+      capabilities: s.peerOpen.capabilities.map(capabilityLabel),
       remoteId: v4ToString(s.peerId),
       ...(s.peerHostname ? { remoteHostname: s.peerHostname.hostname } : {}),
     },

@@ -1,7 +1,7 @@
 // The update-received log lines: per family, End-of-RIB (RFC 4724 §2) and
 // RFC 7606 treat-as-withdraw at warn level.
 import { describe, expect, it } from 'vitest';
-import { logUpdate, updateSummary } from '../../../src/bgp/session/session-log.js';
+import { capabilityLabel, logStateChange, logUpdate, updateSummary } from '../../../src/bgp/session/session-log.js';
 import type { UpdateMessage } from '../../../src/bgp/wire/types.js';
 import { wireError } from '../../../src/bgp/wire/errors.js';
 import { prefixParse } from '../../../src/lib/prefix.js';
@@ -88,5 +88,21 @@ describe('logUpdate', () => {
     logUpdate(debug.logger, { peer: 'x', asn: 1 }, d);
     expect(info.lines).toHaveLength(0);
     expect(debug.lines[0]).toMatchObject({ level: 20, event: 'update-received', endOfRib: 'ipv4-unicast' });
+  });
+});
+
+describe('state changes and capability names', () => {
+  it('names the peer in the message of a state change, not only in the fields', async () => {
+    const { logger, lines } = recordingLogger();
+    logStateChange(logger, { peer: '192.0.2.2', asn: 64512 }, 'Idle', 'Active');
+    await new Promise((r) => setImmediate(r));
+    expect(lines[0]).toMatchObject({ event: 'peer-state', peer: '192.0.2.2', asn: 64512, from: 'Idle', to: 'Active', msg: 'peer 192.0.2.2 (AS 64512): Idle -> Active' });
+  });
+
+  it('names capability 71 (long-lived graceful restart, RFC 9494) and keeps unknown codes by number', () => {
+    expect(capabilityLabel({ kind: 'unknown', code: 71, value: Buffer.alloc(0) })).toBe('long-lived-graceful-restart(code 71)');
+    expect(capabilityLabel({ kind: 'unknown', code: 9, value: Buffer.from([0]) })).toBe('bgp-role(code 9 00)');
+    expect(capabilityLabel({ kind: 'unknown', code: 200, value: Buffer.from([1, 2]) })).toBe('capability-200(0102)');
+    expect(capabilityLabel({ kind: 'route-refresh', code: 2 })).toBe('route-refresh');
   });
 });

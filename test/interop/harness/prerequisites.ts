@@ -1,7 +1,9 @@
 // What the interop tests need from the machine: root, a working `ip netns`,
-// the peer binaries, and a built daemon. `missingPrerequisite` names the first
-// thing missing; `interopGate` turns that into a skip reason locally and into
-// a failure under CI=true (.ci/run installs everything, so a gap there is a bug).
+// every external binary they run (each named with the Debian package that
+// ships it, all of them in .ci/packages.txt), and a built daemon.
+// `missingPrerequisite` names the first thing missing; `interopGate` turns that
+// into a skip reason locally and into a failure under CI=true (.ci/run installs
+// everything, so a gap there is a bug).
 
 import { accessSync, constants, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -10,11 +12,26 @@ import { CLI_PATH } from './bgp-ts.js';
 import { FRR_BGPD } from './frr.js';
 import type { PeerKind } from './peer.js';
 
-const BINARIES: Record<PeerKind, readonly string[]> = {
-  bird: ['bird', 'birdc'],
-  frr: [FRR_BGPD, 'vtysh'],
-  gobgp: ['gobgpd', 'gobgp'],
+/** A binary a test runs and the Debian package that ships it. */
+export interface RequiredBinary {
+  readonly binary: string;
+  readonly debianPackage: string;
+}
+
+/** Run by every interop test: namespaces and links (ip), link checks (ping), per-namespace settings (sysctl). */
+export const COMMON_BINARIES: readonly RequiredBinary[] = [
+  { binary: 'ip', debianPackage: 'iproute2' },
+  { binary: 'ping', debianPackage: 'iputils-ping' },
+  { binary: 'sysctl', debianPackage: 'procps' },
+];
+
+export const PEER_BINARIES: Record<PeerKind, readonly RequiredBinary[]> = {
+  bird: [{ binary: 'bird', debianPackage: 'bird2' }, { binary: 'birdc', debianPackage: 'bird2' }],
+  frr: [{ binary: FRR_BGPD, debianPackage: 'frr' }, { binary: 'vtysh', debianPackage: 'frr' }],
+  gobgp: [{ binary: 'gobgpd', debianPackage: 'gobgpd' }, { binary: 'gobgp', debianPackage: 'gobgpd' }],
 };
+
+const missingBinary = (b: RequiredBinary) => `${b.binary} not found (apt-get install ${b.debianPackage})`;
 
 function executable(name: string): boolean {
   const candidates = name.includes('/')
@@ -34,7 +51,7 @@ function executable(name: string): boolean {
 export function missingPrerequisite(peers: readonly PeerKind[], opts: { needDaemon?: boolean } = {}): string | undefined {
   if (process.platform !== 'linux') return 'interop tests need Linux network namespaces';
   if (process.getuid?.() !== 0) return 'interop tests need root (network namespaces)';
-  if (!executable('ip')) return 'iproute2 `ip` not found';
+  for (const b of COMMON_BINARIES) if (!executable(b.binary)) return missingBinary(b);
   const probe = `bgpts-probe-${process.pid}`;
   try {
     execFileSync('ip', ['netns', 'add', probe], { stdio: 'pipe' });
@@ -43,7 +60,7 @@ export function missingPrerequisite(peers: readonly PeerKind[], opts: { needDaem
     return `\`ip netns\` unusable: ${(e as Error).message.trim()}`;
   }
   for (const kind of peers) {
-    for (const bin of BINARIES[kind]) if (!executable(bin)) return `${kind}: ${bin} not found (apt-get install ${kind === 'bird' ? 'bird2' : kind === 'gobgp' ? 'gobgpd' : 'frr'})`;
+    for (const b of PEER_BINARIES[kind]) if (!executable(b.binary)) return `${kind}: ${missingBinary(b)}`;
   }
   if ((opts.needDaemon ?? true) && !existsSync(CLI_PATH)) return `${CLI_PATH} missing (npm run build)`;
   return undefined;
