@@ -43,7 +43,9 @@ const PROCESS_MS = 5;
 /** Units of RIB work between clock checks inside a slice. */
 const STEP = 256;
 /** UPDATE messages pulled per peer between clock checks while its socket is writable. */
-const PULL = 8;
+const PULL = 64;
+/** Octets of UPDATEs handed to a peer's socket in one write. */
+const WRITE_BYTES = 64 * 1024;
 /**
  * RFC 7313 §4 leaves the wait for an EoRR after a BoRR to the implementation:
  * after this long the routes the peer has not re-advertised are purged anyway.
@@ -320,10 +322,31 @@ export class RibDriver {
   flush(address: string, deadline: number): boolean {
     const session = this.sessions.get(address);
     if (!session) return false;
+    // One write per peer per turn (issue 9): what the RIB gives goes out as one
+    // buffer of up to WRITE_BYTES (the group's shared UPDATEs are not copied before).
     while (session.writable) {
-      const batch = this.rib.takeUpdates(address, PULL);
-      if (batch.length === 0) return false;
-      for (const m of batch) session.sendRaw(m);
+      const parts: Buffer[] = [];
+      let bytes = 0;
+      let more = true;
+      while (bytes < WRITE_BYTES) {
+        const batch = this.rib.takeUpdates(address, PULL);
+        if (batch.length === 0) {
+          more = false;
+          break;
+        }
+        for (const m of batch) {
+          parts.push(m);
+          bytes += m.length;
+        }
+        if (this.opts.clock.now() >= deadline) break;
+      }
+      if (parts.length > 0) session.sendRawMany(parts);
+      if (!more) {
+        // Nothing more now, yet some owed (a step that skipped this peer's own routes): another turn.
+        const owed = session.writable && this.rib.hasPendingUpdates(address);
+        if (owed) this.schedule();
+        return owed;
+      }
       if (this.opts.clock.now() >= deadline) {
         if (session.writable) this.schedule();
         return session.writable;

@@ -30,6 +30,8 @@ import { encodeEndOfRib, longestPrefixWire, outKeyFamily, packAnnouncements, pac
 
 /** Keys a catch-up walks per step (extended to the end of a bucket's run: one source's prefixes stay in one UPDATE). */
 const WALK_STEP = 2048;
+/** Walk steps one take() may run. */
+const MAX_WALK_STEPS = 8;
 
 /**
  * What a member may hold of a key it must walk: the attribute set it was
@@ -203,8 +205,12 @@ export class GroupMember {
     while (this.control.length > 0 && out.length < max) out.push(this.control.shift()!);
     if (this.catchup && !this.stepCatchup(max, out)) return out;
     const g = this.group;
+    let produced = false;
     while (out.length < max) {
       if (this.cursor === g.tail) {
+        // Once per call: a member that skips what it encodes (its own routes) must not encode the whole backlog in one go.
+        if (produced) break;
+        produced = true;
         g.produce();
         if (this.cursor === g.tail) break;
       }
@@ -228,7 +234,8 @@ export class GroupMember {
   private stepCatchup(max: number, out: Buffer[]): boolean {
     const g = this.group;
     const c = this.catchup!;
-    for (;;) {
+    // Bounded per call (a walk of keys this member must not get sends nothing, yet costs a step).
+    for (let steps = 0; steps < MAX_WALK_STEPS; steps++) {
       while (this.ownHead < this.own.length && out.length < max) out.push(this.own[this.ownHead++]!);
       if (out.length >= max) return false;
       this.own = [];
@@ -260,6 +267,7 @@ export class GroupMember {
       this.finishCatchup(out);
       return true;
     }
+    return false;
   }
 
   /** End-of-RIB owed (the group's went past while walking), then the EoRRs (RFC 7313 §4). */

@@ -262,6 +262,11 @@ export class Rib {
     return out;
   }
 
+  /** Whether a peer has messages ready, or owed once its group encodes them. */
+  hasPendingUpdates(address: string): boolean {
+    return this.lifecycle.peers.get(address)?.out?.hasPending() ?? false;
+  }
+
   /**
    * Up to `max` ready messages for a peer (UPDATEs, and RFC 7313 BoRR/EoRR);
    * what is returned counts as sent. Buffers of the group's stream are shared

@@ -70,6 +70,26 @@ export class OutQueue {
     return false;
   }
 
+  /**
+   * Queues whole BGP messages in order, handed to the socket as ONE write when
+   * it is free (a slice's worth of UPDATEs for a peer costs one syscall, not
+   * one per message). Returns false once the caller should pause.
+   */
+  pushMany(messages: readonly Buffer[]): boolean {
+    if (this.closed || this.socket.destroyed || messages.length === 0) return !this.closed && !this.blocked;
+    if (!this.blocked && this.size() === 0) {
+      let bytes = 0;
+      for (const m of messages) bytes += m.length;
+      this.write(messages.length === 1 ? messages[0]! : Buffer.concat(messages, bytes), messages.length);
+      return !this.blocked;
+    }
+    for (const m of messages) {
+      this.updates.push(m);
+      this.queuedBytes += m.length;
+    }
+    return false;
+  }
+
   /** True when a producer may push more UPDATEs without growing our queue. */
   get writable(): boolean {
     return !this.closed && !this.blocked && this.size() === 0;
