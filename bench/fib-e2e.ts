@@ -25,7 +25,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/load.js';
-import { FibBridge } from '../src/fib/fib-service.js';
+import { FibService } from '../src/fib/fib-service.js';
 import { createFibWriter } from '../src/fib/factory.js';
 import { NetlinkMonitor } from '../src/fib/netlink/transport.js';
 import { v4Key, v4KeyToString, type PrefixKey } from '../src/lib/prefix.js';
@@ -59,8 +59,8 @@ export async function runFibE2eBench(n = 100_000, batch = 2048): Promise<FibE2eF
     if (!parsed.ok) throw new Error('config');
     const logger = pino({ level: 'silent' });
     const backend = await createFibWriter(parsed.config, { logger, netns: `/run/netns/${name}`, privileged: true });
-    const bridge = new FibBridge({ config: parsed.config, logger, backend });
-    await bridge.start();
+    const bridge = new FibService({ config: parsed.config, logger, backend });
+    await bridge.start({ keepStale: false });
     const sentAt = new Map<PrefixKey, number>();
     const latencies: number[] = [];
     const monitor = new NetlinkMonitor(

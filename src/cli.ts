@@ -14,11 +14,12 @@
 // may still refuse a change it cannot apply live (routerId, asn, ...; it logs
 // config-reload-rejected too); applied -> event config-reloaded.
 
-import { readFileSync, realpathSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import type { LevelWithSilent } from 'pino';
 import { formatConfigErrors, loadConfigFile, type ConfigError } from './config/load.js';
 import { createLogger, type Logger } from './lib/log.js';
+import { packageVersion } from './lib/version.js';
 import { API_COMMANDS, API_OPTIONS_HELP, EXIT, parse, UsageError, type Command } from './cli/commands.js';
 import type { CliIo, DaemonHandle, StartDaemon } from './cli/io.js';
 
@@ -95,9 +96,7 @@ export function usage(): string {
 }
 
 export function version(): string {
-  // src/cli.ts and dist/cli.js both sit one level below package.json.
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
-  return pkg.version;
+  return packageVersion();
 }
 
 /** Runs the command line; resolves to the process exit code. */

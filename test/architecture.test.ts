@@ -52,6 +52,43 @@ const PURE_FILES = [
   'src/fib/netlink/events.ts',
 ];
 
+/** The layers of DESIGN.md's "only src/daemon/ may import two of ..." rule. */
+const LAYERS = ['src/bgp/session', 'src/rib', 'src/fib', 'src/api', 'src/cluster', 'src/bfd'];
+const layerOf = (rel: string): string | undefined => LAYERS.find((l) => rel.startsWith(l + '/'));
+
+/** Strongly connected components of more than one file (Tarjan), each sorted; the import cycles. */
+function cyclesOf(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  let next = 0;
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const comp: string[] = [];
+    for (;;) {
+      const w = stack.pop()!;
+      onStack.delete(w);
+      comp.push(w);
+      if (w === v) break;
+    }
+    if (comp.length > 1) out.push(comp.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return out;
+}
+
 function resolveLocal(file: string, spec: string): string | undefined {
   if (!spec.startsWith('.')) return undefined;
   return relative(root, join(file, '..', spec));
@@ -95,6 +132,48 @@ describe('architecture', () => {
       }
     }
     expect(offenders).toEqual([]);
+  });
+
+  it('nothing sits at src/ root but cli.ts', () => {
+    const root_ = files.map((f) => relative(root, f)).filter((rel) => !rel.slice('src/'.length).includes('/'));
+    expect(root_).toEqual(['src/cli.ts']);
+  });
+
+  it('only src/daemon/ imports two of bgp/session, rib, fib, api, cluster, bfd', () => {
+    const offenders: string[] = [];
+    for (const f of files) {
+      const rel = relative(root, f);
+      if (rel.startsWith('src/daemon/')) continue;
+      const layers = new Set<string>();
+      const own = layerOf(rel);
+      if (own) layers.add(own);
+      for (const spec of importsOf(f)) {
+        const l = layerOf(resolveLocal(f, spec) ?? '');
+        if (l) layers.add(l);
+      }
+      if (layers.size > 1) offenders.push(`${rel} touches ${[...layers].join(', ')}`);
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('no import cycles anywhere in src/ (type-only imports count)', () => {
+    const rels = new Set(files.map((f) => relative(root, f)));
+    const graph = new Map<string, string[]>();
+    for (const f of files) {
+      const deps: string[] = [];
+      for (const spec of importsOf(f)) {
+        const local = resolveLocal(f, spec);
+        const ts = local?.replace(/\.js$/, '.ts');
+        if (ts && rels.has(ts)) deps.push(ts);
+      }
+      graph.set(relative(root, f), deps);
+    }
+    expect(cyclesOf(graph)).toEqual([]);
+  });
+
+  it('the cycle finder finds a cycle', () => {
+    const g = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
+    expect(cyclesOf(g)).toEqual([['a', 'b', 'c']]);
   });
 
   it('the scanner itself catches a forbidden import', () => {

@@ -56,6 +56,10 @@ export interface ConfigDiff {
   readonly originate: ListDiff<OriginateConfig>;
   readonly ipPools: ListDiff<IpPoolConfig>;
   readonly serviceCidrs: { readonly added: readonly string[]; readonly removed: readonly string[] };
+  /** Global import/export rules or ebgpRequiresPolicy changed (the RIB's global policies). */
+  readonly globalPolicyChanged: boolean;
+  /** The set of pools with export off (ipPools[].disableExport) changed: every peer is re-exported. */
+  readonly exportDisabledPoolsChanged: boolean;
   /** Best paths must be recomputed (alwaysCompareMed changed). */
   readonly redecide: boolean;
   readonly fibChanged: boolean;
@@ -106,6 +110,8 @@ export function diffConfig(old: BgpConfig, next: BgpConfig): ConfigDiff {
     originate,
     ipPools,
     serviceCidrs,
+    globalPolicyChanged: changed('import') || changed('export') || changed('ebgpRequiresPolicy'),
+    exportDisabledPoolsChanged: !deepEqual(exportDisabled(old), exportDisabled(next)),
     redecide: changed('alwaysCompareMed'),
     fibChanged: changed('fib'),
     apiChanged: changed('api'),
@@ -113,6 +119,8 @@ export function diffConfig(old: BgpConfig, next: BgpConfig): ConfigDiff {
     empty: deepEqual(old, next),
   };
 }
+
+const exportDisabled = (c: BgpConfig): string[] => c.ipPools.filter((p) => p.disableExport).map((p) => canonicalPrefix(p.cidr));
 
 interface GlobalEffect {
   readonly reset: readonly string[];

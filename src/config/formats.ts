@@ -11,10 +11,8 @@ import {
   prefixToString,
   v4KeyParse,
   v4Parse,
-  v4ToString,
   v6KeyParse,
   v6Parse,
-  v6ToString,
   type PrefixKey,
 } from '../lib/prefix.js';
 
@@ -33,18 +31,7 @@ export function isPrefix(text: string): boolean {
   return prefixParse(text) !== undefined;
 }
 
-/**
- * Canonical text of an address (RFC 5952 for IPv6), so "2001:DB8::0:1" and
- * "2001:db8::1" name the same neighbor. Undefined when not an address.
- */
-export function canonicalIp(text: string): string | undefined {
-  if (text.includes(':')) {
-    const bytes = v6Parse(text);
-    return bytes && v6ToString(bytes);
-  }
-  const v4 = v4Parse(text);
-  return v4 === undefined ? undefined : v4ToString(v4);
-}
+export { canonicalIp } from '../lib/address.js';
 
 /**
  * The prefix the user probably meant when the host bits are set

@@ -1,40 +1,33 @@
-// The shell that runs the pure RIB (src/rib) on the event loop and connects it
-// to the BGP sessions (DESIGN.md data flow, STYLE.md §5). Session events
-// become RIB inputs: Established → peerUp (with the next-hop-self addresses
-// taken from the socket), UPDATE → update, ROUTE-REFRESH → routeRefresh
-// (RFC 2918 request; RFC 7313 BoRR/EoRR, with a timer purging the stale routes
-// if no EoRR follows a BoRR), down → peerDown with the RFC 4724 verdict and the restart timer
-// for stale routes. RIB work runs in setImmediate slices of at most ~8 ms
-// (DESIGN.md, Event loop discipline: keepalives keep flowing); in each slice
-// the ready UPDATEs are then pulled per peer while its socket is writable and
-// the slice's time lasts, so a slow peer never makes the RIB buffer
-// unboundedly and a fast one never holds the loop. Max-prefix notices close
-// the session with Cease / Maximum Number of Prefixes Reached (RFC 4486 §4,
-// data = AFI, SAFI, limit). Event-loop delay is measured for the metrics.
-//
-// Next-hop-self addresses: the session's own local socket address gives the
-// address of its family. For the other family (IPv6 routes over an IPv4
-// session or the reverse) we use the neighbor's configured `localAddress` when
-// it is of that family, else the first specific (not wildcard) listen address
-// of that family, else, for IPv4 only, the router ID (Calico sets it to the
-// node's IPv4 address). Without one, such routes are not sent to that peer
-// (export reason `no-next-hop`): a wrong next hop would blackhole traffic.
+// Runs the pure RIB (src/rib) on the event loop (DESIGN.md data flow,
+// STYLE.md §5). Its inputs are typed calls from peer-events.ts (a session
+// Established, an UPDATE, an End-of-RIB, a ROUTE-REFRESH, a session ended with
+// its graceful-restart verdict, a socket writable again) and from the API and
+// reload (origination, soft resets, policies). RIB work runs in setImmediate
+// slices bounded by the loop-turn budget (DESIGN.md, Event loop discipline:
+// keepalives keep flowing); in each slice the ready UPDATEs are then pulled
+// per peer while its socket is writable and the slice lasts, so a slow peer
+// never makes the RIB buffer unboundedly and a fast one never holds the loop.
+// Outputs: best-path changes handed on per slice, `onIdle` when the RIB has no
+// work left (graceful restart's convergence waits for it), and max-prefix
+// notices, which close the session with Cease / Maximum Number of Prefixes
+// Reached (RFC 4486 §4). RFC 7313: a BoRR arms a refresh timer that purges the
+// routes the peer did not re-advertise when no EoRR follows.
 
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { isIP } from 'node:net';
-import type { BgpConfig, ListenRangeConfig, NeighborConfig } from '../config/schema.js';
+import type { BgpConfig } from '../config/schema.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
-import type { Logger } from '../lib/log.js';
-import { prefixToString, v4Parse, type Family } from '../lib/prefix.js';
-import { CEASE_MAX_PREFIXES, familyAfiSafi } from '../bgp/wire/index.js';
+import type { LogEvent, Logger } from '../lib/log.js';
+import { prefixToString, type Family } from '../lib/prefix.js';
+import { afiSafiFamily, CEASE_MAX_PREFIXES, familyAfiSafi, maxPrefixCeaseData } from '../bgp/wire/index.js';
+import type { DecodedUpdate } from '../bgp/wire/update.js';
 import type { NegotiatedSession } from '../bgp/fsm/index.js';
-import { findListenRange, normalizeAddress, type PeerSession, type SessionDown } from '../bgp/session/index.js';
-import { Rib, compileGlobalPolicies, makePeer, type FibChange, type RibNotice, type RibPeerSettings, type RibSettings } from '../rib/index.js';
+import type { PeerSession } from '../bgp/session/index.js';
+import { Rib, type FibChange, type PeerDownResult, type RibNotice } from '../rib/index.js';
+import { exportDisabledPools, findPeerConfig, ribPeerSettings, ribSettingsFromConfig } from './peer-settings.js';
 
 /**
  * Time one slice may take before yielding to the event loop: RIB work, then
  * pulling UPDATEs for writable peers. Kept well under the 20 ms budget because
- * the session's input pacing and the FIB bridge take their own slices in the
+ * the session's input pacing and the FIB service take their own slices in the
  * same turn of the loop.
  */
 export const SLICE_MS = 8;
@@ -52,89 +45,89 @@ const WRITE_BYTES = 64 * 1024;
  */
 export const REFRESH_STALE_MS = 5 * 60_000;
 
-export interface RibDriverOptions {
+export interface RibRunnerOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   /** Best-path changes, batched per slice (the daemon hands them to the FIB). */
-  readonly onFibChanges?: (changes: readonly FibChange[]) => void;
+  readonly onBestPathChanges?: (changes: readonly FibChange[]) => void;
+  /** The RIB has no work left after a slice (and `false` when work arrives). */
+  readonly onIdle?: (idle: boolean) => void;
   /** Wait for an EoRR after a BoRR, ms (default REFRESH_STALE_MS). */
   readonly refreshStaleMs?: number;
 }
 
-export interface DriverStats {
-  readonly slices: number;
-  /** Longest RIB slice so far, ms. */
-  readonly maxSliceMs: number;
-  /** Event-loop delay, ms (perf_hooks histogram since start). */
-  readonly eventLoopDelayMaxMs: number;
-  readonly eventLoopDelayP99Ms: number;
-}
-
-/** CIDRs of the pools with export off (ipPools[].disableExport, Calico disableBGPExport). */
-function exportDisabledPools(c: BgpConfig): string[] {
-  return c.ipPools.filter((p) => p.disableExport).map((p) => p.cidr);
-}
-
-export function ribSettingsFromConfig(c: BgpConfig): RibSettings {
-  const clients = c.neighbors.some((n) => n.routeReflectorClient) || c.listenRanges.some((r) => r.routeReflectorClient);
-  return {
-    routerId: v4Parse(c.routerId)!,
-    asn: c.asn,
-    // RFC 4456 §7: a cluster ID configured or any client makes us a reflector; the ID defaults to the router ID.
-    isReflector: c.clusterId !== undefined || clients,
-    ...(c.clusterId !== undefined ? { clusterId: v4Parse(c.clusterId)! } : {}),
-    clientToClient: c.clientToClientReflection,
-    alwaysCompareMed: c.alwaysCompareMed,
-    ecmp: c.fib.ecmp,
-    serviceCidrs: c.serviceCidrs,
-    exportDisabledPools: exportDisabledPools(c),
-    policies: compileGlobalPolicies(c),
-  };
-}
-
-export class RibDriver {
+export class RibRunner {
   readonly rib: Rib;
   private config: BgpConfig;
+  /** The sessions UPDATEs are written to, by canonical address. */
   private readonly sessions = new Map<string, PeerSession>();
-  private readonly staleTimers = new Map<string, TimerHandle>();
   private readonly restartTimers = new Map<string, TimerHandle>();
   /** RFC 7313 refresh timers, keyed by address and family. */
   private readonly refreshTimers = new Map<string, TimerHandle>();
   private scheduled = false;
   private busySince: number | undefined;
-  private slices = 0;
   private maxSliceMs = 0;
-  private readonly delay: IntervalHistogram;
 
   constructor(
     config: BgpConfig,
-    private readonly opts: RibDriverOptions,
+    private readonly opts: RibRunnerOptions,
   ) {
     this.config = config;
     this.rib = new Rib(ribSettingsFromConfig(config));
-    this.delay = monitorEventLoopDelay({ resolution: 10 });
-    this.delay.enable();
     this.rib.setConfigOrigins(config.originate);
     this.schedule();
   }
 
-  /** Neighbors' onSession hook: wire one session to the RIB. */
-  attach(session: PeerSession): void {
+  /** A session exists: its UPDATEs go through it once it is Established. */
+  register(session: PeerSession): void {
+    this.sessions.set(session.address, session);
+  }
+
+  /** The session is gone for good (deconfigured, or a dynamic one closed). */
+  unregister(session: PeerSession): void {
+    if (this.sessions.get(session.address) !== session) return;
+    this.sessions.delete(session.address);
+    this.cancelRefreshTimers(session.address);
+    this.restartTimers.get(session.address)?.cancel();
+    this.restartTimers.delete(session.address);
+  }
+
+  /** RFC 4271 §8.2.2: Established. The RIB builds the peer's Adj-RIB-Out and queues the initial table. */
+  peerUp(session: PeerSession, s: NegotiatedSession): void {
     const address = session.address;
-    this.sessions.set(address, session);
-    session.on('established', (s) => this.guard(() => this.up(session, s)));
-    session.on('update', (u) => this.guard(() => {
-      this.rib.update(address, u);
-      this.schedule();
-    }));
-    session.on('route-refresh', (m) => this.guard(() => this.routeRefresh(address, m.afi, m.safi, m.subtype)));
-    session.on('down', (d) => this.guard(() => this.down(session, d)));
-    session.on('writable', () => this.guard(() => this.flush(address, this.opts.clock.now() + SLICE_MS)));
+    const settings = ribPeerSettings(this.config, address, s, session.transport()?.local);
+    const stale = this.rib.peerStats(address)?.stale ?? 0;
+    this.rib.peerUp(settings);
+    this.opts.logger.info(
+      {
+        event: 'rib-peer-up',
+        peer: address,
+        asn: s.peerAsn,
+        families: [...s.families],
+        ...(settings.localAddressV4 ? { nextHopV4: settings.localAddressV4 } : {}),
+        ...(settings.localAddressV6 ? { nextHopV6: settings.localAddressV6 } : {}),
+        ...(stale ? { staleRoutes: stale } : {}),
+      },
+      'peer added to the RIB',
+    );
+    this.schedule();
+  }
+
+  /** An UPDATE (RFC 4271 §9) with its RFC 7606 verdict. */
+  update(address: string, u: DecodedUpdate): void {
+    this.rib.update(address, u);
+    this.schedule();
+  }
+
+  /** RFC 4724 §2: End-of-RIB for a family. */
+  endOfRib(address: string, family: Family): void {
+    this.rib.endOfRib(address, family);
+    this.schedule();
   }
 
   /** RFC 2918 / RFC 7313 §4: a ROUTE-REFRESH from the peer; a BoRR arms the refresh timer, an EoRR disarms it. */
-  private routeRefresh(address: string, afi: number, safi: number, subtype: number): void {
-    const family: Family | undefined = safi !== 1 ? undefined : afi === 1 ? 'ipv4-unicast' : afi === 2 ? 'ipv6-unicast' : undefined;
+  routeRefresh(address: string, afi: number, safi: number, subtype: number): void {
+    const family = afiSafiFamily(afi, safi);
     const action = family ? this.rib.routeRefresh(address, family, subtype) : 'ignored';
     const log = this.opts.logger;
     if (action === 'ignored') {
@@ -158,7 +151,7 @@ export class RibDriver {
       );
       this.refreshTimers.set(key, timer);
     }
-    log.debug({ event: `route-refresh-${action}`, peer: address, family }, 'ROUTE-REFRESH received');
+    log.debug({ event: `route-refresh-${action}` satisfies LogEvent, peer: address, family }, 'ROUTE-REFRESH received');
     this.schedule();
   }
 
@@ -170,100 +163,42 @@ export class RibDriver {
       }
   }
 
-  /** Neighbors' onSessionRemoved hook. */
-  detach(session: PeerSession): void {
-    if (this.sessions.get(session.address) !== session) return;
-    this.sessions.delete(session.address);
-    this.cancelRefreshTimers(session.address);
-    this.restartTimers.get(session.address)?.cancel();
-    this.restartTimers.delete(session.address);
-  }
-
-  private peerConfig(address: string): NeighborConfig | ListenRangeConfig | undefined {
-    return this.config.neighbors.find((n) => normalizeAddress(n.address) === address) ?? findListenRange(this.config.listenRanges, address);
-  }
-
-  private up(session: PeerSession, s: NegotiatedSession): void {
-    const address = session.address;
-    const pc = this.peerConfig(address);
-    const local = normalizeAddress(session.transport()?.local ?? '');
-    const otherFamily = (want: 4 | 6): string | undefined => {
-      const la = pc && 'localAddress' in pc ? pc.localAddress : undefined;
-      if (la && isIP(la) === want) return la;
-      const listen = this.config.listen.addresses.find((a) => isIP(a) === want && a !== '0.0.0.0' && a !== '::');
-      return listen ?? (want === 4 ? this.config.routerId : undefined);
-    };
-    const v4 = isIP(local) === 4 ? local : otherFamily(4);
-    const v6 = isIP(local) === 6 ? local : otherFamily(6);
-    const gr = s.gracefulRestart ? s.peerGracefulRestart : undefined;
-    const settings: RibPeerSettings = {
-      peer: makePeer({
-        address,
-        asn: s.peerAsn,
-        localAsn: s.localAsn,
-        bgpId: s.peerId,
-        rrClient: pc?.routeReflectorClient ?? false,
-        allowOwnAs: pc?.allowAsIn ?? 0,
-      }),
-      families: s.families,
-      codec: s.codec,
-      nextHopMode: pc?.nextHopMode ?? 'auto',
-      ...(v4 ? { localAddressV4: v4 } : {}),
-      ...(v6 ? { localAddressV6: v6 } : {}),
-      enhancedRouteRefresh: s.enhancedRouteRefresh,
-      ...(gr ? { gracefulRestart: { restartTime: gr.restartTime } } : {}),
-      ...(pc?.maxPrefix ? { maxPrefix: { limit: pc.maxPrefix.limit, action: pc.maxPrefix.action } } : {}),
-      ...(pc?.import ? { import: pc.import } : {}),
-      ...(pc?.export ? { export: pc.export } : {}),
-    };
-    const stale = this.rib.peerStats(address)?.stale ?? 0;
-    this.rib.peerUp(settings);
-    this.opts.logger.info(
-      { event: 'rib-peer-up', peer: address, asn: s.peerAsn, families: [...s.families], ...(v4 ? { nextHopV4: v4 } : {}), ...(v6 ? { nextHopV6: v6 } : {}), ...(stale ? { staleRoutes: stale } : {}) },
-      'peer added to the RIB',
-    );
-    this.schedule();
-  }
-
-  private down(session: PeerSession, d: SessionDown): void {
-    if (!d.wasEstablished) return;
-    const address = session.address;
+  /**
+   * An Established session ended. `graceful` is graceful-restart.ts's verdict
+   * (RFC 4724 §4.2): the routes stay as stale; else they are withdrawn.
+   */
+  peerDown(address: string, graceful: boolean): PeerDownResult {
     this.cancelRefreshTimers(address); // RFC 7313: a refresh does not outlive its session
-    // RFC 4724 §4.2: routes are retained when the session ends without a NOTIFICATION
-    // (a transport failure or a restart); a Cease we or the peer sent ends them.
-    const graceful = d.notification === undefined && d.reason !== 'admin-stop' && d.reason !== 'deconfigured';
     const r = this.rib.peerDown(address, { graceful });
-    if (r.restartTime !== undefined) {
+    if (r.restartTime !== undefined)
       this.opts.logger.info({ event: 'stale-routes-kept', peer: address, routes: r.stale, restartTime: r.restartTime }, 'graceful restart: routes kept as stale');
-      this.staleTimers.get(address)?.cancel();
-      const timer = this.opts.clock.after(r.restartTime * 1000, () =>
-        this.guard(() => {
-          if (this.staleTimers.get(address) !== timer) return;
-          this.staleTimers.delete(address);
-          this.rib.staleTimerFired(address);
-          this.schedule();
-        }),
-      );
-      this.staleTimers.set(address, timer);
-    }
+    this.schedule();
+    return r;
+  }
+
+  /** RFC 4724 §4.2: the peer's restart timer ran out; what is still stale goes. */
+  staleTimerFired(address: string): void {
+    this.rib.staleTimerFired(address);
     this.schedule();
   }
 
-  /** Applies a reloaded config: origination list and, when rules changed, policies (soft reconfiguration). */
-  reload(next: BgpConfig): void {
-    const old = this.config;
+  /** The session's out queue drained after backpressure: pull more UPDATEs now. */
+  writable(address: string): void {
+    this.flush(address, this.opts.clock.now() + SLICE_MS);
+  }
+
+  /** Reload: the origination list, pools with export off, and policies where the plan changed them. */
+  reload(next: BgpConfig, changes: { readonly pools: boolean; readonly policies: boolean }): void {
     this.config = next;
     this.rib.setConfigOrigins(next.originate);
-    const pools = exportDisabledPools(next);
-    if (JSON.stringify(exportDisabledPools(old)) !== JSON.stringify(pools)) {
+    if (changes.pools) {
+      const pools = exportDisabledPools(next);
       this.rib.setExportDisabledPools(pools);
       this.opts.logger.info({ event: 'export-pools-reloaded', pools }, 'pools with export off changed: soft reconfiguration out');
     }
-    const rules = (c: BgpConfig) =>
-      JSON.stringify([c.import, c.export, c.ebgpRequiresPolicy, c.neighbors.map((n) => [n.address, n.import, n.export]), c.listenRanges.map((r) => [r.prefix, r.import, r.export])]);
-    if (rules(old) !== rules(next)) {
-      this.rib.setPolicies(compileGlobalPolicies(next), (address) => {
-        const pc = this.peerConfig(address);
+    if (changes.policies) {
+      this.rib.setPolicies(ribSettingsFromConfig(next).policies!, (address) => {
+        const pc = findPeerConfig(next, address);
         return { import: pc?.import ?? [], export: pc?.export ?? [] };
       });
       this.opts.logger.info({ event: 'policy-reloaded' }, 'policies changed: soft reconfiguration in and out');
@@ -275,6 +210,7 @@ export class RibDriver {
   schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
+    if (this.busySince === undefined) this.opts.onIdle?.(false);
     setImmediate(() => this.guard(() => this.slice()));
   }
 
@@ -285,12 +221,11 @@ export class RibDriver {
     this.busySince ??= start;
     while (this.rib.hasWork() && clock.now() - start < PROCESS_MS) this.rib.process(STEP);
     const changes = this.rib.takeFibChanges();
-    if (changes.length > 0) this.fibChanges(changes);
+    if (changes.length > 0) this.bestPathChanges(changes);
     for (const n of this.rib.takeNotices()) this.notice(n);
     let more = false;
     for (const address of this.rib.pendingPeers()) more = this.flush(address, start + SLICE_MS) || more;
     const elapsed = clock.now() - start;
-    this.slices++;
     if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
     if (this.rib.hasWork() || more) return this.schedule();
     if (this.busySince !== undefined) {
@@ -300,10 +235,11 @@ export class RibDriver {
         'RIB converged',
       );
       this.busySince = undefined;
+      this.opts.onIdle?.(true);
     }
   }
 
-  private fibChanges(changes: FibChange[]): void {
+  private bestPathChanges(changes: FibChange[]): void {
     const log = this.opts.logger;
     if (log.isLevelEnabled('debug'))
       for (const c of changes.slice(0, 1000))
@@ -311,7 +247,7 @@ export class RibDriver {
           { event: 'best-path-changed', prefix: prefixToString(c.prefix), paths: c.paths.map((p) => p.peer.address), ...(c.local ? { local: true } : {}) },
           c.paths.length === 0 ? 'no route' : 'best path changed',
         );
-    this.opts.onFibChanges?.(changes);
+    this.opts.onBestPathChanges?.(changes);
   }
 
   /**
@@ -319,7 +255,7 @@ export class RibDriver {
    * `deadline` (clock ms). Returns true when it stopped at the deadline with
    * the socket still writable and more to send (the caller runs another slice).
    */
-  flush(address: string, deadline: number): boolean {
+  private flush(address: string, deadline: number): boolean {
     const session = this.sessions.get(address);
     if (!session) return false;
     // One write per peer per turn (issue 9): what the RIB gives goes out as one
@@ -378,18 +314,13 @@ export class RibDriver {
     }
   }
 
-  /** RFC 4486 §4: Cease / Maximum Number of Prefixes Reached, data AFI (2), SAFI (1), upper bound (4). */
+  /** RFC 4486 §4: Cease / Maximum Number of Prefixes Reached; back after `restartDelay` if configured. */
   private closeForMaxPrefix(address: string, family: Family, limit: number): void {
     const session = this.sessions.get(address);
     if (!session) return;
     const { afi, safi } = familyAfiSafi(family);
-    const data = Buffer.alloc(7);
-    data.writeUInt16BE(afi, 0);
-    data[2] = safi;
-    data.writeUInt32BE(limit >>> 0, 3);
-    void session.stop({ subcode: CEASE_MAX_PREFIXES, reason: 'max-prefix', data });
-    const pc = this.peerConfig(address);
-    const delay = pc?.maxPrefix?.restartDelay;
+    void session.stop({ subcode: CEASE_MAX_PREFIXES, reason: 'max-prefix', data: maxPrefixCeaseData(afi, safi, limit) });
+    const delay = findPeerConfig(this.config, address)?.maxPrefix?.restartDelay;
     if (delay === undefined || delay === 0) return; // down until an operator resets it
     this.restartTimers.get(address)?.cancel();
     this.restartTimers.set(
@@ -401,26 +332,14 @@ export class RibDriver {
     );
   }
 
-  stats(): DriverStats {
-    const ns = 1e6;
-    return {
-      slices: this.slices,
-      maxSliceMs: this.maxSliceMs,
-      eventLoopDelayMaxMs: this.delay.max / ns,
-      eventLoopDelayP99Ms: this.delay.percentile(99) / ns,
-    };
-  }
-
   close(): void {
-    this.delay.disable();
-    for (const t of [...this.staleTimers.values(), ...this.restartTimers.values(), ...this.refreshTimers.values()]) t.cancel();
+    for (const t of [...this.restartTimers.values(), ...this.refreshTimers.values()]) t.cancel();
     this.refreshTimers.clear();
-    this.staleTimers.clear();
     this.restartTimers.clear();
   }
 
   /** A failure in a handler is logged; the daemon keeps running. */
-  private guard(fn: () => void): void {
+  guard(fn: () => void): void {
     try {
       fn();
     } catch (err) {

@@ -5,13 +5,12 @@
 // modes.ts) in slices of at most ~10 ms and handed to the writer, which
 // coalesces per prefix and pipelines batches to the kernel.
 //
-// Restart handling (RFC 4724 §4.1): at start the writer reconciles with
-// keepStale, adopting our routes left in the kernel by a previous run; they
-// stay while the RIB converges, until End-of-RIB from every configured
-// graceful-restart peer (RFC 4724 §2) or a timer (their longest restart time,
-// 120 s by default), and are then swept by a second reconcile. Without
-// graceful-restart peers nothing is waited for. At shutdown the routes stay
-// in the kernel when graceful restart is configured (the next run adopts
+// Restart handling (RFC 4724 §4.1): start({ keepStale }) reconciles with the
+// kernel keeping our routes left by a previous run (adopting them); they stay
+// while the RIB converges until the owner of every restart verdict
+// (src/daemon/graceful-restart.ts) calls sweepStale(), which waits for the
+// changes already queued here and then reconciles without keepStale. At
+// shutdown the routes stay in the kernel when asked (the next run adopts
 // them), else they are removed.
 //
 // Link and address changes (tunl0 created or down, a local subnet added)
@@ -19,18 +18,16 @@
 // logged once, shown in status() and in the readiness reasons; with
 // fib.manageTunnel the device is created (RTM_NEWLINK kind "ipip").
 //
-// Modes: with fib.enabled false the bridge keeps nothing (no desired table
+// Modes: with fib.enabled false the service keeps nothing (no desired table
 // work, no writer traffic) and only counts the changes it is handed; the
 // daemon asks the RIB not to build them at all. In dry run the recorder keeps
 // the last writes only, and the desired table's resolvable routes are what
 // the API shows as installed.
 
-import type { ApiFib, FibQuery, FibStats } from '../api/deps.js';
 import type { BgpConfig } from '../config/schema.js';
-import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import type { Family, PrefixKey } from '../lib/prefix.js';
-import { fibStatsOf, fibView } from './fib-view.js';
 import { DesiredTable, opsForUpdate } from './desired.js';
 import type { FibBackend } from './factory.js';
 import { compileFormContext } from './modes.js';
@@ -40,25 +37,17 @@ import type { BestPathChange, DesiredRoute, FibOp, FibSyncResult } from './types
 export const FIB_SLICE_MS = 10;
 const STEP = 256;
 
-export interface FibBridgeOptions {
+export interface FibServiceOptions {
   readonly config: BgpConfig;
   readonly logger: Logger;
   readonly backend: FibBackend;
   readonly clock?: Clock;
-  /** Whether the RIB still has queued work: the stale sweep waits for it. */
-  readonly ribBusy?: () => boolean;
-  /** Override of the convergence timer (ms); default: longest GR restart time, or 120 s. */
-  readonly convergeTimeoutMs?: number;
-  /** Canonical address text (the sessions' form), applied to configured neighbor addresses. */
-  readonly normalize?: (address: string) => string;
-  /** The stale routes of the last run were swept (End-of-RIB from every GR peer, or the timer). */
-  readonly onConverged?: (why: 'end-of-rib' | 'timer') => void;
 }
 
 export type TunnelState = 'up' | 'down' | 'missing' | 'not-needed';
 
-/** What the bridge reports beyond the writer's snapshot. */
-export interface FibBridgeStatus {
+/** What the service reports beyond the writer's snapshot. */
+export interface FibServiceStatus {
   readonly mode: FibBackend['mode'];
   readonly reason?: string;
   readonly reconciled: boolean;
@@ -67,11 +56,21 @@ export interface FibBridgeStatus {
   readonly tunnel: TunnelState;
   readonly desired: number;
   readonly lastSync?: FibSyncResult;
-  /** Disabled mode: best-path changes handed to the bridge and ignored. */
+  /** Disabled mode: best-path changes handed to the service and ignored. */
   readonly ignoredChanges?: number;
 }
 
-export class FibBridge {
+/** What the API's FIB view is built from (src/daemon/fib-view.ts). */
+export interface FibViewState {
+  readonly backend: FibBackend;
+  readonly table: DesiredTable;
+  readonly config: BgpConfig;
+  readonly reconciled: boolean;
+  readonly converging: boolean;
+  readonly lastReconcile?: Date;
+}
+
+export class FibService {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private config: BgpConfig;
@@ -83,9 +82,8 @@ export class FibBridge {
   private stopped = false;
   private reconciled = false;
   private converging = true;
-  private convergeTimer: TimerHandle | undefined;
-  /** GR peers whose End-of-RIB we wait for: address -> families still owed (undefined: not up yet). */
-  private readonly awaitingEor = new Map<string, Set<Family> | undefined>();
+  /** sweepStale() asked while changes were still queued: sweep once they are applied. */
+  private sweepWanted: 'end-of-rib' | 'timer' | undefined;
   private tunnelLogged: TunnelState | undefined;
   private lastSync: FibSyncResult | undefined;
   private lastReconcile: Date | undefined;
@@ -94,7 +92,7 @@ export class FibBridge {
   private readonly active: boolean;
   private ignored = 0;
 
-  constructor(private readonly opts: FibBridgeOptions) {
+  constructor(private readonly opts: FibServiceOptions) {
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger;
     this.config = opts.config;
@@ -115,8 +113,12 @@ export class FibBridge {
     return this.active;
   }
 
-  /** Reads the host, reconciles with the kernel (keeping stale routes) and starts the convergence wait. */
-  async start(): Promise<void> {
+  /**
+   * Reads the host and reconciles with the kernel. keepStale (graceful restart
+   * peers configured): our routes of a previous run stay, adopted, until
+   * sweepStale(); else routes nobody wants go at once.
+   */
+  async start(opts: { keepStale: boolean }): Promise<void> {
     const { backend } = this.opts;
     await backend.start();
     if (!this.active) {
@@ -131,35 +133,32 @@ export class FibBridge {
     this.recompile('start');
     if (this.queued.length > 0) this.schedule();
     await this.ensureTunnel();
-    const norm = this.opts.normalize ?? ((a: string) => a);
-    for (const n of this.config.neighbors) if (n.gracefulRestart?.enabled) this.awaitingEor.set(norm(n.address), undefined);
-    this.lastSync = await backend.writer.sync(this.table.routes(), { keepStale: this.awaitingEor.size > 0 });
+    this.lastSync = await backend.writer.sync(this.table.routes(), { keepStale: opts.keepStale });
     this.lastReconcile = new Date();
     this.reconciled = true;
+    this.converging = opts.keepStale;
     // RFC 4724 §3 F bit: our routes of the last run really in the kernel, by family (never in dry run).
-    if (backend.mode === 'kernel' && this.awaitingEor.size > 0 && this.lastSync.adopted + this.lastSync.kept > 0) {
+    if (backend.mode === 'kernel' && opts.keepStale && this.lastSync.adopted + this.lastSync.kept > 0) {
       const fams = new Set<Family>();
       for (const r of backend.writer.snapshot().installed) fams.add(typeof r.prefix === 'number' ? 'ipv4-unicast' : 'ipv6-unicast');
       this.preserved = (['ipv4-unicast', 'ipv6-unicast'] as const).filter((f) => fams.has(f));
     }
-    if (this.awaitingEor.size === 0) {
-      this.converging = false;
-      return;
-    }
-    const restart = Math.max(...this.config.neighbors.filter((n) => n.gracefulRestart?.enabled).map((n) => n.gracefulRestart!.restartTime));
-    const ms = this.opts.convergeTimeoutMs ?? (Number.isFinite(restart) ? restart * 1000 : 120_000);
-    this.logger.info({ event: 'fib-converging', peers: [...this.awaitingEor.keys()], timeoutMs: ms, kept: this.lastSync.kept }, 'keeping kernel routes from the last run until End-of-RIB or the restart timer');
-    this.convergeTimer = this.clock.after(ms, () => this.sweep('timer'));
-    this.checkConverged();
+    if (this.converging)
+      this.logger.info({ event: 'fib-converging', kept: this.lastSync.kept }, 'keeping kernel routes from the last run until the RIB has converged');
   }
 
   /**
    * Families of which start() found and adopted our kernel routes of a previous
-   * run (kernel mode, graceful restart configured): the forwarding state we
-   * preserved across a restart (RFC 4724 §3 F bit, §4.1). Empty otherwise.
+   * run (kernel mode, keepStale): the forwarding state we preserved across a
+   * restart (RFC 4724 §3 F bit, §4.1). Empty otherwise.
    */
   preservedFamilies(): readonly Family[] {
     return this.preserved;
+  }
+
+  /** Whether routes of a previous run are still kept (start with keepStale, before sweepStale). */
+  get isConverging(): boolean {
+    return this.converging;
   }
 
   /** Best-path changes from the RIB (one batch per RIB slice). */
@@ -173,40 +172,21 @@ export class FibBridge {
     this.schedule();
   }
 
-  /** A session came up: GR peers now owe End-of-RIB for each negotiated family. */
-  peerEstablished(address: string, families: readonly Family[]): void {
-    if (!this.converging || !this.awaitingEor.has(address)) return;
-    this.awaitingEor.set(address, new Set(families));
-  }
-
-  /** RFC 4724 §2: End-of-RIB received from a peer for a family. */
-  endOfRib(address: string, family: Family): void {
-    if (!this.converging) return;
-    const owed = this.awaitingEor.get(address);
-    if (!owed) return;
-    owed.delete(family);
-    if (owed.size === 0) this.awaitingEor.delete(address);
-    this.checkConverged();
-  }
-
-  private checkConverged(): void {
-    if (!this.converging || !this.reconciled || this.awaitingEor.size > 0) return;
-    // The RIB still processing what came before End-of-RIB: look again shortly.
-    if (this.opts.ribBusy?.() || this.queued.length > 0) {
-      this.clock.after(20, () => this.checkConverged());
+  /**
+   * The RIB has converged after our restart (RFC 4724 §4.1: End-of-RIB from
+   * every graceful-restart peer, or the restart timer): once the changes
+   * already handed over are applied, stale routes of the last run are swept.
+   */
+  sweepStale(why: 'end-of-rib' | 'timer'): void {
+    if (!this.converging || this.stopped) return;
+    if (this.queued.length > 0) {
+      this.sweepWanted = why;
       return;
     }
-    this.sweep('end-of-rib');
-  }
-
-  private sweep(why: 'end-of-rib' | 'timer'): void {
-    if (!this.converging || this.stopped) return;
+    this.sweepWanted = undefined;
     this.converging = false;
-    this.convergeTimer?.cancel();
-    this.logger.info({ event: 'fib-stale-sweep', reason: why, waitingFor: [...this.awaitingEor.keys()] }, 'RIB converged after restart: sweeping stale kernel routes');
-    this.awaitingEor.clear();
+    this.logger.info({ event: 'fib-stale-sweep', reason: why }, 'RIB converged after restart: sweeping stale kernel routes');
     void this.resync();
-    this.opts.onConverged?.(why);
   }
 
   /** A full reconcile against the live desired table (sweeps stale routes unless still converging). */
@@ -248,6 +228,7 @@ export class FibBridge {
     }
     if (ops.length > 0) this.opts.backend.writer.apply(ops);
     if (this.queued.length > 0) this.schedule();
+    else if (this.sweepWanted) this.sweepStale(this.sweepWanted);
   }
 
   /** Re-resolves every route after a host or config change. */
@@ -310,7 +291,6 @@ export class FibBridge {
   async stop(opts: { keepRoutes: boolean; drainMs?: number }): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.convergeTimer?.cancel();
     this.queued = [];
     const { backend } = this.opts;
     if (!opts.keepRoutes && backend.kernel) backend.kernel.removeAll();
@@ -323,7 +303,7 @@ export class FibBridge {
     return this.table.routes();
   }
 
-  status(): FibBridgeStatus {
+  status(): FibServiceStatus {
     const b = this.opts.backend;
     return {
       mode: b.mode,
@@ -346,16 +326,15 @@ export class FibBridge {
     return out;
   }
 
-  /** fib_* metric sources. */
-  fibStats(): FibStats {
-    return fibStatsOf(this.opts.backend, this.table);
-  }
-
-  /** GET /api/v1/fib: our routes with their state (installed, pending, failed), paged by an offset cursor. */
-  view(query: FibQuery & { limit: number }): ApiFib {
-    return fibView(
-      { backend: this.opts.backend, table: this.table, config: this.config, reconciled: this.reconciled, converging: this.converging, ...(this.lastReconcile ? { lastReconcile: this.lastReconcile } : {}) },
-      query,
-    );
+  /** The state the API's FIB view and fib_* metrics are built from. */
+  viewState(): FibViewState {
+    return {
+      backend: this.opts.backend,
+      table: this.table,
+      config: this.config,
+      reconciled: this.reconciled,
+      converging: this.converging,
+      ...(this.lastReconcile ? { lastReconcile: this.lastReconcile } : {}),
+    };
   }
 }

@@ -6,6 +6,46 @@ import { pino, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
+/**
+ * Every `event` a log line may carry: one name per thing that happened, the
+ * same string in the logs, the docs and anything that counts or filters them.
+ * test/lib/log.test.ts fails when code logs an event missing here.
+ */
+export const LOG_EVENTS = [
+  'api-error', 'api-listen-failed', 'api-listening', 'api-unauthorized',
+  'best-path-changed',
+  'config-applied', 'config-change-deferred', 'config-reload-failed', 'config-reload-rejected', 'config-reloaded', 'config-warning',
+  'connect-failed',
+  'connection-down', 'connection-rejected',
+  'daemon-start-failed', 'daemon-started', 'daemon-stop-failed', 'daemon-stop-forced', 'daemon-stopped', 'daemon-stopping',
+  'drain',
+  'dynamic-peer',
+  'end-of-rib-received',
+  'export-pools-reloaded',
+  'fib-conflict', 'fib-converging', 'fib-drift-repair', 'fib-dry-run', 'fib-forms-changed', 'fib-host-reload-failed', 'fib-monitor-error', 'fib-monitor-overrun', 'fib-reconcile-failed', 'fib-reconciled', 'fib-stale-sweep', 'fib-start-failed', 'fib-stopped', 'fib-tunnel-available', 'fib-tunnel-create-failed', 'fib-tunnel-created', 'fib-tunnel-unavailable', 'fib-write-failed',
+  'fsm-error',
+  'initial-table-queued',
+  'listener-error',
+  'listening',
+  'max-prefix',
+  'message-error',
+  'notification-received', 'notification-sent',
+  'peer-soft-reset', 'peer-state',
+  'policy-reloaded',
+  'prefix-announced', 'prefix-withdrawn',
+  'refresh-stale-swept',
+  'restart-complete', 'restart-converging', 'restart-timer-expired',
+  'restarting',
+  'rib-converged', 'rib-error', 'rib-peer-up',
+  'route-refresh-begin', 'route-refresh-end', 'route-refresh-ignored', 'route-refresh-resend', 'route-refresh-timeout',
+  'security-error',
+  'session-down', 'session-error', 'session-established',
+  'stale-routes-kept', 'stale-routes-swept',
+  'update-received',
+] as const;
+
+export type LogEvent = (typeof LOG_EVENTS)[number];
+
 export interface LogOptions {
   readonly level?: LevelWithSilent;
   /** File descriptor or path; stdout by default. */

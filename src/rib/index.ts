@@ -11,3 +11,4 @@ export type { NextHopMode } from './export.js';
 export type { CandidateExplanation, ExplainStatus } from './decision/decide.js';
 export type { DecisionReason, IneligibleReason } from './decision/context.js';
 export { compileGlobalPolicies, type GlobalPolicies } from './policy/index.js';
+export { selectRoutes, explainPrefix, type RouteQuery, type RouteRow, type PrefixExplanation } from './query.js';

@@ -1,5 +1,6 @@
-// ApiCore readiness and per-peer records against scripted sessions and a fake
-// clock: a configured peer holds /readyz back only past its startup grace; an
+// The API adapter's readiness and per-peer records against a scripted session
+// wired through peer-events.ts (graceful restart and the peer history real,
+// the RIB runner a stand-in) and a fake clock: a configured peer holds /readyz back only past its startup grace; an
 // Established session that drops without a NOTIFICATION keeps readiness for
 // the restart time the peer advertised (RFC 4724 §3/§4.2), one that ends with
 // a NOTIFICATION does not; an administratively shut down peer never counts;
@@ -7,7 +8,12 @@
 // session's own counters.
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { ApiCore, type CoreHandle } from '../../src/daemon/api-adapter.js';
+import { buildApiDeps, type ApiParts } from '../../src/daemon/api-adapter.js';
+import { attachPeer } from '../../src/daemon/peer-events.js';
+import { GracefulRestart } from '../../src/daemon/graceful-restart.js';
+import { PeerHistory } from '../../src/daemon/peer-history.js';
+import type { RibRunner } from '../../src/daemon/rib-runner.js';
+import { silentLogger } from '../../src/lib/log.js';
 import type { PeerSession } from '../../src/bgp/session/peer-session.js';
 import type { PeerSummary } from '../../src/bgp/session/neighbors.js';
 import type { SessionState } from '../../src/bgp/fsm/index.js';
@@ -16,7 +22,7 @@ import type { Rib } from '../../src/rib/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/lib/clock.js';
 
-/** Enough of a PeerSession for ApiCore: events, a state, message counters. */
+/** Enough of a PeerSession for the adapter: events, a state, message counters. */
 class ScriptedSession extends EventEmitter {
   state: SessionState = 'Active';
   session: NegotiatedSession | undefined;
@@ -53,23 +59,31 @@ function setup(graceMs = 1000) {
   const rib = { hasWork: () => false, peerStats: () => undefined, peerState: () => undefined, totals: () => ({ routes: 0, paths: 0 }) } as unknown as Rib;
   const summary = (): PeerSummary => ({ address: s.address, asn: 65002, kind: 'configured', state: s.state, uptimeSeconds: 0 });
   const ok = async () => ({ ok: true as const });
-  const handle: CoreHandle = {
+  const history = new PeerHistory(clock);
+  const restart = new GracefulRestart({ clock, logger: silentLogger(), sweepFib: () => undefined, restartStateChanged: () => undefined, staleTimerFired: () => undefined });
+  // The RIB side is not under test: a runner that takes every call and keeps no routes.
+  const runner = { guard: (fn: () => void) => fn(), register: () => undefined, peerUp: () => undefined, peerDown: () => ({ stale: 0 }) } as unknown as RibRunner;
+  const parts: ApiParts = {
     clock,
     rib,
+    history,
+    restart,
+    version: 'test',
     config: () => config.config,
     sessions: () => [summary()],
-    peer: (a) => (a === s.address ? (s as unknown as PeerSession) : undefined),
-    announce: () => ({ ok: true }),
-    withdraw: () => ({ ok: true }),
-    resetPeer: ok,
-    shutdownPeer: ok,
-    enablePeer: ok,
-    reloadConfig: async () => ({ ok: true }),
+    peer: (a: string) => (a === s.address ? (s as unknown as PeerSession) : undefined),
+    control: {
+      announce: () => ({ ok: true }),
+      withdraw: () => ({ ok: true }),
+      resetPeer: ok,
+      shutdownPeer: ok,
+      enablePeer: ok,
+      reloadConfig: async () => ({ ok: true }),
+    },
     peerGraceMs: graceMs,
   };
-  const core = new ApiCore(handle);
-  core.track(s as unknown as PeerSession, 'configured');
-  const deps = core.deps();
+  attachPeer(s as unknown as PeerSession, 'configured', { runner, restart, history });
+  const deps = buildApiDeps(parts);
   const up = (gr?: number) => {
     s.state = 'Established';
     s.session = negotiated(gr);
@@ -83,7 +97,7 @@ function setup(graceMs = 1000) {
   return { clock, s, deps, up, down };
 }
 
-describe('ApiCore readiness', () => {
+describe('API adapter readiness', () => {
   it('a configured peer not yet Established is fine within the startup grace, named after it', async () => {
     const { clock, deps } = setup(1000);
     expect(await deps.ready()).toEqual({ ready: true, reasons: [] });
@@ -129,7 +143,7 @@ describe('ApiCore readiness', () => {
   });
 });
 
-describe('ApiCore peer object', () => {
+describe('API adapter peer object', () => {
   it('messages from the session counters, NOTIFICATIONs by code/subcode, the last one named', async () => {
     const { s, deps, up } = setup();
     up(30);

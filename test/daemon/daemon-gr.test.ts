@@ -7,36 +7,16 @@
 // 8203 text. As root, the restarting daemon's FIB runs in a network namespace:
 // its kernel routes survive the stop, the next run adopts them and its OPEN
 // carries R = 1 and F = 1 for IPv4 unicast until the FIB has converged.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { parseConfig } from '../../src/config/load.js';
-import type { BgpConfig } from '../../src/config/schema.js';
-import { SHUTDOWN_TEXT, startDaemon } from '../../src/daemon/daemon.js';
-import { prefixParse } from '../../src/lib/prefix.js';
-import { recordingLogger, until } from '../bgp/session/helpers.js';
-import { createNetns, kernelSkipReason } from '../fib/netlink/netns.js';
+import { SHUTDOWN_TEXT } from '../../src/daemon/daemon.js';
+import { until } from '../helpers/session.js';
+import { events, k, useDaemons, type Line } from '../helpers/daemon.js';
+import { createNetns, kernelSkipReason } from '../helpers/netns.js';
 
-function config(yaml: string): BgpConfig {
-  const r = parseConfig(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return { ...r.config, api: { ...r.config.api, listen: 'none' } };
-}
+const { start, cleanup } = useDaemons();
+const daemon = (yaml: string, fibNetns?: string) => start(yaml, fibNetns ? { fibNetns } : {});
 
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function daemon(yaml: string, fibNetns?: string) {
-  const log = recordingLogger('debug');
-  const d = await startDaemon(config(yaml), { logger: log.logger, ...(fibNetns ? { fibNetns } : {}) });
-  cleanup.push(() => d.stop());
-  return { d, lines: log.lines };
-}
-
-type Line = Record<string, unknown>;
-const k = (t: string) => prefixParse(t)!;
-const events = (lines: Line[], event: string) => lines.filter((l) => l.event === event);
 const withdrawn = (lines: Line[], peer: string, prefix: string) =>
   events(lines, 'update-received').some((l) => l.peer === peer && Array.isArray(l.withdrawn) && (l.withdrawn as string[]).includes(prefix));
 
@@ -135,7 +115,7 @@ describe('graceful restart as the restarting speaker (RFC 4724 §4.1) over loopb
   const reason = kernelSkipReason();
   it.skipIf(reason !== undefined)(`kernel routes kept across the restart; the OPEN carries R = 1 and F = 1 until converged${reason ? ` (skipped: ${reason})` : ''}`, async () => {
     const ns = createNetns('gr');
-    cleanup.push(() => ns.destroy());
+    cleanup(() => ns.destroy());
     const kernel = () => execFileSync('ip', ['netns', 'exec', ns.name, 'ip', 'route', 'show', 'proto', '201'], { encoding: 'utf8' });
     const a = await daemon(nodeA(true));
     const b = await daemon(nodeB(a.d.listenPort!, true, true), ns.path);

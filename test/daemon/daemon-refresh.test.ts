@@ -3,35 +3,13 @@
 // with BoRR, its table and EoRR on the wire; A's driver hands both markers to
 // the RIB, which keeps B's re-sent route (never withdrawn) and purges a route
 // B no longer has (planted in A's RIB as if B had sent it before).
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { BgpConfig } from '../../src/config/schema.js';
-import { startDaemon } from '../../src/daemon/daemon.js';
-import { prefixParse } from '../../src/lib/prefix.js';
-import { recordingLogger, until } from '../bgp/session/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { until } from '../helpers/session.js';
+import { events, k, useDaemons } from '../helpers/daemon.js';
 import { announce } from '../rib/rib-helpers.js';
 
-function config(yaml: string): BgpConfig {
-  const r = parseConfig(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return { ...r.config, api: { ...r.config.api, listen: 'none' } };
-}
-
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function daemon(yaml: string) {
-  const log = recordingLogger('debug');
-  const d = await startDaemon(config(yaml), { logger: log.logger });
-  cleanup.push(() => d.stop());
-  return { d, lines: log.lines };
-}
-
-type Line = Record<string, unknown>;
-const k = (t: string) => prefixParse(t)!;
-const events = (lines: Line[], event: string) => lines.filter((l) => l.event === event);
+const { start } = useDaemons();
+const daemon = (yaml: string) => start(yaml);
 
 const nodeA = `
 routerId: 10.0.0.81
@@ -61,7 +39,7 @@ describe('enhanced route refresh received, daemon to daemon over loopback (RFC 7
 
     // A route A believes B sent earlier, which B does not have (a withdraw A missed).
     a.d.rib.update(B, announce(['10.244.99.0/26'], { origin: 0, asPath: [], nextHop: B, localPref: 100 }));
-    a.d.driver.schedule();
+    a.d.runner.schedule();
     expect(a.d.rib.locRib.best(k('10.244.99.0/26'))?.peer.address).toBe(B);
 
     expect(a.d.peer(B)!.sendRouteRefresh({ type: 'route-refresh', afi: 1, safi: 1, subtype: 0 })).toBe(true);

@@ -4,37 +4,16 @@
 // CLUSTER_LIST set and the originator's next hop kept; its update-received
 // lines show it; a withdrawal and a session loss propagate; a RawPeer over
 // max-prefix gets Cease / Maximum Number of Prefixes Reached with its data.
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { BgpConfig } from '../../src/config/schema.js';
-import { startDaemon, type BestPathUpdate } from '../../src/daemon/daemon.js';
-import { prefixParse, v4Parse } from '../../src/lib/prefix.js';
-import { RawPeer } from '../bgp/session/raw-peer.js';
-import { recordingLogger, until } from '../bgp/session/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { v4Parse } from '../../src/lib/prefix.js';
+import { RawPeer } from '../helpers/raw-peer.js';
+import { until } from '../helpers/session.js';
+import { events, k, useDaemons } from '../helpers/daemon.js';
 
-function config(yaml: string): BgpConfig {
-  const r = parseConfig(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
-}
+const { start, cleanup } = useDaemons();
+// The HTTP API only where a test asks for it (api.listen in its YAML); else none.
+const daemon = (yaml: string) => start(yaml, { api: yaml.includes('api:') });
 
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function daemon(yaml: string) {
-  const log = recordingLogger('debug');
-  const fib: BestPathUpdate[] = [];
-  const c = config(yaml);
-  // The HTTP API only where a test asks for it (api.listen in its YAML); else none.
-  const d = await startDaemon(yaml.includes('api:') ? c : { ...c, api: { listen: 'none' } }, { logger: log.logger, onBestPathChanges: (x) => fib.push(...x) });
-  cleanup.push(() => d.stop());
-  return { d, lines: log.lines, fib };
-}
-
-const k = (t: string) => prefixParse(t)!;
-const events = (lines: Record<string, unknown>[], event: string) => lines.filter((l) => l.event === event);
 const received = (lines: Record<string, unknown>[], peer: string, field: 'announced' | 'withdrawn', prefix: string) =>
   events(lines, 'update-received').some((l) => l.peer === peer && Array.isArray(l[field]) && (l[field] as string[]).includes(prefix));
 
@@ -120,7 +99,7 @@ neighbors:
   - { address: 127.0.0.62, asn: 65062, passive: true, maxPrefix: { limit: 2, action: close } }
 `);
     const peer = await RawPeer.connect('127.0.0.61', d.listenPort!, '127.0.0.62');
-    cleanup.push(() => peer.destroy());
+    cleanup(() => peer.destroy());
     await peer.waitFor('open');
     peer.sendOpen(65062, '10.0.0.62');
     peer.sendKeepalive();

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { BgpConfig } from '../../src/config/schema.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
-import { RawPeer } from '../bgp/session/raw-peer.js';
-import { recordingLogger, until } from '../bgp/session/helpers.js';
+import { RawPeer } from '../helpers/raw-peer.js';
+import { recordingLogger, until } from '../helpers/session.js';
 
 function config(yaml: string): BgpConfig {
   const r = parseConfig(yaml);

@@ -17,7 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { prefixParse } from '../../src/lib/prefix.js';
-import { recordingLogger, until } from '../bgp/session/helpers.js';
+import { recordingLogger, until } from '../helpers/session.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {

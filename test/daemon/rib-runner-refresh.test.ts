@@ -1,16 +1,20 @@
-// The RIB driver's side of RFC 7313 §4: ROUTE-REFRESH messages from a session
+// The RIB runner's side of RFC 7313 §4: ROUTE-REFRESH messages from a session
 // reach the RIB by subtype, a BoRR arms the refresh timer (purging the routes
 // not re-advertised if no EoRR comes), an EoRR or the session going down
-// disarms it. A fake session (the events PeerSession emits) and a FakeClock.
+// disarms it. A fake session (the events PeerSession emits) wired through
+// peer-events.ts, and a FakeClock.
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/lib/clock.js';
 import { prefixParse } from '../../src/lib/prefix.js';
-import { RibDriver } from '../../src/daemon/rib-runner.js';
+import { RibRunner } from '../../src/daemon/rib-runner.js';
+import { attachPeer } from '../../src/daemon/peer-events.js';
+import { GracefulRestart } from '../../src/daemon/graceful-restart.js';
+import { PeerHistory } from '../../src/daemon/peer-history.js';
 import type { NegotiatedSession } from '../../src/bgp/fsm/index.js';
 import type { PeerSession } from '../../src/bgp/session/index.js';
-import { recordingLogger } from '../bgp/session/helpers.js';
+import { recordingLogger } from '../helpers/session.js';
 import { CODEC, announce } from '../rib/rib-helpers.js';
 
 const PEER = '127.0.0.82';
@@ -18,7 +22,7 @@ const WAIT_MS = 60_000;
 const k = (t: string) => prefixParse(t)!;
 const tick = () => new Promise((r) => setImmediate(r));
 
-const drivers: RibDriver[] = [];
+const drivers: RibRunner[] = [];
 afterEach(() => {
   for (const d of drivers.splice(0)) d.close();
 });
@@ -34,7 +38,7 @@ neighbors:
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const clock = new FakeClock();
   const log = recordingLogger('debug');
-  const driver = new RibDriver(parsed.config, { clock, logger: log.logger, refreshStaleMs: WAIT_MS });
+  const driver = new RibRunner(parsed.config, { clock, logger: log.logger, refreshStaleMs: WAIT_MS });
   drivers.push(driver);
   const session = Object.assign(new EventEmitter(), {
     address: PEER,
@@ -42,7 +46,8 @@ neighbors:
     sendRaw: () => true,
     transport: () => ({ local: '127.0.0.81' }),
   });
-  driver.attach(session as unknown as PeerSession);
+  const restart = new GracefulRestart({ clock, logger: log.logger, sweepFib: () => undefined, restartStateChanged: () => undefined, staleTimerFired: (a) => driver.staleTimerFired(a) });
+  attachPeer(session as unknown as PeerSession, 'configured', { runner: driver, restart, history: new PeerHistory(clock) });
   const negotiated = { peerAsn: 65080, localAsn: 65080, peerId: 0x0a000052, families: ['ipv4-unicast'], codec: CODEC, routeRefresh: true, enhancedRouteRefresh, gracefulRestart: false };
   session.emit('established', negotiated as unknown as NegotiatedSession);
   session.emit('update', announce(['10.244.1.0/26', '10.244.2.0/26'], { origin: 0, asPath: [], nextHop: PEER, localPref: 100 }));
@@ -51,7 +56,7 @@ neighbors:
   return { clock, driver, session, refresh, best, lines: log.lines };
 }
 
-describe('RibDriver: ROUTE-REFRESH from a session (RFC 7313 §4)', () => {
+describe('RibRunner: ROUTE-REFRESH from a session (RFC 7313 §4)', () => {
   it('BoRR with no EoRR: the refresh timer purges what was not re-advertised', async () => {
     const { clock, session, refresh, best, lines } = setup();
     refresh(1);

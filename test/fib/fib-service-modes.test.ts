@@ -1,4 +1,4 @@
-// The FIB bridge in the daemon's two non-kernel modes. Disabled (fib.enabled
+// The FIB service in the daemon's two non-kernel modes. Disabled (fib.enabled
 // false): no desired table, no writes, only a count; reconciled for
 // readiness; the daemon has the RIB build no FIB changes at all. Dry run: the
 // bounded recorder keeps the last writes, and the API shows the desired
@@ -6,15 +6,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
-import { startDaemon, toBestPathUpdate, type Daemon } from '../../src/daemon/daemon.js';
-import { FibBridge } from '../../src/fib/fib-service.js';
+import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+import { FibService } from '../../src/fib/fib-service.js';
 import { DisabledWriter, DryRunRecorder } from '../../src/fib/dryrun.js';
 import { createFibWriter, type FibBackend } from '../../src/fib/factory.js';
 import { HostContext } from '../../src/fib/host-context.js';
 import type { BestPathChange } from '../../src/fib/types.js';
 import { FakeClock } from '../../src/lib/clock.js';
+import { fibStatsOf, fibView } from '../../src/daemon/fib-view.js';
 import { prefixParse, v4Key, type PrefixKey } from '../../src/lib/prefix.js';
-import type { FibChange } from '../../src/rib/index.js';
 
 const P = (t: string): PrefixKey => prefixParse(t)!;
 const silent = pino({ level: 'silent' });
@@ -44,23 +44,25 @@ function backendOf(mode: 'dry-run' | 'disabled', writer: FibBackend['writer'], t
   };
 }
 
+const view = (f: FibService, q: Parameters<typeof fibView>[1]) => fibView(f.viewState(), q);
+const stats = (f: FibService) => fibStatsOf(f.viewState().backend, f.viewState().table);
 const daemons: Daemon[] = [];
 afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop();
 });
 
-describe('FIB bridge, fib.enabled false', () => {
+describe('FIB service, fib.enabled false', () => {
   it('keeps no routes, counts the changes it is handed, is reconciled and ready', async () => {
-    const bridge = new FibBridge({ config: config('fib: { enabled: false }'), logger: silent, backend: backendOf('disabled', new DisabledWriter()), clock: new FakeClock(0) });
+    const bridge = new FibService({ config: config('fib: { enabled: false }'), logger: silent, backend: backendOf('disabled', new DisabledWriter()), clock: new FakeClock(0) });
     expect(bridge.wantsBestPathChanges).toBe(false);
-    await bridge.start();
+    await bridge.start({ keepStale: false });
     bridge.bestPathChanges([{ prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.1.2' }] }, { prefix: P('10.244.2.0/26'), local: { blackhole: true } }]);
     await settle();
     expect(bridge.status()).toMatchObject({ mode: 'disabled', reconciled: true, converging: false, tunnel: 'not-needed', desired: 0, ignoredChanges: 2 });
     expect(bridge.desiredRoutes().size).toBe(0);
     expect(bridge.readyReasons()).toEqual([]);
-    expect(bridge.view({ limit: 10 })).toMatchObject({ mode: 'disabled', reconciled: true, counts: { installed: 0, pending: 0, failed: 0 }, routes: [] });
-    expect(bridge.fibStats()).toMatchObject({ installed: 0, failures: 0, queueDepth: 0 });
+    expect(view(bridge, { limit: 10 })).toMatchObject({ mode: 'disabled', reconciled: true, counts: { installed: 0, pending: 0, failed: 0 }, routes: [] });
+    expect(stats(bridge)).toMatchObject({ installed: 0, failures: 0, queueDepth: 0 });
   });
 
   it('the factory picks the disabled writer without reading the host', async () => {
@@ -120,28 +122,12 @@ describe('FIB bridge, fib.enabled false', () => {
   });
 });
 
-describe('toBestPathUpdate', () => {
-  it('shares one next-hop list among routes with the same attribute set, per family', () => {
-    const attrs = { nextHopV4: '10.0.1.2', nextHopV6: 'fd00::2' };
-    const path = { attrs } as unknown as FibChange['paths'][number];
-    const a = toBestPathUpdate({ prefix: P('10.244.1.0/26'), paths: [path], local: false });
-    const b = toBestPathUpdate({ prefix: P('10.244.2.0/26'), paths: [path], local: false });
-    const v6 = toBestPathUpdate({ prefix: P('fd00:10::/64'), paths: [path], local: false });
-    expect(a.nextHops).toEqual([{ address: '10.0.1.2' }]);
-    expect(b.nextHops).toBe(a.nextHops);
-    expect(v6.nextHops).toEqual([{ address: 'fd00::2' }]);
-    expect(toBestPathUpdate({ prefix: P('10.244.1.0/26'), paths: [], local: false })).toEqual({ prefix: P('10.244.1.0/26'), nextHops: [] });
-    const other = { attrs: { nextHopV4: '10.0.1.3' } } as unknown as FibChange['paths'][number];
-    expect(toBestPathUpdate({ prefix: P('10.9.0.0/24'), paths: [path, other, path], local: false }).nextHops).toEqual([{ address: '10.0.1.2' }, { address: '10.0.1.3' }]);
-  });
-});
-
-describe('FIB bridge, dry run with the bounded recorder', () => {
+describe('FIB service, dry run with the bounded recorder', () => {
   it('shows resolvable desired routes as installed, unresolvable ones as failed, and keeps N records', async () => {
     const writer = new DryRunRecorder({ maxRecords: 100 });
-    const bridge = new FibBridge({ config: config('fib: { enabled: true }'), logger: silent, backend: backendOf('dry-run', writer, false), clock: new FakeClock(0) });
+    const bridge = new FibService({ config: config('fib: { enabled: true }'), logger: silent, backend: backendOf('dry-run', writer, false), clock: new FakeClock(0) });
     expect(bridge.wantsBestPathChanges).toBe(true);
-    await bridge.start();
+    await bridge.start({ keepStale: false });
     const changes: BestPathChange[] = [];
     for (let i = 0; i < 300; i++) changes.push({ prefix: v4Key(0x0a090000 + i * 256, 24), nextHops: [{ address: '10.0.0.2' }] }); // outside the pools: direct
     changes.push({ prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.1.2' }] }); // ipip pool, no tunl0
@@ -150,14 +136,14 @@ describe('FIB bridge, dry run with the bounded recorder', () => {
     expect(writer.written).toBe(301);
     expect(writer.records()).toHaveLength(100);
     expect(writer.records().at(-1)!.op).toMatchObject({ kind: 'delete', route: { prefix: P('10.244.1.0/26') } });
-    const v = bridge.view({ limit: 2 });
+    const v = view(bridge, { limit: 2 });
     expect(v).toMatchObject({ mode: 'dry-run', counts: { installed: 300, pending: 0, failed: 1 }, nextCursor: '2' });
     expect(v.routes[0]).toEqual({ prefix: '10.9.0.0/24', kind: 'unicast', nextHops: [{ gateway: '10.0.0.2' }], state: 'installed' });
-    expect(bridge.view({ limit: 10, state: 'failed' }).routes).toEqual([{ prefix: '10.244.1.0/26', kind: 'unicast', nextHops: [], state: 'failed', error: 'tunnel-missing' }]);
-    expect(bridge.fibStats()).toMatchObject({ installed: 300, queueDepth: 0 });
+    expect(view(bridge, { limit: 10, state: 'failed' }).routes).toEqual([{ prefix: '10.244.1.0/26', kind: 'unicast', nextHops: [], state: 'failed', error: 'tunnel-missing' }]);
+    expect(stats(bridge)).toMatchObject({ installed: 300, queueDepth: 0 });
     bridge.bestPathChanges([{ prefix: v4Key(0x0a090000, 24), nextHops: [] }]);
     await settle();
-    expect(bridge.fibStats().installed).toBe(299);
+    expect(stats(bridge).installed).toBe(299);
     expect(writer.snapshot().counters).toMatchObject({ adds: 300, deletes: 2 });
   });
 });

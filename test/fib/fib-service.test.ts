@@ -1,4 +1,4 @@
-// The FIB bridge over the dry-run writer and a host context fed with link
+// The FIB service over the dry-run writer and a host context fed with link
 // events: best-path batches become kernel routes in their pool's form, in
 // bounded slices; stale routes of a previous run are kept until End-of-RIB
 // from every graceful-restart peer (or the restart timer) and then swept;
@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
 import type { BgpConfig } from '../../src/config/schema.js';
-import { FibBridge } from '../../src/fib/fib-service.js';
+import { FibService } from '../../src/fib/fib-service.js';
+import { GracefulRestart, restartPeers } from '../../src/daemon/graceful-restart.js';
+import { fibStatsOf, fibView } from '../../src/daemon/fib-view.js';
+import { buildApiDeps, type ApiParts } from '../../src/daemon/api-adapter.js';
+import { PeerHistory } from '../../src/daemon/peer-history.js';
+import type { Rib } from '../../src/rib/index.js';
 import { DryRunWriter } from '../../src/fib/dryrun.js';
 import type { FibBackend } from '../../src/fib/factory.js';
 import { HostContext } from '../../src/fib/host-context.js';
@@ -32,7 +37,7 @@ function config(extra = '', fib = 'fib: { enabled: true, protocol: 201 }'): BgpC
   return r.config;
 }
 
-function setup(opts: { extra?: string; fib?: string; realClock?: boolean; initial?: KernelRoute[]; tunnel?: boolean; refuse?: (op: FibOp) => number | undefined; busy?: () => boolean } = {}) {
+function setup(opts: { extra?: string; fib?: string; realClock?: boolean; initial?: KernelRoute[]; tunnel?: boolean; refuse?: (op: FibOp) => number | undefined } = {}) {
   const clock = new FakeClock(1000);
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (s: string) => void logs.push(JSON.parse(s) as Record<string, unknown>) });
@@ -51,9 +56,18 @@ function setup(opts: { extra?: string; fib?: string; realClock?: boolean; initia
     createTunnel: async () => ({ ok: false, errno: 95, code: 'EOPNOTSUPP' }),
     close: async () => undefined,
   };
-  const bridge = new FibBridge({ config: config(opts.extra, opts.fib), logger, backend, ...(opts.realClock ? {} : { clock }), ...(opts.busy ? { ribBusy: opts.busy } : {}) });
+  const cfg = config(opts.extra, opts.fib);
+  const bridge = new FibService({ config: cfg, logger, backend, ...(opts.realClock ? {} : { clock }) });
+  // The restarting speaker's wait (src/daemon/graceful-restart.ts) decides when the FIB sweeps.
+  const restart = new GracefulRestart({ clock, logger, sweepFib: (why) => bridge.sweepStale(why), restartStateChanged: () => undefined, staleTimerFired: () => undefined });
+  const start = async () => {
+    await bridge.start({ keepStale: restartPeers(cfg).length > 0 });
+    restart.begin(cfg, bridge.isConverging, bridge.preservedFamilies());
+  };
   const kernel = () => new Map(writer.kernelRoutes().map((r) => [r.prefix, r]));
-  return { clock, logs, host, writer, bridge, kernel };
+  const view = (q: Parameters<typeof fibView>[1]) => fibView(bridge.viewState(), q);
+  const stats = () => fibStatsOf(backend, bridge.viewState().table);
+  return { clock, logs, host, writer, bridge, kernel, restart, start, view, stats };
 }
 
 const settle = async (): Promise<void> => {
@@ -61,10 +75,10 @@ const settle = async (): Promise<void> => {
 };
 const ours = (prefix: string, gateway: string): KernelRoute => ({ prefix: P(prefix), table: 254, protocol: 201, metric: 0, type: 'unicast', nextHops: [{ gateway, onlink: false }] });
 
-describe('FIB bridge', () => {
+describe('FIB service', () => {
   it('turns best-path batches into routes of their pool form, ECMP and blackholes', async () => {
-    const { bridge, kernel } = setup();
-    await bridge.start();
+    const { bridge, kernel, start } = setup();
+    await start();
     bridge.bestPathChanges([
       { prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.1.2' }] },
       { prefix: P('10.245.1.0/26'), nextHops: [{ address: '10.0.0.2' }] },
@@ -85,8 +99,8 @@ describe('FIB bridge', () => {
   });
 
   it('processes a large batch in several slices, yielding to the event loop', async () => {
-    const { bridge, kernel } = setup({ realClock: true });
-    await bridge.start();
+    const { bridge, kernel, start } = setup({ realClock: true });
+    await start();
     const changes: BestPathChange[] = [];
     for (let i = 0; i < 60_000; i++) changes.push({ prefix: v4Key(0x0a000000 + i * 64, 26), nextHops: [{ address: '10.0.0.2' }] });
     let ticks = 0;
@@ -104,25 +118,21 @@ describe('FIB bridge', () => {
   });
 
   it('keeps stale routes of the last run until End-of-RIB from every GR peer, then sweeps', async () => {
-    let busy = false;
     const t = setup({
       extra: 'neighbors:\n  - { address: 10.0.0.2, asn: 64512, gracefulRestart: { restartTime: 90 } }\n  - { address: 10.0.0.3, asn: 64512 }',
       initial: [ours('10.245.7.0/26', '10.0.0.2'), ours('10.245.8.0/26', '10.0.0.2')],
-      busy: () => busy,
     });
-    await t.bridge.start();
+    await t.start();
     expect(t.bridge.status()).toMatchObject({ converging: true, reconciled: true });
     expect(t.kernel().size).toBe(2);
-    t.bridge.peerEstablished('10.0.0.2', ['ipv4-unicast', 'ipv6-unicast']);
+    t.restart.peerEstablished('10.0.0.2', ['ipv4-unicast', 'ipv6-unicast']);
     t.bridge.bestPathChanges([{ prefix: P('10.245.7.0/26'), nextHops: [{ address: '10.0.0.2' }] }]);
     await settle();
-    t.bridge.endOfRib('10.0.0.2', 'ipv4-unicast');
-    busy = true;
-    t.bridge.endOfRib('10.0.0.2', 'ipv6-unicast');
+    t.restart.endOfRib('10.0.0.2', 'ipv4-unicast');
+    t.restart.endOfRib('10.0.0.2', 'ipv6-unicast'); // the RIB has work again: the routes before the End-of-RIB
     await settle();
     expect(t.kernel().has(P('10.245.8.0/26'))).toBe(true); // the RIB is still busy
-    busy = false;
-    t.clock.advance(20);
+    t.restart.setRibIdle(true);
     await settle();
     expect(t.bridge.status().converging).toBe(false);
     expect([...t.kernel().keys()]).toEqual([P('10.245.7.0/26')]);
@@ -131,7 +141,7 @@ describe('FIB bridge', () => {
 
   it('sweeps on the restart timer when a GR peer never sends End-of-RIB', async () => {
     const t = setup({ extra: 'neighbors:\n  - { address: 10.0.0.2, asn: 64512, gracefulRestart: { restartTime: 30 } }', initial: [ours('10.245.8.0/26', '10.0.0.2')] });
-    await t.bridge.start();
+    await t.start();
     t.clock.advance(29_000);
     await settle();
     expect(t.kernel().size).toBe(1);
@@ -142,14 +152,14 @@ describe('FIB bridge', () => {
 
   it('without GR peers the first reconcile already removes routes nobody wants', async () => {
     const t = setup({ extra: 'neighbors:\n  - { address: 10.0.0.2, asn: 64512 }', initial: [ours('10.245.8.0/26', '10.0.0.2')] });
-    await t.bridge.start();
+    await t.start();
     expect(t.bridge.status().converging).toBe(false);
     expect(t.kernel().size).toBe(0);
   });
 
   it('reports a missing tunl0 once, in status and readiness, and installs when it appears', async () => {
     const t = setup({ tunnel: false, fib: 'fib: { enabled: true, manageTunnel: true }' });
-    await t.bridge.start();
+    await t.start();
     t.bridge.bestPathChanges([{ prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.1.2' }] }]);
     await settle();
     expect(t.bridge.status().tunnel).toBe('missing');
@@ -157,7 +167,7 @@ describe('FIB bridge', () => {
     expect(t.writer.snapshot().unresolvable).toEqual([{ prefix: P('10.244.1.0/26'), reason: 'tunnel-missing' }]);
     expect(t.logs.filter((l) => l['event'] === 'fib-tunnel-unavailable')).toHaveLength(1);
     expect(t.logs.find((l) => l['event'] === 'fib-tunnel-create-failed')).toMatchObject({ code: 'EOPNOTSUPP' });
-    expect(t.bridge.view({ limit: 10 }).routes).toEqual([{ prefix: '10.244.1.0/26', kind: 'unicast', nextHops: [], state: 'failed', error: 'tunnel-missing' }]);
+    expect(t.view({ limit: 10 }).routes).toEqual([{ prefix: '10.244.1.0/26', kind: 'unicast', nextHops: [], state: 'failed', error: 'tunnel-missing' }]);
     t.host.handle(link(7, 'tunl0'));
     await settle();
     expect(t.kernel().get(P('10.244.1.0/26'))!.nextHops[0]).toMatchObject({ ifindex: 7, onlink: true });
@@ -167,18 +177,47 @@ describe('FIB bridge', () => {
 
   it('shows refused routes as failed with errno and attempts; stats count them', async () => {
     const t = setup({ refuse: (op) => (op.route.prefix === P('10.244.2.0/26') ? 101 : undefined) });
-    await t.bridge.start();
+    await t.start();
     t.bridge.bestPathChanges([
       { prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.1.2' }] },
       { prefix: P('10.244.2.0/26'), nextHops: [{ address: '10.0.1.3' }] },
     ]);
     await settle();
-    const v = t.bridge.view({ limit: 1 });
+    const v = t.view({ limit: 1 });
     expect(v).toMatchObject({ mode: 'dry-run', table: 254, protocol: 201, reconciled: true, counts: { installed: 1, pending: 0, failed: 1 }, nextCursor: '1' });
-    const failed = t.bridge.view({ limit: 10, state: 'failed' }).routes;
+    const failed = t.view({ limit: 10, state: 'failed' }).routes;
     expect(failed).toEqual([{ prefix: '10.244.2.0/26', kind: 'unicast', nextHops: [{ gateway: '10.0.1.3', dev: 'tunl0', onlink: true }], state: 'failed', op: 'add', error: 'ENETUNREACH', attempts: 1 }]);
-    const s = t.bridge.fibStats();
+    const s = t.stats();
     expect(s).toMatchObject({ installed: 1, failures: 1 });
     expect(s.operations.find((o) => o.op === 'add')!.count).toBe(1);
+  });
+});
+
+describe('FIB figures in /api/v1/status', () => {
+  it('count installed, pending and failed from the writer, as /api/v1/fib does', async () => {
+    const t = setup({ refuse: (op) => (op.route.prefix === P('10.244.2.0/26') ? 101 : undefined) });
+    await t.start();
+    t.bridge.bestPathChanges([
+      { prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.1.2' }] },
+      { prefix: P('10.244.2.0/26'), nextHops: [{ address: '10.0.1.3' }] },
+    ]);
+    await settle();
+    const c = config();
+    const rib = { totals: () => ({ routes: {}, paths: {} }) } as unknown as Rib;
+    const deps = buildApiDeps({
+      clock: t.clock,
+      rib,
+      history: new PeerHistory(t.clock),
+      restart: t.restart,
+      fib: t.bridge,
+      version: 'test',
+      config: () => c,
+      sessions: () => [],
+      peer: () => undefined,
+      control: {} as ApiParts['control'],
+    });
+    const status = await deps.status();
+    expect(status.fib).toEqual({ installed: 1, pending: 0, failed: 1 });
+    expect(status.fib).toEqual((await deps.fib({ limit: 10 })).counts);
   });
 });

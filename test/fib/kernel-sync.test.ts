@@ -13,7 +13,7 @@ import { createFibWriter, createTunnelDevice, type FibBackend } from '../../src/
 import { compileFormContext } from '../../src/fib/modes.js';
 import type { BestPathChange, DesiredRoute } from '../../src/fib/types.js';
 import { prefixParse, type PrefixKey } from '../../src/lib/prefix.js';
-import { createNetns, kernelSkipReason, type TestNetns } from './netlink/netns.js';
+import { createNetns, kernelSkipReason, type TestNetns } from '../helpers/netns.js';
 
 const reason = kernelSkipReason();
 const P = (t: string): PrefixKey => prefixParse(t)!;

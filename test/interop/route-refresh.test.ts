@@ -52,7 +52,7 @@ if (!(await until(() => best('${BLOCK}') === '${FRR}', 30000))) { say({ event: '
 const nlri = { family: 'ipv4-unicast', prefixes: [prefixParse('${PLANTED}')] };
 d.rib.update('${FRR}', { type: 'update', discarded: [], update: { type: 'update', withdrawn: { family: 'ipv4-unicast', prefixes: [] },
   attributes: { origin: 0, asPath: [{ type: 2, asns: [${AS_FRR}] }], nextHop: '${FRR}' }, nlri } });
-d.driver.schedule();
+d.runner.schedule();
 say({ event: 'runner-planted', planted: best('${PLANTED}') ?? null });
 const sent = d.peer('${FRR}').sendRouteRefresh({ type: 'route-refresh', afi: 1, safi: 1, subtype: 0 });
 say({ event: 'runner-refresh-sent', sent, enhanced: d.peer('${FRR}').session?.enhancedRouteRefresh ?? null });

@@ -11,7 +11,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { buildApi } from '../../src/api/server.js';
 import { fakeDeps } from '../api/fake-deps.js';
-import { recordingLogger } from '../bgp/session/helpers.js';
+import { recordingLogger } from '../helpers/session.js';
 import { prng } from './prng.js';
 
 const YAML = `

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
-import { recordingLogger } from '../bgp/session/helpers.js';
+import { recordingLogger } from '../helpers/session.js';
 import { prng, type Prng } from './prng.js';
 
 const CONFIG_DIR = join(import.meta.dirname, '../../config');

@@ -11,8 +11,8 @@ import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { Framer, encodeMessage, type InboundMessage } from '../../src/bgp/wire/index.js';
 import type { Capability, CodecContext, NotificationMessage } from '../../src/bgp/wire/types.js';
 import { prefixParse, v4Parse, type PrefixKey } from '../../src/lib/prefix.js';
-import { RawPeer } from '../bgp/session/raw-peer.js';
-import { recordingLogger, until } from '../bgp/session/helpers.js';
+import { RawPeer } from '../helpers/raw-peer.js';
+import { recordingLogger, until } from '../helpers/session.js';
 import { hex } from '../helpers/hex.js';
 
 export { until };

@@ -7,7 +7,7 @@
 import { expect } from 'vitest';
 import { decodeMessage } from '../../src/bgp/wire/index.js';
 import type { Capability, CodecContext } from '../../src/bgp/wire/types.js';
-import type { RawPeer } from '../bgp/session/raw-peer.js';
+import type { RawPeer } from '../helpers/raw-peer.js';
 import { FUZZ_CAPS, k, until, type Live } from './live.js';
 import type { Prng } from './prng.js';
 import { AS_PATH, MP_REACH, ORIGIN, baseUpdate, updateMessage, type RawUpdate } from './update-builder.js';

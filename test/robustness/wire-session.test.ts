@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../src/bgp/wire/index.js';
 import { hex } from '../helpers/hex.js';
-import { RawPeer } from '../bgp/session/raw-peer.js';
+import { RawPeer } from '../helpers/raw-peer.js';
 import { FUZZ_CTX, Live, k, message, notified, until } from './live.js';
 import { prng } from './prng.js';
 

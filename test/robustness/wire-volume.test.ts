@@ -10,7 +10,7 @@
 // leave no sessions behind once closed; neither does connection churn.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Capability } from '../../src/bgp/wire/types.js';
-import { RawPeer } from '../bgp/session/raw-peer.js';
+import { RawPeer } from '../helpers/raw-peer.js';
 import { FUZZ_CAPS, Live, k } from './live.js';
 import { baseUpdate, updateMessage, type RawUpdate } from './update-builder.js';
 

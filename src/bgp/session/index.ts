@@ -8,7 +8,6 @@ export { Neighbors, type NeighborsOptions, type PeerKind, type PeerSummary } fro
 export {
   BgpListener,
   findListenRange,
-  normalizeAddress,
   prefixContainsAddress,
   type AcceptedConnection,
   type ListenerOptions,

@@ -34,7 +34,8 @@ import {
   type SecuredSource,
   type SecurityResult,
 } from './socket-options.js';
-import { prefixParse, v4Contains, v4Key, v4Parse, v6KeyBytes, v6KeyLength, v6Parse, v6ToString } from '../../lib/prefix.js';
+import { prefixParse, v4Contains, v4Key, v4Parse, v6KeyBytes, v6KeyLength, v6Parse } from '../../lib/prefix.js';
+import { normalizeAddress } from '../../lib/address.js';
 
 export interface AcceptedConnection {
   readonly socket: Socket;
@@ -72,18 +73,6 @@ interface Bound {
 
 const NO_SECURITY: ListenerSecurity = { neighbors: [], ranges: [] };
 const sourceId = (s: SecuredSource): string => (s.prefixLength === undefined ? s.address : `${s.address}/${s.prefixLength}`);
-
-/** Canonical text of an address: IPv4-mapped IPv6 unwrapped, IPv6 per RFC 5952. */
-export function normalizeAddress(address: string): string {
-  const zone = address.indexOf('%');
-  const bare = zone >= 0 ? address.slice(0, zone) : address;
-  if (isIP(bare) !== 6) return bare;
-  const bytes = v6Parse(bare);
-  if (!bytes) return bare;
-  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  if (mapped) return `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
-  return v6ToString(bytes);
-}
 
 /** True when `address` (normalised text) lies inside prefix text `prefix`. */
 export function prefixContainsAddress(prefix: string, address: string): boolean {

@@ -17,9 +17,10 @@ import type { Clock } from '../../lib/clock.js';
 import type { Family } from '../../lib/prefix.js';
 import type { Logger } from '../../lib/log.js';
 import { CEASE_ADMIN_SHUTDOWN, CEASE_OTHER_CONFIG_CHANGE, CEASE_PEER_DECONFIGURED } from '../wire/index.js';
-import { classify } from '../../config/diff.js';
+import type { ConfigDiff, PeerChange } from '../../config/diff.js';
 import { localSettingsFromConfig, type FsmConfig, type SessionState } from '../fsm/index.js';
-import { findListenRange, normalizeAddress, type AcceptedConnection } from './listener.js';
+import { findListenRange, type AcceptedConnection } from './listener.js';
+import { normalizeAddress } from '../../lib/address.js';
 import { PeerSession } from './peer-session.js';
 
 export type PeerKind = 'configured' | 'dynamic';
@@ -120,29 +121,32 @@ export class Neighbors {
   }
 
   /**
-   * Applies a new config: start added neighbors, stop removed ones, reset the
-   * ones whose change the OPEN or the transport carries (config/diff.ts
-   * `classify`); policy-only changes keep the session up.
+   * Applies a new config with the reload diff's per-peer verdicts
+   * (config/diff.ts): added neighbors start, removed ones (and dynamic
+   * sessions whose range is gone) get Cease / Peer De-configured, shut down
+   * ones Cease / Administrative Shutdown, `reset` verdicts (a change the OPEN
+   * or the transport carries) Cease / Other Configuration Change and a
+   * restart with the new settings; policy-only changes keep the session up.
    */
-  async reload(config: BgpConfig): Promise<void> {
-    const old = this.config;
+  async reload(config: BgpConfig, diff: Pick<ConfigDiff, 'neighbors' | 'listenRanges'>): Promise<void> {
     this.config = config;
-    const globalReset = old.routerId !== config.routerId || old.asn !== config.asn || old.hostname !== config.hostname;
+    const verdict = new Map<NeighborConfig | ListenRangeConfig, PeerChange<NeighborConfig | ListenRangeConfig>['kind']>();
+    for (const c of [...diff.neighbors, ...diff.listenRanges]) if (c.kind !== 'removed') verdict.set(c.next, c.kind);
     const all = new Map(config.neighbors.map((n) => [normalizeAddress(n.address), n]));
     const work: Promise<void>[] = [];
     for (const [address, e] of this.peers) {
       if (e.kind === 'dynamic') {
         const range = all.has(address) ? undefined : findListenRange(config.listenRanges, address);
         if (!range) work.push(this.remove(address, CEASE_PEER_DECONFIGURED));
-        else if (globalReset || classify(address, e.config, range).kind === 'reset')
-          work.push(this.remove(address, CEASE_OTHER_CONFIG_CHANGE));
+        // A range added with a shorter prefix may now hold the session: a new range is a new peer config.
+        else if (verdict.get(range) !== 'unchanged' && verdict.get(range) !== 'soft') work.push(this.remove(address, CEASE_OTHER_CONFIG_CHANGE));
+        else this.peers.set(address, { ...e, config: range });
         continue;
       }
       const n = all.get(address);
       if (!n) work.push(this.remove(address, CEASE_PEER_DECONFIGURED));
       else if (n.shutdown) work.push(this.remove(address, CEASE_ADMIN_SHUTDOWN));
-      else if (globalReset || classify(address, e.config as NeighborConfig, n).kind === 'reset')
-        work.push(this.remove(address, CEASE_OTHER_CONFIG_CHANGE).then(() => void this.addConfigured(n)));
+      else if (verdict.get(n) === 'reset') work.push(this.remove(address, CEASE_OTHER_CONFIG_CHANGE).then(() => void this.addConfigured(n)));
       else this.peers.set(address, { ...e, config: n });
     }
     await Promise.all(work);

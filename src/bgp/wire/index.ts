@@ -13,6 +13,7 @@ export {
   decodeShutdownCommunication,
   encodeShutdownCommunication,
   MAX_SHUTDOWN_COMMUNICATION,
+  maxPrefixCeaseData,
   type NotificationInput,
 } from './notification.js';
 export {

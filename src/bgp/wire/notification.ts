@@ -105,3 +105,15 @@ export function formatNotification(n: NotificationInput): string {
   }
   return name;
 }
+
+/**
+ * RFC 4486 §4: the data of Cease / Maximum Number of Prefixes Reached: AFI
+ * (2 octets), SAFI (1), and the configured upper bound (4).
+ */
+export function maxPrefixCeaseData(afi: number, safi: number, limit: number): Buffer {
+  const data = Buffer.alloc(7);
+  data.writeUInt16BE(afi, 0);
+  data[2] = safi;
+  data.writeUInt32BE(limit >>> 0, 3);
+  return data;
+}

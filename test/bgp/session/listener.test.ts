@@ -7,20 +7,9 @@ import { connectPeer, type ConnectResult } from '../../../src/bgp/session/connec
 import {
   BgpListener,
   findListenRange,
-  normalizeAddress,
   prefixContainsAddress,
   type AcceptedConnection,
 } from '../../../src/bgp/session/listener.js';
-
-describe('normalizeAddress', () => {
-  it('unwraps IPv4-mapped IPv6 and canonicalises IPv6', () => {
-    expect(normalizeAddress('::ffff:192.0.2.7')).toBe('192.0.2.7');
-    expect(normalizeAddress('::FFFF:c000:0207')).toBe('192.0.2.7');
-    expect(normalizeAddress('2001:0db8:0000:0000:0000:0000:0000:0001')).toBe('2001:db8::1');
-    expect(normalizeAddress('fe80::1%eth0')).toBe('fe80::1');
-    expect(normalizeAddress('10.0.0.1')).toBe('10.0.0.1');
-  });
-});
 
 describe('listen ranges', () => {
   it('matches IPv4 and IPv6 addresses against range prefixes, first match wins', () => {

@@ -13,8 +13,8 @@ import { BgpListener } from '../../../src/bgp/session/listener.js';
 import { Neighbors, type RestartState } from '../../../src/bgp/session/neighbors.js';
 import { DEFAULT_CODEC_CONTEXT, encodeMessage } from '../../../src/bgp/wire/index.js';
 import type { Capability, OpenMessage } from '../../../src/bgp/wire/types.js';
-import { RawPeer } from './raw-peer.js';
-import { recordingLogger, until } from './helpers.js';
+import { RawPeer } from '../../helpers/raw-peer.js';
+import { recordingLogger, until } from '../../helpers/session.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {

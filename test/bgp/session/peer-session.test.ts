@@ -6,8 +6,8 @@ import type { PeerSession } from '../../../src/bgp/session/peer-session.js';
 import type { SessionDown } from '../../../src/bgp/session/peer-session.js';
 import { FakeClock } from '../../../src/lib/clock.js';
 import { v4KeyParse } from '../../../src/lib/prefix.js';
-import { fsmConfig, listenFor, recordingLogger, session, until } from './helpers.js';
-import { RawPeer } from './raw-peer.js';
+import { fsmConfig, listenFor, recordingLogger, session, until } from '../../helpers/session.js';
+import { RawPeer } from '../../helpers/raw-peer.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

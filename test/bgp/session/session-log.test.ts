@@ -5,7 +5,7 @@ import { logUpdate, updateSummary } from '../../../src/bgp/session/session-log.j
 import type { UpdateMessage } from '../../../src/bgp/wire/types.js';
 import { wireError } from '../../../src/bgp/wire/errors.js';
 import { prefixParse } from '../../../src/lib/prefix.js';
-import { recordingLogger } from './helpers.js';
+import { recordingLogger } from '../../helpers/session.js';
 
 const p = (t: string) => prefixParse(t)!;
 const empty = (family: 'ipv4-unicast' | 'ipv6-unicast' = 'ipv4-unicast') => ({ family, prefixes: [] });

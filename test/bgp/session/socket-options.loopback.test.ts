@@ -22,7 +22,7 @@ import {
 import { systemClock } from '../../../src/lib/clock.js';
 import { loadNative, nativeAvailable, type NativeAddon } from '../../../src/lib/native.js';
 import { PeerSession } from '../../../src/bgp/session/peer-session.js';
-import { fsmConfig, recordingLogger, until } from './helpers.js';
+import { fsmConfig, recordingLogger, until } from '../../helpers/session.js';
 
 const available = process.platform === 'linux' && nativeAvailable();
 /** How long a connect that the kernel silently drops is given before we call it failed. */

@@ -5,6 +5,7 @@ import {
   decodeNotification,
   encodeNotification,
   formatNotification,
+  maxPrefixCeaseData,
 } from '../../../src/bgp/wire/notification.js';
 import { wireError } from '../../../src/bgp/wire/errors.js';
 import { hex } from '../../helpers/hex.js';
@@ -106,5 +107,12 @@ describe('NOTIFICATION', () => {
         expect(r).toEqual({ ok: true, value: { type: 'notification', code, subcode: sub, data } });
       }
     }
+  });
+});
+
+describe('Cease / Maximum Number of Prefixes Reached data (RFC 4486 §4)', () => {
+  it('is AFI (2), SAFI (1), limit (4)', () => {
+    expect(maxPrefixCeaseData(2, 1, 100_000).toString('hex')).toBe('0002' + '01' + '000186a0');
+    expect(maxPrefixCeaseData(1, 1, 0xffffffff).toString('hex')).toBe('0001' + '01' + 'ffffffff');
   });
 });

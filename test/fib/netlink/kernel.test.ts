@@ -12,7 +12,7 @@ import type { RouteOp } from '../../../src/fib/netlink/messages.js';
 import { NetlinkMonitor, NetlinkRouteSocket } from '../../../src/fib/netlink/transport.js';
 import type { RtnlEvent } from '../../../src/fib/netlink/events.js';
 import { v4KeyParse, v6KeyParse } from '../../../src/lib/prefix.js';
-import { createNetns, kernelSkipReason, type TestNetns } from './netns.js';
+import { createNetns, kernelSkipReason, type TestNetns } from '../../helpers/netns.js';
 
 const PROTO = 201;
 const reason = kernelSkipReason();

@@ -1,10 +1,10 @@
 // A tiny scripted BGP peer over a raw TCP socket: it writes whatever bytes a
 // test gives it and decodes what comes back, so tests can misbehave on purpose.
 import { connect, type Socket } from 'node:net';
-import { DEFAULT_CODEC_CONTEXT, Framer, decodeMessage, encodeMessage, type InboundMessage } from '../../../src/bgp/wire/index.js';
-import type { OpenMessage } from '../../../src/bgp/wire/types.js';
-import { v4Parse } from '../../../src/lib/prefix.js';
-import { until } from './helpers.js';
+import { DEFAULT_CODEC_CONTEXT, Framer, decodeMessage, encodeMessage, type InboundMessage } from '../../src/bgp/wire/index.js';
+import type { OpenMessage } from '../../src/bgp/wire/types.js';
+import { v4Parse } from '../../src/lib/prefix.js';
+import { until } from './session.js';
 
 export class RawPeer {
   readonly received: InboundMessage[] = [];

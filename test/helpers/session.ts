@@ -2,11 +2,11 @@
 // accepted sockets to sessions, a logger that records pino lines, and waiting.
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import type { FsmConfig } from '../../../src/bgp/fsm/index.js';
-import { BgpListener } from '../../../src/bgp/session/listener.js';
-import { PeerSession, type PeerSessionOptions } from '../../../src/bgp/session/peer-session.js';
-import { systemClock, type Clock } from '../../../src/lib/clock.js';
-import { v4Parse } from '../../../src/lib/prefix.js';
+import type { FsmConfig } from '../../src/bgp/fsm/index.js';
+import { BgpListener } from '../../src/bgp/session/listener.js';
+import { PeerSession, type PeerSessionOptions } from '../../src/bgp/session/peer-session.js';
+import { systemClock, type Clock } from '../../src/lib/clock.js';
+import { v4Parse } from '../../src/lib/prefix.js';
 
 export function fsmConfig(routerId: string, asn: number, peerAsn: number, over: Partial<FsmConfig> = {}): FsmConfig {
   return {

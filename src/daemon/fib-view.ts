@@ -1,29 +1,19 @@
-// What the FIB bridge shows (src/fib/fib-service.ts): GET /api/v1/fib, our routes
-// with their state (installed, pending, failed) paged by an offset cursor, and
-// the fib_* metric sources. Kernel mode compares the desired table with what
+// What the FIB service (src/fib/fib-service.ts) shows through the API:
+// GET /api/v1/fib, our routes with their state (installed, pending, failed)
+// paged by an offset cursor, and the fib_* metric sources. Kernel mode compares the desired table with what
 // the writer knows the kernel holds; the bounded dry-run recorder keeps no
 // kernel, so its resolvable desired routes count as installed; disabled shows
 // nothing. Errors are named by errno (Linux rtnetlink answers).
 
 import type { ApiFib, FibQuery, FibStats } from '../api/deps.js';
-import type { BgpConfig } from '../config/schema.js';
 import { prefixToString } from '../lib/prefix.js';
-import type { DesiredTable } from './desired.js';
-import { DryRunRecorder } from './dryrun.js';
-import type { FibBackend } from './factory.js';
-import { errnoName } from './netlink/transport.js';
-import { sameRoute } from './reconcile.js';
-import { fibOpKey, type KernelRoute } from './types.js';
-
-/** The bridge state a view is built from. */
-export interface FibViewState {
-  readonly backend: FibBackend;
-  readonly table: DesiredTable;
-  readonly config: BgpConfig;
-  readonly reconciled: boolean;
-  readonly converging: boolean;
-  readonly lastReconcile?: Date;
-}
+import type { DesiredTable } from '../fib/desired.js';
+import { DryRunRecorder } from '../fib/dryrun.js';
+import type { FibBackend } from '../fib/factory.js';
+import { errnoName } from '../fib/netlink/transport.js';
+import { sameRoute } from '../fib/reconcile.js';
+import { fibOpKey, type KernelRoute } from '../fib/types.js';
+import type { FibViewState } from '../fib/fib-service.js';
 
 /** Dry run: every resolvable desired route counts as installed (the recorder accepts every write). */
 function installedCount(backend: FibBackend, table: DesiredTable, fromSnapshot: number): number {

@@ -4,7 +4,7 @@
 // the `via X dev tunl0 onlink` form can be programmed. Always deleted.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { nativeAvailable } from '../../../src/lib/native.js';
+import { nativeAvailable } from '../../src/lib/native.js';
 
 export interface TestNetns {
   readonly name: string;
