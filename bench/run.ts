@@ -25,6 +25,14 @@ const steps: readonly { readonly name: string; readonly run: () => Promise<unkno
       return (await import('./fib-e2e.js')).runFibE2eBenches();
     },
   },
+  // Root too: one reflector, C route-reflector clients in a network namespace, bgp-ts beside BIRD 2 (FANOUT_C, FANOUT_K, BENCH_RUNS).
+  {
+    name: 'fanout',
+    run: async () => {
+      if (process.getuid?.() !== 0) return console.log('skipped: the fan-out benchmark needs root (network namespaces)');
+      return (await import('./fanout.js')).runFanoutBench();
+    },
+  },
 ];
 
 const only = process.argv.slice(2);
