@@ -65,6 +65,8 @@ export class RibRunner {
   /** RFC 7313 refresh timers, keyed by address and family. */
   private readonly refreshTimers = new Map<string, TimerHandle>();
   private scheduled = false;
+  /** Where in the list of peers with output the next slice starts. */
+  private flushFrom = 0;
   private busySince: number | undefined;
   private maxSliceMs = 0;
 
@@ -224,7 +226,18 @@ export class RibRunner {
     if (changes.length > 0) this.bestPathChanges(changes);
     for (const n of this.rib.takeNotices()) this.notice(n);
     let more = false;
-    for (const address of this.rib.pendingPeers()) more = this.flush(address, start + SLICE_MS) || more;
+    // Output until the slice's deadline, starting where the last slice stopped (a
+    // thousand peers' writes do not fit one slice; none waits for ever).
+    const peers = this.rib.pendingPeers();
+    for (let i = 0; i < peers.length; i++) {
+      const at = (this.flushFrom + i) % peers.length;
+      if (clock.now() >= start + SLICE_MS) {
+        this.flushFrom = at;
+        more = true;
+        break;
+      }
+      more = this.flush(peers[at]!, start + SLICE_MS) || more;
+    }
     const elapsed = clock.now() - start;
     if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
     if (this.rib.hasWork() || more) return this.schedule();

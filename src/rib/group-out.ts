@@ -9,8 +9,10 @@
 // encoded UPDATE has one source, and a member skips the UPDATEs of its own
 // routes whole, without re-encoding (update-group.ts).
 //
-// Withdrawals are packed per Exclusion of what was withdrawn: a member never
-// gets a withdraw of a route it was never sent. When a prefix moves from
+// Withdrawals of one source are packed under its Exclusion: that member gets
+// no withdraw of a route it was never sent. When one step withdraws routes of
+// several sources they share their UPDATEs, sent to every member (a withdraw
+// of a route the receiver does not hold removes nothing, RFC 4271 §9). When a prefix moves from
 // source A to source M (a member), M must lose A's route although it skips
 // the new announcement: such keys also go out as a withdraw addressed only to
 // the members the new bucket excludes and the old one did not ("targeted").
@@ -253,13 +255,17 @@ export class GroupOut {
       if (queue.live === 0) continue;
       this.takeFrom(queue, null, room, (keys) => {
         // Partition by what each key's stream entry excluded: those members never had it.
-        const parts = new Map<Exclusion | undefined, OutKey[]>();
+        let parts = new Map<Exclusion | undefined, OutKey[]>();
         for (const k of keys) {
           const ex = this.advertised.get(k)?.ex;
           let list = parts.get(ex);
           if (!list) parts.set(ex, (list = []));
           list.push(k);
         }
+        // Many sources' withdrawals at once: one UPDATE for all rather than one per source. A
+        // withdrawn route the receiver does not hold removes nothing (RFC 4271 §9), so the
+        // sources' copies of their own withdraws are harmless; exactness would cost an UPDATE each.
+        if (parts.size > 1) parts = new Map([[undefined, keys]]);
         // Each partition packed whole (the step is a few thousand keys): `used` must count from the start of `keys`.
         let used = 0;
         for (const [ex, list] of parts) {

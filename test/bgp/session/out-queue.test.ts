@@ -101,4 +101,17 @@ describe('OutQueue', () => {
     expect(s.bytes()).toEqual(Buffer.concat([1, 2, 3, 4, 5, 6].map(update)));
     expect(q.stats()).toMatchObject({ queuedMessages: 0, sentMessages: 6 });
   });
+
+  it('pushMany on a socket that corks: every buffer written as it is (no copy) between one cork and one uncork', () => {
+    const s = new FakeSocket(1000) as FakeSocket & { cork(): void; uncork(): void };
+    const calls: string[] = [];
+    s.cork = () => void calls.push('cork');
+    s.uncork = () => void calls.push('uncork');
+    const q = new OutQueue(s);
+    const batch = [update(1), update(2), update(3)];
+    expect(q.pushMany(batch)).toBe(true);
+    expect(calls).toEqual(['cork', 'uncork']);
+    expect(s.written).toHaveLength(3);
+    s.written.forEach((b, i) => expect(b).toBe(batch[i]));
+  });
 });
