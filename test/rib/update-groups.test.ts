@@ -108,6 +108,21 @@ describe('update groups: split horizon per member without re-encoding', () => {
     expect(withdrawnOf(sent(r, '10.0.0.2'))).toEqual([...blocks(1)].sort());
   });
 
+  it('withdrawals of many sources in one step share their UPDATEs', () => {
+    const r = reflector();
+    const nodes = Array.from({ length: 10 }, (_, i) => `10.0.3.${i + 1}`);
+    for (const a of nodes) r.peerUp(client(a));
+    nodes.forEach((a, i) => r.update(a, announce(blocks(i), attrs(a))));
+    settle(r);
+    for (const a of nodes) sent(r, a);
+    nodes.forEach((a, i) => r.update(a, withdraw(blocks(i))));
+    settle(r);
+    const got = sent(r, nodes[0]!);
+    expect(got).toHaveLength(1); // not one per source
+    expect(withdrawnOf(got)).toEqual(expect.arrayContaining(nodes.slice(1).flatMap((_, i) => blocks(i + 1))));
+    for (const a of nodes) expect(r.peerStats(a)?.byFamily['ipv4-unicast'].advertised).toBe(0);
+  });
+
   it('a route reflected with an ORIGINATOR_ID is not sent to the router it names (RFC 4456 §8)', () => {
     const r = reflector();
     r.peerUp(session('10.0.9.1', { families: ['ipv4-unicast'] })); // another reflector, a non-client
