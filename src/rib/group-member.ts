@@ -22,10 +22,9 @@ import type { PrefixKey } from '../lib/prefix.js';
 import type { AdjRibOutStats } from './adj-rib-out.js';
 import type { AttrSet } from './attr-store.js';
 import { FAMILIES, excludes, familyIndex, receives, type Bucket } from './group-out.js';
-import { RR_BORR, RR_EORR } from './peer-out.js';
 import { PrefixTable } from './prefix-table.js';
 import type { PeerInfo } from './route.js';
-import type { UpdateGroup } from './update-group.js';
+import { RR_BORR, RR_EORR, type UpdateGroup } from './update-group.js';
 import { encodeEndOfRib, longestPrefixWire, outKeyFamily, packAnnouncements, packWithdrawals, type OutKey } from './update-packer.js';
 
 /** Keys a catch-up walks per step (extended to the end of a bucket's run: one source's prefixes stay in one UPDATE). */

@@ -4,7 +4,7 @@
 
 export { Rib, type PeerIn, type UpdateGroupInfo } from './rib.js';
 export type * from './rib-types.js';
-export type { ExportBlock } from './peer-out.js';
+export type { ExportBlock } from './update-group.js';
 export { Path, makePeer, localPeer, addressOrder, type PeerInfo, type PeerInit } from './route.js';
 export type { AttrSet } from './attr-store.js';
 export type { NextHopMode } from './export.js';

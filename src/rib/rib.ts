@@ -24,7 +24,6 @@ import type { CandidateExplanation } from './decision/decide.js';
 import { compileExportDisabledPools, type ExportSettings } from './export.js';
 import { LocRib } from './loc-rib.js';
 import type { PeerIn } from './peer-in.js';
-import type { ExportBlock } from './peer-out.js';
 import { compileGlobalPolicies, type GlobalPolicies } from './policy/index.js';
 import { Path, localPeer, type PeerInfo } from './route.js';
 import type { FibChange, OriginateResult, PeerDownResult, RouteRefreshAction, RibNotice, RibPeerSettings, RibPeerStats, RibSettings, RibTotals } from './rib-types.js';
@@ -32,7 +31,7 @@ import { RibJobs, type JobHost } from './rib-jobs.js';
 import { Ingest } from './rib-ingest.js';
 import { PeerLifecycle } from './rib-peers.js';
 import { Publisher } from './rib-publish.js';
-import { DEFAULT_MAX_LAG } from './update-group.js';
+import { DEFAULT_MAX_LAG, type ExportBlock } from './update-group.js';
 import { LocalOrigination, type AnnounceResult, type OriginatedPrefix } from './originate.js';
 import type { OriginateConfig } from '../config/schema.js';
 

@@ -19,17 +19,17 @@
 // ADD-PATH send (RFC 7911), for families where the group negotiated it: every
 // eligible candidate that passes export goes, best first, each under a path
 // ID naming its source (peer address, received path ID) for the group's
-// lifetime, stable and never reused (as peer-out.ts did per session). A path
-// ID has one source, so split horizon never changes what a member holds under
-// it: a member skips its own paths and gets the others'.
+// lifetime, stable and never reused. A path ID has one source, so split
+// horizon never changes what a member holds under it: a member skips its own
+// paths and gets the others'.
 
 import type { Family } from '../bgp/wire/types.js';
 import { prefixFamily, type PrefixKey } from '../lib/prefix.js';
 import type { AttrSet, AttrStore } from './attr-store.js';
 import { checkEligibility } from './decision/eligibility.js';
-import { exportCheck, poolExportDisabled, rewriteAttributes, type ExportSettings, type ExportTarget } from './export.js';
+import { exportCheck, poolExportDisabled, rewriteAttributes, type ExportSettings, type ExportSkipReason, type ExportTarget } from './export.js';
 import { FAMILIES, GroupOut, excludes, familyIndex, type Bucket, type Exclusion, type StreamItem } from './group-out.js';
-import type { CandidateSource, ExportBlock } from './peer-out.js';
+import type { DecisionContext } from './decision/context.js';
 import { evaluate, wellKnownBlock, type Policy } from './policy/index.js';
 import { makePeer, type Path, type PeerInfo } from './route.js';
 import type { RibPeerSettings } from './rib-types.js';
@@ -39,6 +39,20 @@ import type { OutKey } from './update-packer.js';
 const PRODUCE_MESSAGES = 64;
 /** Default lag bound, octets of stream behind the tail (RibSettings.maxStreamLag). */
 export const DEFAULT_MAX_LAG = 4 * 1024 * 1024;
+
+/** RFC 7313 §3: ROUTE-REFRESH message subtypes. */
+export const RR_REQUEST = 0;
+export const RR_BORR = 1;
+export const RR_EORR = 2;
+
+/** Why a best path is not advertised to a peer (export rules, communities, policy). */
+export type ExportBlock = ExportSkipReason | 'no-advertise' | 'no-export' | 'no-export-subconfed' | 'policy-rejected' | 'family-not-negotiated';
+
+/** Every candidate of a prefix, for ADD-PATH send (the Loc-RIB fits). */
+export interface CandidateSource {
+  readonly ctx: DecisionContext;
+  candidates(prefix: PrefixKey): readonly Path[];
+}
 
 type Rewritten = Bucket | ExportBlock;
 
