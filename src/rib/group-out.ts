@@ -314,8 +314,8 @@ export class GroupOut {
               this.store.release(had.set);
             }
             this.advertised.set(k, b);
-            this.count(fi, b, 1);
           }
+          this.count(fi, b, kept.length);
           if (targeted)
             for (const [unless, list] of targeted) {
               const wbufs: Buffer[] = [];
