@@ -26,7 +26,8 @@
 // Environment: FANOUT_C=50,200 (list), FANOUT_K=4, BENCH_RUNS=3,
 // FANOUT_DUTS=bgp-ts,bird, FANOUT_WINDOW=8 (sessions being opened at once),
 // FANOUT_HOLD=240 (s), FANOUT_TIMEOUT=600 (s per phase), FANOUT_JSON=FILE
-// (every run's figures as JSON). BGP_TS_CLI and BGP_TS_NODE_FLAGS as in
+// (every run's figures as JSON), FANOUT_VERBOSE=1 (the generator's progress
+// every 2 s on stderr). BGP_TS_CLI and BGP_TS_NODE_FLAGS as in
 // bench/reflect.ts.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -73,6 +74,8 @@ export interface FanoutRun {
   readonly phases: Partial<Record<PhaseName, PhaseFigures>>;
   /** Connection attempts repeated before Established (a full listen backlog). */
   readonly retries: number;
+  /** The phase that failed, as far as it got: its seconds, the DUT's CPU and peak RSS until then. */
+  readonly failedPhase?: { readonly name: PhaseName; readonly seconds: number; readonly dutCpuSeconds: number; readonly dutPeakRssMb: number };
   /** The host's 1-minute load average when the run started (the machine is shared). */
   readonly load: number;
 }
@@ -139,7 +142,10 @@ class Generator {
         const r = await Promise.race([this.lines.next(), timeout]);
         if (r.done) throw new Error(`the client generator exited; last progress ${this.lastProgress}`);
         const e = JSON.parse(r.value) as Record<string, unknown>;
-        if (e.event === 'progress') this.lastProgress = r.value;
+        if (e.event === 'progress') {
+          this.lastProgress = r.value;
+          if (process.env.FANOUT_VERBOSE) console.error(`  progress ${r.value}`);
+        }
         else if (e.event === 'error') throw new Error(`client generator: ${String(e.message)}`);
         else return e;
       }
@@ -174,12 +180,14 @@ async function fanoutOnce(kind: DutKind, topo: Topology, plan: FanoutPlan, opts:
   const gen = new Generator(topo.node('clients').ns, { ...plan, dut: dutNode.ipv4, port: dut.port, asn: ASN, holdTime: opts.holdTime, window: opts.window });
   const phases: Partial<Record<PhaseName, PhaseFigures>> = {};
   let retries = 0;
+  let current: { name: PhaseName; before: ProcSample; t0: number } | undefined;
   const timeoutMs = opts.timeoutSeconds * 1000;
   try {
     await gen.next(60_000); // ready
     await dut.eventLoopDelay(); // opens bgp-ts's event-loop window
     for (const name of PHASES) {
       const before: ProcSample = sampleProc(dut.pid);
+      current = { name, before, t0: performance.now() };
       gen.send(name === 'establish' ? 'connect' : name);
       const e = await gen.next(timeoutMs);
       const seconds = name === 'establish' ? (Number(e.lastEstablished) - Number(e.firstConnect)) / 1000 : (Number(e.doneAt) - Number(e.lastSent)) / 1000;
@@ -203,8 +211,18 @@ async function fanoutOnce(kind: DutKind, topo: Topology, plan: FanoutPlan, opts:
     return { dut: kind, clients: plan.clients, blocks: plan.blocks, run: runIndex, phases, retries, load };
   } catch (err) {
     const msg = (err as Error).message;
+    let failedPhase: FanoutRun['failedPhase'];
+    try {
+      if (current) {
+        const now = sampleProc(dut.pid);
+        const seconds = Math.round((performance.now() - current.t0) / 100) / 10;
+        failedPhase = { name: current.name, seconds, dutCpuSeconds: Math.round((now.cpuSeconds - current.before.cpuSeconds) * 100) / 100, dutPeakRssMb: Math.round(now.hwmBytes / 1e5) / 10 };
+      }
+    } catch {
+      // the DUT is gone (crashed): nothing to sample
+    }
     console.error(`fanout ${DUT_LABEL[kind]} C=${plan.clients} K=${plan.blocks} run ${runIndex + 1}: ${msg}\n${dut.tail()}`);
-    return { dut: kind, clients: plan.clients, blocks: plan.blocks, run: runIndex, error: msg, phases, retries, load };
+    return { dut: kind, clients: plan.clients, blocks: plan.blocks, run: runIndex, error: msg, phases, retries, load, ...(failedPhase ? { failedPhase } : {}) };
   } finally {
     await gen.stop();
     await dut.stop();
@@ -280,7 +298,12 @@ function report(plan: FanoutPlan, runs: readonly FanoutRun[], runOrder: readonly
   const n = plan.clients * plan.blocks;
   const head = `fanout C=${plan.clients} K=${plan.blocks}: N = C·K = ${n} /26 blocks, ${expectedHeld(plan)} to each client; R=${opts.runs} runs per DUT, median [min–max]; window ${opts.window}, hold ${opts.holdTime} s`;
   const out = [head, ...table(['figure', ...duts.map((d) => DUT_LABEL[d])], rows, duts.length === 2)];
-  for (const r of runs) if (r.error) out.push(`  ${DUT_LABEL[r.dut]} run ${r.run + 1} failed: ${r.error.split('\n')[0]}`);
+  for (const r of runs) {
+    if (!r.error) continue;
+    const f = r.failedPhase;
+    const upTo = f ? ` (${f.name} phase after ${f.seconds} s: DUT CPU ${f.dutCpuSeconds} s, peak RSS ${f.dutPeakRssMb} MB)` : '';
+    out.push(`  ${DUT_LABEL[r.dut]} run ${r.run + 1} failed: ${r.error.split('\n')[0]}${upTo}`);
+  }
   return out;
 }
 

@@ -9,6 +9,8 @@ const steps: readonly { readonly name: string; readonly run: () => Promise<unkno
   { name: 'update-packer', run: async () => (await import('./update-packer.js')).runUpdatePackerBench() },
   { name: 'reflect', run: async () => (await import('./reflect.js')).runReflectBench() },
   { name: 'fib-reconcile', run: async () => (await import('./fib-reconcile.js')).runFibReconcileBench() },
+  // Starts its own etcd on loopback when Debian's etcd-server is installed.
+  { name: 'cluster-resync', run: async () => (await import('./cluster-resync.js')).runClusterResyncBench() },
   // Needs root (it creates a network namespace); skipped with a reason otherwise.
   {
     name: 'fib-netlink',
@@ -33,6 +35,8 @@ const steps: readonly { readonly name: string; readonly run: () => Promise<unkno
       return (await import('./fanout.js')).runFanoutBench();
     },
   },
+  // Root: 50 BFD sessions in namespaces while 1M routes arrive (worker thread vs main loop).
+  { name: 'bfd', run: async () => (await import('./bfd.js')).runBfdBenches() },
 ];
 
 const only = process.argv.slice(2);

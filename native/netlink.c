@@ -386,6 +386,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"tcpConnectCancel", NULL, tc_cancel, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  udp_register(env, exports);
   return exports;
 }
 

@@ -11,5 +11,7 @@ napi_value gso_int(napi_env env, napi_callback_info info);
 // tcpconnect.c: a TCP connect with MD5 / TTL options set before the SYN.
 napi_value tc_connect(napi_env env, napi_callback_info info);
 napi_value tc_cancel(napi_env env, napi_callback_info info);
+// udp.c: UDP sockets for BFD that report the received TTL (RFC 5881 §5).
+void udp_register(napi_env env, napi_value exports);
 
 #endif

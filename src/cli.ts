@@ -17,8 +17,10 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { LevelWithSilent } from 'pino';
+import { stringify as stringifyYaml } from 'yaml';
 import { formatConfigErrors, loadConfigFile, type ConfigError } from './config/load.js';
 import { createLogger, type Logger } from './lib/log.js';
+import { checkDatastoreFile, checkWithDatastore, openDatastoreConfig, type ClusterSync } from './daemon/cluster-sync.js';
 import { packageVersion } from './lib/version.js';
 import { API_COMMANDS, API_OPTIONS_HELP, EXIT, parse, UsageError, type Command } from './cli/commands.js';
 import type { CliIo, DaemonHandle, StartDaemon } from './cli/io.js';
@@ -45,15 +47,27 @@ const COMMANDS: readonly Command[] = [
   },
   {
     name: 'config check',
-    args: 'FILE [--skip-secrets]',
-    summary: 'validate a config file; prints "FILE: ok" and any warnings, or the errors (exit 1); --skip-secrets: api.tokenFile unread (a container\'s file)',
+    args: 'FILE [--skip-secrets] [--datastore]',
+    summary: 'validate a config file; prints "FILE: ok" and any warnings, or the errors (exit 1); --skip-secrets: api.tokenFile unread (a container\'s file); --datastore: list the datastore once and print the merged config',
     run: async (argv, io) => {
-      const { positionals, values } = parse(argv, { 'skip-secrets': { type: 'boolean' } }, 1);
+      const { positionals, values } = parse(argv, { 'skip-secrets': { type: 'boolean' }, datastore: { type: 'boolean' } }, 1);
       const file = positionals[0]!;
+      if (values.datastore) {
+        const { loaded, view } = await checkWithDatastore(file, io.createLogger('warn'));
+        for (const r of (view?.supplied as { rejected?: { key: string; error: string }[] } | undefined)?.rejected ?? []) io.out(`${file}: warning: datastore ${r.key}: ${r.error}\n`);
+        if (!loaded.ok) {
+          for (const line of formatConfigErrors(loaded.errors)) io.err(`${file}: ${line}\n`);
+          return 1;
+        }
+        io.out(`# ${file} merged with the datastore (${view?.endpoints.join(', ')}, revision ${view?.revision})\n${stringifyYaml(JSON.parse(JSON.stringify(loaded.config, (k, v: unknown) => ((k === 'password' || k === 'token') && typeof v === 'string' ? '********' : v))))}`);
+        io.out(`${file}: ok\n`);
+        return 0;
+      }
       const skipped: string[] = [];
       // A stand-in long enough for the length check; never used beyond this validation.
       const readSecret = (path: string) => (skipped.push(path), 'x'.repeat(32));
-      const result = await loadConfigFile(file, values['skip-secrets'] ? { readSecret } : {});
+      const parseOpts = values['skip-secrets'] ? { readSecret } : {};
+      const result = (await checkDatastoreFile(file, parseOpts)) ?? (await loadConfigFile(file, parseOpts));
       for (const path of skipped) io.out(`${file}: warning: api.tokenFile: ${path} not read (--skip-secrets)\n`);
       for (const line of formatConfigErrors(result.warnings)) io.out(`${file}: warning: ${line}\n`);
       if (!result.ok) {
@@ -141,17 +155,21 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
  * Resolves with the exit code once the daemon has stopped.
  */
 export async function runDaemon(configPath: string, levelOverride: LevelWithSilent | undefined, io: CliIo): Promise<number> {
-  const loaded = await loadConfigFile(configPath);
+  // with a datastore key: the file merged with the datastore (src/daemon/cluster-sync.ts)
+  const ds = await openDatastoreConfig(configPath, (level) => io.createLogger(levelOverride ?? level));
+  const cluster = ds?.cluster;
+  const loaded = ds ? ds.loaded : await loadConfigFile(configPath);
   if (!loaded.ok) {
     for (const line of formatConfigErrors(loaded.errors)) io.err(`${configPath}: ${line}\n`);
+    await cluster?.stop();
     return 1;
   }
-  const logger = io.createLogger(levelOverride ?? (loaded.config.log.level as LevelWithSilent));
+  const logger = cluster?.logger ?? io.createLogger(levelOverride ?? (loaded.config.log.level as LevelWithSilent));
   logWarnings(logger, configPath, loaded.warnings);
   let daemon: DaemonHandle;
   try {
     const start = await io.startDaemon();
-    daemon = await start(loaded.config, { logger, configPath });
+    daemon = await start(loaded.config, { logger, configPath, ...(cluster ? { cluster } : {}) });
   } catch (err) {
     logger.fatal({ event: 'daemon-start-failed', err }, 'daemon failed to start');
     return 1;
@@ -186,7 +204,7 @@ export async function runDaemon(configPath: string, levelOverride: LevelWithSile
     const onTerm = onStop('SIGTERM');
     const onInt = onStop('SIGINT');
     const onHup = () => {
-      reloading = reloading.then(() => reload(configPath, logger, daemon, () => stopping));
+      reloading = reloading.then(() => reload(configPath, logger, daemon, () => stopping, cluster));
     };
     const cleanup = () => {
       io.offSignal('SIGTERM', onTerm);
@@ -199,9 +217,9 @@ export async function runDaemon(configPath: string, levelOverride: LevelWithSile
   });
 }
 
-async function reload(configPath: string, logger: Logger, daemon: DaemonHandle, stopping: () => boolean): Promise<void> {
+async function reload(configPath: string, logger: Logger, daemon: DaemonHandle, stopping: () => boolean, cluster?: ClusterSync): Promise<void> {
   if (stopping()) return;
-  const loaded = await loadConfigFile(configPath);
+  const loaded = cluster ? await cluster.load() : await loadConfigFile(configPath);
   if (!loaded.ok) {
     logger.error(
       { event: 'config-reload-rejected', configPath, errors: formatConfigErrors(loaded.errors) },

@@ -8,6 +8,7 @@
 // scrapes, so the daemon keeps plain counters and never pushes per change.
 
 import type { BgpConfig } from '../config/schema.js';
+import type { ApiBfdList } from './bfd-schemas.js';
 import type {
   ApiExplain,
   ApiFib,
@@ -22,6 +23,8 @@ import type {
 
 export type { ApiExplain, ApiFib, ApiPeer, ApiStatus, Family, FibQuery, ReadyReport, RoutePage, RoutesQuery };
 export type { ApiNotification, ApiRoute, MessageType } from './schemas.js';
+
+import type { ApiCluster } from './cluster-schema.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -94,9 +97,14 @@ export interface ApiDeps {
   /** Re-read the config file and apply it (the same path as SIGHUP). */
   reloadConfig(): MaybePromise<ReloadResult>;
 
+  /** The cluster datastore's state and what it supplied; absent/undefined without a `datastore` key. */
+  cluster?(): MaybePromise<ApiCluster | undefined>;
+
   /** Config loaded, FIB reconciled, configured peers Established or within their grace period. */
   ready(): MaybePromise<ReadyReport>;
 
   ribStats(): RibStats;
   fibStats(): FibStats;
+  /** BFD sessions (GET /api/v1/bfd, bfd_* metrics); absent or undefined when no peer runs BFD. */
+  bfd?(): MaybePromise<ApiBfdList | undefined>;
 }

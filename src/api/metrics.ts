@@ -9,11 +9,16 @@
 // 6 Established (the numbering of the BGP4-MIB, RFC 4273 bgpPeerState).
 // nodejs_eventloop_delay_{max,p99}_seconds cover the time since the previous
 // scrape (the delay histogram is reset after each read); the DESIGN.md budget
-// is 20 ms per synchronous slice.
+// is 20 ms per synchronous slice. bgp_loop_turn_max_seconds is the longest
+// turn of queued work (input decoding, RIB, FIB and reconcile slices together,
+// lib/loop-turns.ts) since the previous scrape.
 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { registerClusterMetrics } from './cluster-metrics.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { loopTurns } from '../lib/loop-turns.js';
 import type { ApiDeps, ApiPeer } from './deps.js';
+import { registerBfdMetrics } from './bfd-metrics.js';
 import { MESSAGE_TYPES } from './schemas.js';
 
 /** RFC 4271 §8.2.2 states numbered as in RFC 4273 bgpPeerState. */
@@ -50,6 +55,12 @@ export const METRIC_NAMES = [
   'fib_queue_depth',
   'nodejs_eventloop_delay_max_seconds',
   'nodejs_eventloop_delay_p99_seconds',
+  'bgp_loop_turn_max_seconds',
+  'bfd_session_state',
+  'bfd_session_detection_time_seconds',
+  'bfd_session_flaps_total',
+  'bfd_session_down_total',
+  'bfd_packets_dropped_total',
 ] as const;
 
 export interface MetricsOptions {
@@ -74,6 +85,7 @@ function peerLabels(p: ApiPeer): Record<PeerLabel, string> {
 export function createMetrics(deps: ApiDeps, opts: MetricsOptions = {}): BgpMetrics {
   const registry = new Registry();
   const registers = [registry];
+  registerClusterMetrics(deps, registers);
 
   // One peers() call serves every per-peer metric of a scrape (cached 250 ms).
   let cached: { at: number; peers: Promise<readonly ApiPeer[]> } | undefined;
@@ -201,6 +213,8 @@ export function createMetrics(deps: ApiDeps, opts: MetricsOptions = {}): BgpMetr
     },
   });
 
+  registerBfdMetrics(registry, deps);
+
   // Process
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
@@ -217,6 +231,15 @@ export function createMetrics(deps: ApiDeps, opts: MetricsOptions = {}): BgpMetr
   };
   new Gauge({ name: 'nodejs_eventloop_delay_max_seconds', help: 'Longest event-loop delay since the previous scrape', registers, collect() { this.set(readDelay((h) => h.max)); } });
   new Gauge({ name: 'nodejs_eventloop_delay_p99_seconds', help: '99th percentile event-loop delay since the previous scrape', registers, collect() { this.set(readDelay((h) => h.percentile(99))); } });
+
+  new Gauge({
+    name: 'bgp_loop_turn_max_seconds',
+    help: 'Longest turn of queued work (input, RIB, FIB slices together) since the previous scrape',
+    registers,
+    collect() {
+      this.set(loopTurns.takeMaxTurnMs() / 1000);
+    },
+  });
 
   return { registry, close: () => delay.disable() };
 }

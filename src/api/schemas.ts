@@ -8,6 +8,7 @@
 // does not import the RIB.
 
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { PeerBfdSchema } from './bfd-schemas.js';
 
 const Opt = <T extends TSchema>(t: T) => Type.Optional(t);
 const Count = Type.Integer({ minimum: 0 });
@@ -102,6 +103,8 @@ export const PeerSchema = Type.Object({
   prefixesByFamily: Type.Object({ 'ipv4-unicast': PrefixCounts, 'ipv6-unicast': PrefixCounts }),
   messages: Type.Object({ received: MessageCounts, sent: MessageCounts }),
   notifications: Type.Object({ sent: Type.Array(NotificationCount), received: Type.Array(NotificationCount) }),
+  /** When BFD runs for the peer (RFC 5880 state). */
+  bfd: Opt(PeerBfdSchema),
 });
 
 export const PeerListSchema = Type.Object({ peers: Type.Array(PeerSchema) });

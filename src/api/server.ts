@@ -12,6 +12,8 @@ import type { BgpConfig } from '../config/schema.js';
 import { parseListen, writeGuard } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { createMetrics, type BgpMetrics, type MetricsOptions } from './metrics.js';
+import { clusterRoutes } from './routes/cluster.js';
+import { bfdRoutes } from './routes/bfd.js';
 import { controlRoutes } from './routes/control.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -62,6 +64,8 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   await app.register(healthRoutes, { deps });
   await app.register(metricsRoutes, { registry: metrics.registry });
   await app.register(readRoutes, { deps, prefix: '/api/v1' });
+  await app.register(clusterRoutes, { deps, prefix: '/api/v1' });
+  await app.register(bfdRoutes, { deps, prefix: '/api/v1' });
   await app.register(controlRoutes, { deps, guard, prefix: '/api/v1' });
   return app;
 }

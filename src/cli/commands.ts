@@ -9,7 +9,11 @@ import { parseArgs } from 'node:util';
 import type { CliIo } from './io.js';
 import { ApiError, apiClient, DEFAULT_API_URL, segment, UnreachableError, type ApiClient } from './client.js';
 import type { ApiExplain, ApiFib, ApiPeer, ApiRoute, ApiStatus, RoutePage } from '../api/schemas.js';
+import type { ApiCluster } from '../api/cluster-schema.js';
+import { formatCluster } from './cluster-table.js';
 import { formatExplain, formatFib, formatPeer, formatPeers, formatRoutes, formatStatus } from './tables.js';
+import { formatBfd } from './bfd-table.js';
+import type { ApiBfdList } from '../api/bfd-schemas.js';
 
 /** Exit codes scripts can rely on (printed by `bgp-ts --help`). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
@@ -130,6 +134,10 @@ export const API_COMMANDS: readonly Command[] = [
     const { peers } = await ctx.client.get<{ peers: ApiPeer[] }>('/api/v1/peers');
     print(ctx, { peers }, () => formatPeers(peers));
   }),
+  apiCommand('bfd', '', 'BFD sessions: peer, state, diagnostic, uptime, negotiated tx/rx, detection time, flaps', {}, 0, async (ctx) => {
+    const list = await ctx.client.get<ApiBfdList>('/api/v1/bfd');
+    print(ctx, list, () => formatBfd(list));
+  }),
   apiCommand('peer', 'ADDRESS', 'one peer in detail: capabilities, hold time, last NOTIFICATION, counters', {}, 1, async (ctx) => {
     const p = await ctx.client.get<ApiPeer>(`/api/v1/peers/${segment(ctx.positionals[0]!)}`);
     print(ctx, p, () => formatPeer(p));
@@ -231,5 +239,9 @@ export const API_COMMANDS: readonly Command[] = [
   apiCommand('config reload', '', "re-read the daemon's config file (like SIGHUP); prints the changes or the errors", {}, 0, async (ctx) => {
     const body = await ctx.client.send<{ ok: true; changes?: string[] }>('POST', '/api/v1/config/reload');
     print(ctx, body, () => `config reloaded${body.changes?.length ? `:\n${body.changes.map((c) => `  ${c}\n`).join('')}` : ' (no changes)\n'}`);
+  }),
+  apiCommand('cluster', '', 'the cluster datastore: connected or unreachable since, revision, and what it supplied (node, blocks, pools, mesh, BGPPeers)', {}, 0, async (ctx) => {
+    const c = await ctx.client.get<ApiCluster>('/api/v1/cluster');
+    print(ctx, c, () => formatCluster(c));
   }),
 ];

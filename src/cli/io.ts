@@ -4,6 +4,7 @@
 import type { LevelWithSilent } from 'pino';
 import type { Logger } from '../lib/log.js';
 import type { BgpConfig } from '../config/schema.js';
+import type { ClusterSync } from '../daemon/cluster-sync.js';
 
 /** What the daemon module (src/daemon/daemon.ts) provides; the CLI only needs this much of it. */
 export interface DaemonHandle {
@@ -11,7 +12,7 @@ export interface DaemonHandle {
   /** Applies a config; `ok: false` when the daemon refused it (it logs why and keeps the running config). */
   reload(config: BgpConfig): Promise<{ ok: boolean } | void>;
 }
-export type StartDaemon = (config: BgpConfig, opts: { logger: Logger; configPath: string }) => Promise<DaemonHandle>;
+export type StartDaemon = (config: BgpConfig, opts: { logger: Logger; configPath: string; cluster?: ClusterSync }) => Promise<DaemonHandle>;
 
 /** Where output goes and how signals arrive; `process` in production, fakes in tests. */
 export interface CliIo {

@@ -77,6 +77,7 @@ export function formatPeer(p: ApiPeer): string {
       `${p.lastNotification.direction} ${p.lastNotification.name} (${p.lastNotification.code}/${p.lastNotification.subcode})` +
       `${p.lastNotification.message ? ` "${p.lastNotification.message}"` : ''} at ${p.lastNotification.at}`],
     ['Established', `${p.establishedTransitions} times`],
+    ['BFD', p.bfd?.state],
   ];
   for (const f of ['ipv4-unicast', 'ipv6-unicast'] as const) {
     const c = p.prefixesByFamily[f];

@@ -76,6 +76,15 @@ const MaxPrefix = Type.Object(
   { additionalProperties: false },
 );
 
+/** BFD (RFC 5880 §6.8.1) timers in ms; top-level `bfd` holds the defaults, a peer's `bfd` block turns BFD on. */
+const BfdMs = (description: string, dflt?: number) =>
+  Type.Integer({ minimum: 10, maximum: 60000, description, ...(dflt !== undefined ? { default: dflt } : {}) });
+const BfdMult = (dflt?: number) => Type.Integer({ minimum: 1, maximum: 255, description: 'DetectMult', ...(dflt !== undefined ? { default: dflt } : {}) });
+const PeerBfd = Type.Object(
+  { enabled: Type.Boolean({ default: true }), minRx: Opt(BfdMs('RequiredMinRxInterval')), minTx: Opt(BfdMs('DesiredMinTxInterval')), multiplier: Opt(BfdMult()) },
+  { additionalProperties: false },
+);
+
 /** Settings shared by configured neighbors and listen ranges. */
 const PeerCommon = {
   description: Opt(Type.String({ maxLength: 255 })),
@@ -97,6 +106,7 @@ const PeerCommon = {
   addPath: Opt(Type.Union([Type.Literal('none'), Type.Literal('receive'), Type.Literal('send'), Type.Literal('both')])),
   import: Opt(Type.Array(PolicyRuleSchema)),
   export: Opt(Type.Array(PolicyRuleSchema)),
+  bfd: Opt(PeerBfd),
 };
 
 export const NeighborSchema = Type.Object(
@@ -165,6 +175,25 @@ export const FibSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Where the cluster's part of the config comes from (src/cluster/, DESIGN.md "Cluster datastores"). */
+export const DatastoreSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('etcdv3'), Type.Literal('kubernetes')]),
+    endpoints: Opt(Type.Array(Type.String({ pattern: '^https?://[^/]+/?$', description: 'http(s)://host:port' }), { minItems: 1 })),
+    /** TLS (https endpoints): CA bundle, client certificate and key, PEM files. */
+    caFile: Opt(Type.String()),
+    certFile: Opt(Type.String()),
+    keyFile: Opt(Type.String()),
+    /** etcd user/password authentication. */
+    username: Opt(Type.String({ minLength: 1 })),
+    password: Opt(Type.String({ minLength: 1 })),
+    /** This node's name in the datastore; default the hostname. */
+    nodeName: Opt(Type.String({ minLength: 1, maxLength: 253 })),
+    kubeconfig: Opt(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     routerId: Ipv4,
@@ -203,6 +232,10 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    bfd: Type.Object(
+      { minRx: BfdMs('RequiredMinRxInterval', 300), minTx: BfdMs('DesiredMinTxInterval', 300), multiplier: BfdMult(3) },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(
@@ -212,6 +245,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    datastore: Opt(DatastoreSchema),
   },
   { additionalProperties: false, $id: 'https://bgp-ts.invalid/config.schema.json', title: 'bgp-ts configuration' },
 );
@@ -223,3 +257,4 @@ export type PolicyRule = Static<typeof PolicyRuleSchema>;
 export type OriginateConfig = Static<typeof OriginateSchema>;
 export type IpPoolConfig = Static<typeof IpPoolSchema>;
 export type FibConfig = Static<typeof FibSchema>;
+export type DatastoreConfig = Static<typeof DatastoreSchema>;

@@ -13,6 +13,7 @@
 // advertised (graceful-restart.ts decides, RFC 4724 §4.2). The RIB must not
 // be mid-convergence; the FIB adds its reasons.
 
+import type { ApiCluster } from '../api/cluster-schema.js';
 import type { ActionResult, ApiDeps, ApiExplain, ApiPeer, ApiRoute, FibStats, ReloadResult, RoutePage } from '../api/deps.js';
 import { capabilitiesOf } from '../api/peer-view.js';
 import type { BgpConfig } from '../config/schema.js';
@@ -43,6 +44,8 @@ export interface DaemonControl {
 
 /** The parts the API reads. */
 export interface ApiParts {
+  /** The cluster datastore (daemon/cluster-sync.ts), when configured. */
+  readonly cluster?: { view(): ApiCluster; readyReasons(): string[] };
   readonly clock: Clock;
   readonly rib: Rib;
   readonly history: PeerHistory;
@@ -228,6 +231,7 @@ export function buildApiDeps(parts: ApiParts): ApiDeps {
       return r;
     },
     reloadConfig: () => parts.control.reloadConfig(),
+    ...(parts.cluster && { cluster: () => parts.cluster!.view() }),
     ready: () => {
       const reasons: string[] = [];
       const now = clock.now();
@@ -237,6 +241,7 @@ export function buildApiDeps(parts: ApiParts): ApiDeps {
       }
       if (rib.hasWork()) reasons.push('the RIB is still converging');
       reasons.push(...fibReady());
+      reasons.push(...(parts.cluster?.readyReasons() ?? []));
       return { ready: reasons.length === 0, reasons };
     },
     ribStats: () => {

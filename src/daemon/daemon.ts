@@ -41,9 +41,12 @@ import { buildApiDeps, type DaemonControl } from './api-adapter.js';
 import { GracefulRestart, restartPeers } from './graceful-restart.js';
 import { attachPeer, detachPeer, type PeerEventSinks } from './peer-events.js';
 import { PeerHistory } from './peer-history.js';
+import type { ClusterSync } from './cluster-sync.js';
 import { applyReloadPlan } from './reload.js';
 import { RibRunner } from './rib-runner.js';
 import { toBestPathChange } from './rib-to-fib.js';
+import { BfdCoupling } from './bfd-coupling.js';
+import { defaultBfdService } from '../bfd/service.js';
 
 export const SHUTDOWN_TEXT = 'bgp-ts shutting down';
 
@@ -95,6 +98,8 @@ export interface DaemonOptions {
   readonly peerGraceMs?: number;
   /** Open the FIB's netlink sockets in this network namespace (tests). */
   readonly fibNetns?: string;
+  /** The cluster datastore: reloads merge it onto the file, and its changes arrive as reloads (cluster-sync.ts). */
+  readonly cluster?: ClusterSync;
 }
 
 export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promise<Daemon> {
@@ -105,7 +110,6 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   const fib = new FibService({
     config,
     logger,
-    clock,
     backend: await createFibWriter(config, { logger, clock, ...(opts.fibNetns ? { netns: opts.fibNetns } : {}) }),
   });
   const restart: GracefulRestart = new GracefulRestart({
@@ -132,6 +136,12 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   recordBestPaths();
   const history = new PeerHistory(clock);
   const sinks: PeerEventSinks = { runner, restart, history };
+  // BFD (RFC 5880/5881) in a worker thread, coupled to the sessions per RFC 5882 (bfd-coupling.ts).
+  const bfd = new BfdCoupling({
+    logger,
+    session: (a) => neighbors.get(a),
+    createService: () => defaultBfdService({ onError: (message, peer) => logger.error({ event: 'bfd-error', ...(peer ? { peer } : {}), err: message }, message) }),
+  });
   const neighbors: Neighbors = new Neighbors(config, {
     clock,
     logger,
@@ -139,10 +149,12 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     restartState: () => restart.restartState(),
     onSession: (session, kind) => {
       attachPeer(session, kind, sinks);
+      if (kind === 'dynamic') bfd.dynamicPeer(session.address, true);
       opts.onSession?.(session, kind);
     },
     onSessionRemoved: (session, kind) => {
       detachPeer(session, sinks);
+      if (kind === 'dynamic') bfd.dynamicPeer(session.address, false);
       opts.onSessionRemoved?.(session, kind);
     },
   });
@@ -170,6 +182,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   }
   restart.begin(config, fib.isConverging, fib.preservedFamilies());
   let listener = await listen(config);
+  bfd.apply(config); // RFC 5882 §4.2: BGP does not wait for BFD
   neighbors.startAll();
   logger.info(
     { event: 'daemon-started', routerId: config.routerId, asn: config.asn, ...(opts.configPath ? { configPath: opts.configPath } : {}) },
@@ -224,6 +237,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         });
       },
     });
+    bfd.apply(next); // timers by Poll / Final (RFC 5880 §6.8.3), never a reset
     for (const d of plan.deferred) logger.warn({ event: 'config-change-deferred', change: d }, d);
     logger.info({ event: 'config-applied', changes: plan.changes }, `config applied: ${plan.changes.length} change(s)`);
     return { ok: true, changes: plan.changes, deferred: plan.deferred };
@@ -257,18 +271,20 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     async shutdownPeer(address, message) {
       const session = neighbors.get(address);
       if (!session) return { ok: false, error: 'not-found', message: `no peer ${address}` };
+      bfd.adminDown(address, true); // RFC 5880 §6.8.16
       await session.stop({ subcode: CEASE_ADMIN_SHUTDOWN, ...(message !== undefined ? { text: message } : {}) });
       return { ok: true };
     },
     async enablePeer(address) {
       const session = neighbors.get(address);
       if (!session) return { ok: false, error: 'not-found', message: `no peer ${address}` };
+      bfd.adminDown(address, false);
       session.start();
       return { ok: true };
     },
     async reloadConfig() {
       if (!opts.configPath) return { ok: false, errors: ['the daemon was started without a config file'] };
-      const loaded = await loadConfigFile(opts.configPath);
+      const loaded = opts.cluster ? await opts.cluster.load() : await loadConfigFile(opts.configPath);
       if (!loaded.ok) {
         const errors = formatConfigErrors(loaded.errors);
         logger.error({ event: 'config-reload-rejected', configPath: opts.configPath, source: 'api', errors }, 'config reload rejected; keeping the running config');
@@ -298,6 +314,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     stop(stopOpts = {}) {
       stopping ??= (async () => {
         logger.info({ event: 'daemon-stopping', ...(stopOpts.reason ? { reason: stopOpts.reason } : {}) }, 'stopping');
+        await opts.cluster?.stop();
         // No new connections first, then a Cease to every peer (RFC 8203 shutdown communication).
         await listener?.close();
         listener = undefined;
@@ -308,12 +325,13 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         // Before the Ceases withdraw everything: with graceful restart our kernel
         // routes stay for the next run to adopt (RFC 4724 §4.1), else they go.
         await fib.stop({ keepRoutes: restartPeers(current).length > 0 });
+        await bfd.stop(); // AdminDown to every BFD peer first (RFC 5880 §6.8.16): our Cease is no path failure
         // RFC 4724 §4: sessions that negotiated GR close without a NOTIFICATION (we send N = 0),
         // the rest get a Cease.
         const out = await neighbors.stopAll({ subcode: CEASE_ADMIN_SHUTDOWN, text: SHUTDOWN_TEXT, gracefulRestart: true });
         if (out.gracefulRestart.length > 0)
           logger.info(
-            { event: 'daemon-stopping', gracefulRestart: out.gracefulRestart.length, peers: out.gracefulRestart, ceased: out.ceased.length },
+            { event: 'sessions-left-for-restart', gracefulRestart: out.gracefulRestart.length, peers: out.gracefulRestart, ceased: out.ceased.length },
             `${out.gracefulRestart.length} session(s) left for graceful restart (no NOTIFICATION)`,
           );
         runner.close();
@@ -330,7 +348,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     },
   };
 
-  const apiDeps = buildApiDeps({
+  const apiDeps = bfd.apiDeps(buildApiDeps({
     clock,
     rib: runner.rib,
     history,
@@ -342,7 +360,9 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     sessions: () => neighbors.list(),
     peer: (a) => neighbors.get(a),
     ...(opts.peerGraceMs !== undefined ? { peerGraceMs: opts.peerGraceMs } : {}),
-  });
+    ...(opts.cluster ? { cluster: opts.cluster } : {}),
+  }));
+  opts.cluster?.attach((next) => daemon.reload(next));
   await startHttpApi(config);
   return daemon;
 }

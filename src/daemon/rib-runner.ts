@@ -2,9 +2,9 @@
 // STYLE.md §5). Its inputs are typed calls from peer-events.ts (a session
 // Established, an UPDATE, an End-of-RIB, a ROUTE-REFRESH, a session ended with
 // its graceful-restart verdict, a socket writable again) and from the API and
-// reload (origination, soft resets, policies). RIB work runs in setImmediate
-// slices bounded by the loop-turn budget (DESIGN.md, Event loop discipline:
-// keepalives keep flowing); in each slice the ready UPDATEs are then pulled
+// reload (origination, soft resets, policies). RIB work runs in slices, each
+// a task of the one loop-turn budget (lib/loop-turns.ts; DESIGN.md, Event
+// loop discipline: keepalives keep flowing); in each slice the ready UPDATEs are then pulled
 // per peer while its socket is writable and the slice lasts, so a slow peer
 // never makes the RIB buffer unboundedly and a fast one never holds the loop.
 // Outputs: best-path changes handed on per slice, `onIdle` when the RIB has no
@@ -16,6 +16,7 @@
 import type { BgpConfig } from '../config/schema.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { LogEvent, Logger } from '../lib/log.js';
+import { loopTurns } from '../lib/loop-turns.js';
 import { prefixToString, type Family } from '../lib/prefix.js';
 import { afiSafiFamily, CEASE_MAX_PREFIXES, familyAfiSafi, maxPrefixCeaseData } from '../bgp/wire/index.js';
 import type { DecodedUpdate } from '../bgp/wire/update.js';
@@ -25,10 +26,8 @@ import { Rib, type FibChange, type PeerDownResult, type RibNotice } from '../rib
 import { exportDisabledPools, findPeerConfig, ribPeerSettings, ribSettingsFromConfig } from './peer-settings.js';
 
 /**
- * Time one slice may take before yielding to the event loop: RIB work, then
- * pulling UPDATEs for writable peers. Kept well under the 20 ms budget because
- * the session's input pacing and the FIB service take their own slices in the
- * same turn of the loop.
+ * Time one slice may take at most: RIB work, then pulling UPDATEs for
+ * writable peers; never past the end of the loop turn it runs in.
  */
 export const SLICE_MS = 8;
 /** Of the slice, the part RIB work may take before output gets its turn. */
@@ -186,7 +185,7 @@ export class RibRunner {
 
   /** The session's out queue drained after backpressure: pull more UPDATEs now. */
   writable(address: string): void {
-    this.flush(address, this.opts.clock.now() + SLICE_MS);
+    this.flush(address, loopTurns.deadline(SLICE_MS));
   }
 
   /** Reload: the origination list, pools with export off, and policies where the plan changed them. */
@@ -213,15 +212,20 @@ export class RibRunner {
     if (this.scheduled) return;
     this.scheduled = true;
     if (this.busySince === undefined) this.opts.onIdle?.(false);
-    setImmediate(() => this.guard(() => this.slice()));
+    loopTurns.schedule(this.runSlice);
   }
+
+  private readonly runSlice = (): void => this.guard(() => this.slice());
 
   private slice(): void {
     this.scheduled = false;
     const clock = this.opts.clock;
-    const start = clock.now();
-    this.busySince ??= start;
-    while (this.rib.hasWork() && clock.now() - start < PROCESS_MS) this.rib.process(STEP);
+    this.busySince ??= clock.now();
+    // Deadlines in CPU time (performance.now), whatever clock drives the timers.
+    const start = performance.now();
+    const end = loopTurns.deadline(SLICE_MS);
+    const processEnd = Math.min(end, start + PROCESS_MS);
+    while (this.rib.hasWork() && performance.now() < processEnd) this.rib.process(STEP);
     const changes = this.rib.takeFibChanges();
     if (changes.length > 0) this.bestPathChanges(changes);
     for (const n of this.rib.takeNotices()) this.notice(n);
@@ -231,14 +235,14 @@ export class RibRunner {
     const peers = this.rib.pendingPeers();
     for (let i = 0; i < peers.length; i++) {
       const at = (this.flushFrom + i) % peers.length;
-      if (clock.now() >= start + SLICE_MS) {
+      if (performance.now() >= end) {
         this.flushFrom = at;
         more = true;
         break;
       }
-      more = this.flush(peers[at]!, start + SLICE_MS) || more;
+      more = this.flush(peers[at]!, end) || more;
     }
-    const elapsed = clock.now() - start;
+    const elapsed = performance.now() - start;
     if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
     if (this.rib.hasWork() || more) return this.schedule();
     if (this.busySince !== undefined) {
@@ -265,7 +269,7 @@ export class RibRunner {
 
   /**
    * Pulls ready UPDATEs for one peer while its socket takes them, until
-   * `deadline` (clock ms). Returns true when it stopped at the deadline with
+   * `deadline` (performance.now() ms). Returns true when it stopped at the deadline with
    * the socket still writable and more to send (the caller runs another slice).
    */
   private flush(address: string, deadline: number): boolean {
@@ -287,7 +291,7 @@ export class RibRunner {
           parts.push(m);
           bytes += m.length;
         }
-        if (this.opts.clock.now() >= deadline) break;
+        if (performance.now() >= deadline) break;
       }
       if (parts.length > 0) session.sendRawMany(parts);
       if (!more) {
@@ -296,7 +300,7 @@ export class RibRunner {
         if (owed) this.schedule();
         return owed;
       }
-      if (this.opts.clock.now() >= deadline) {
+      if (performance.now() >= deadline) {
         if (session.writable) this.schedule();
         return session.writable;
       }

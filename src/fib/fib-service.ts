@@ -25,7 +25,7 @@
 // the API shows as installed.
 
 import type { BgpConfig } from '../config/schema.js';
-import { systemClock, type Clock } from '../lib/clock.js';
+import { loopTurns } from '../lib/loop-turns.js';
 import type { Logger } from '../lib/log.js';
 import type { Family, PrefixKey } from '../lib/prefix.js';
 import { DesiredTable, opsForUpdate } from './desired.js';
@@ -33,7 +33,7 @@ import type { FibBackend } from './factory.js';
 import { compileFormContext } from './modes.js';
 import type { BestPathChange, DesiredRoute, FibOp, FibSyncResult } from './types.js';
 
-/** Time one slice of desired-table work may take before yielding. */
+/** Time one slice of desired-table work may take at most (never past the loop turn's end, lib/loop-turns.ts). */
 export const FIB_SLICE_MS = 10;
 const STEP = 256;
 
@@ -41,7 +41,6 @@ export interface FibServiceOptions {
   readonly config: BgpConfig;
   readonly logger: Logger;
   readonly backend: FibBackend;
-  readonly clock?: Clock;
 }
 
 export type TunnelState = 'up' | 'down' | 'missing' | 'not-needed';
@@ -71,7 +70,6 @@ export interface FibViewState {
 }
 
 export class FibService {
-  private readonly clock: Clock;
   private readonly logger: Logger;
   private config: BgpConfig;
   private table: DesiredTable;
@@ -93,7 +91,6 @@ export class FibService {
   private ignored = 0;
 
   constructor(private readonly opts: FibServiceOptions) {
-    this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger;
     this.config = opts.config;
     this.active = opts.backend.mode !== 'disabled';
@@ -206,14 +203,14 @@ export class FibService {
     // Changes wait until the host is known (their forms depend on its links).
     if (this.scheduled || !this.started) return;
     this.scheduled = true;
-    setImmediate(() => this.slice());
+    loopTurns.schedule(() => this.slice());
   }
 
   /** Applies queued changes for at most FIB_SLICE_MS, hands the ops to the writer, yields. */
   private slice(): void {
     this.scheduled = false;
     if (this.stopped) return;
-    const start = this.clock.now();
+    const deadline = loopTurns.deadline(FIB_SLICE_MS);
     const ops: FibOp[] = [];
     while (this.queued.length > 0) {
       const batch = this.queued[0]!;
@@ -224,7 +221,7 @@ export class FibService {
         this.queued.shift();
         this.queuedAt = 0;
       }
-      if (this.clock.now() - start >= FIB_SLICE_MS) break;
+      if (performance.now() >= deadline) break;
     }
     if (ops.length > 0) this.opts.backend.writer.apply(ops);
     if (this.queued.length > 0) this.schedule();

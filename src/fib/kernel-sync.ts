@@ -18,6 +18,7 @@
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
+import { loopTurns } from '../lib/loop-turns.js';
 import { prefixToString, type PrefixKey } from '../lib/prefix.js';
 import type { KernelRoute as NlKernelRoute, RouteOp } from './netlink/messages.js';
 import type { NetlinkOutcome } from './netlink/transport.js';
@@ -73,7 +74,6 @@ export interface OperationCounts {
 }
 
 const ESRCH = 3;
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class KernelFibWriter implements FibWriter {
   private readonly queue: FibQueue;
@@ -255,28 +255,31 @@ export class KernelFibWriter implements FibWriter {
     const rec = new Reconciler(this.desired, { keepStale: this.keepStale, table, protocol });
     const observedOurs = new Map<FibOpKey, KernelRoute>();
     const budget = this.opts.sliceMs ?? 8;
-    let sliceStart = this.clock.now();
     const CHUNK = 2048;
-    for (let i = 0; i < dumped.length; i += CHUNK) {
-      const part: KernelRoute[] = [];
-      for (let j = i; j < Math.min(i + CHUNK, dumped.length); j++) {
-        const r = fromNetlinkRoute(dumped[j]!);
-        part.push(r);
-        if (r.table === table && r.protocol === protocol) observedOurs.set(fibOpKey(r), r);
+    // Slices of the one loop-turn budget (lib/loop-turns.ts), beside input, RIB and FIB work.
+    let i = 0;
+    await loopTurns.sliced((deadline) => {
+      for (; i < dumped.length; i += CHUNK) {
+        const part: KernelRoute[] = [];
+        for (let j = i; j < Math.min(i + CHUNK, dumped.length); j++) {
+          const r = fromNetlinkRoute(dumped[j]!);
+          part.push(r);
+          if (r.table === table && r.protocol === protocol) observedOurs.set(fibOpKey(r), r);
+        }
+        rec.observe(part);
+        if (performance.now() >= deadline) {
+          i += CHUNK;
+          return false;
+        }
       }
-      rec.observe(part);
-      if (this.clock.now() - sliceStart > budget) {
-        await yieldToLoop();
-        sliceStart = this.clock.now();
-      }
-    }
+      return true;
+    }, budget);
     let result: ReconcileResult | undefined;
-    while (!(result = rec.finishSome(CHUNK * 4))) {
-      if (this.clock.now() - sliceStart > budget) {
-        await yieldToLoop();
-        sliceStart = this.clock.now();
-      }
-    }
+    await loopTurns.sliced((deadline) => {
+      while (!(result = rec.finishSome(CHUNK * 4))) if (performance.now() >= deadline) return false;
+      return true;
+    }, budget);
+    if (!result) throw new Error('reconcile did not finish');
     // The dump is the truth about the kernel; keys with writes still owed keep the view ACKs give.
     for (const key of [...this.installed.keys()]) if (!observedOurs.has(key) && !this.owed(key)) this.installed.delete(key);
     for (const [key, r] of observedOurs) if (!this.owed(key)) this.installed.set(key, r);

@@ -14,9 +14,11 @@ export type { Logger };
 export const LOG_EVENTS = [
   'api-error', 'api-listen-failed', 'api-listening', 'api-unauthorized',
   'best-path-changed',
+  'cluster-applied', 'cluster-apply-failed', 'cluster-apply-rejected',
   'config-applied', 'config-change-deferred', 'config-reload-failed', 'config-reload-rejected', 'config-reloaded', 'config-warning',
   'connect-failed',
   'connection-down', 'connection-rejected',
+  'datastore-not-synced', 'datastore-resource-rejected', 'datastore-synced', 'datastore-unreachable', 'datastore-watch-cancelled',
   'daemon-start-failed', 'daemon-started', 'daemon-stop-failed', 'daemon-stop-forced', 'daemon-stopped', 'daemon-stopping',
   'drain',
   'dynamic-peer',
@@ -39,7 +41,7 @@ export const LOG_EVENTS = [
   'rib-converged', 'rib-error', 'rib-peer-up',
   'route-refresh-begin', 'route-refresh-end', 'route-refresh-ignored', 'route-refresh-resend', 'route-refresh-timeout',
   'security-error',
-  'session-down', 'session-error', 'session-established',
+  'session-down', 'sessions-left-for-restart', 'session-error', 'session-established',
   'stale-routes-kept', 'stale-routes-swept',
   'update-received',
 ] as const;

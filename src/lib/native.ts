@@ -2,7 +2,8 @@
 // built by node-gyp into build/Release/bgpts_native.node at `npm ci`. The
 // addon gives what Node.js lacks: an AF_NETLINK socket for the FIB and
 // setsockopt by fd for BGP TCP sockets (TCP_MD5SIG, RFC 2385; IP_MINTTL /
-// IP_TTL, RFC 5082). Loaded lazily so code paths that never touch the kernel
+// IP_TTL, RFC 5082); UDP sockets that report the received TTL, for BFD's
+// GTSM check (RFC 5881 §5). Loaded lazily so code paths that never touch the kernel
 // (dry-run FIB, tests of pure modules) run without it.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -60,6 +61,29 @@ export type NativeTcpConnectStart = { readonly errno: 0 } | { readonly errno: nu
 /** errno 0 and a connected, non-blocking fd; or a negative errno and -1 (the addon closed the socket). */
 export type NativeTcpConnectCallback = (errno: number, fd: number) => void;
 
+/** Options of `udpOpen`: a UDP socket for BFD (RFC 5881). */
+export interface NativeUdpOptions {
+  readonly family: 4 | 6;
+  /** Local address to bind ("0.0.0.0" / "::" for any). */
+  readonly address: string;
+  /** Local port; 0 lets the kernel choose. */
+  readonly port: number;
+  /** IP_TTL / IPV6_UNICAST_HOPS of what it sends (RFC 5881 §5: 255). */
+  readonly ttl?: number;
+  /** IP_RECVTTL / IPV6_RECVHOPLIMIT: report each datagram's received TTL. */
+  readonly recvTtl?: boolean;
+}
+
+/** An open UDP socket; opaque to everything but src/bfd. */
+export interface NativeUdpHandle {
+  readonly fd: number;
+  /** The bound local port. */
+  readonly port: number;
+}
+
+/** One datagram with its source and received TTL / hop limit (-1 when the kernel gave none). */
+export type NativeUdpMessageCallback = (data: Buffer, address: string, port: number, ttl: number) => void;
+
 export interface NativeAddon {
   /** Throws an Error with a negative `.errno` when the socket cannot be opened. */
   open(options: NativeNetlinkOptions, onData: NativeDataCallback): NativeNetlinkHandle;
@@ -80,6 +104,16 @@ export interface NativeAddon {
   tcpConnect?(options: NativeTcpConnectOptions, callback: NativeTcpConnectCallback): NativeTcpConnectStart;
   /** Abandons a pending tcpConnect and closes its socket; no callback follows. */
   tcpConnectCancel?(handle: NativeTcpConnectStart): void;
+  /**
+   * Opens and binds a UDP socket; with `onMessage` it is read on the calling
+   * thread's event loop (a worker's, for BFD). Throws TypeError on malformed
+   * options, an Error with a negative `.errno` and `.stage` on a system failure.
+   * Optional: absent from an addon built before it existed.
+   */
+  udpOpen?(options: NativeUdpOptions, onMessage?: NativeUdpMessageCallback): NativeUdpHandle;
+  /** Bytes sent, or a negative errno (never blocks). */
+  udpSend?(handle: NativeUdpHandle, data: Buffer, address: string, port: number): number;
+  udpClose?(handle: NativeUdpHandle): void;
 }
 
 const ADDON_FILE = join('build', 'Release', 'bgpts_native.node');

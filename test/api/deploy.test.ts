@@ -95,8 +95,8 @@ describe('deploy/grafana/bgp-ts.json', () => {
       expect(used.has(name), name).toBe(true);
   });
 
-  it('METRIC_NAMES lists exactly the bgp_, rib_, fib_ and event-loop delay series the registry defines', async () => {
-    const ours = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name).filter((n) => /^(bgp|rib|fib)_|^nodejs_eventloop_delay_/.test(n));
+  it('METRIC_NAMES lists exactly the bgp_, rib_, fib_, bfd_ and event-loop delay series the registry defines', async () => {
+    const ours = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name).filter((n) => /^(bgp|rib|fib|bfd)_|^nodejs_eventloop_delay_/.test(n));
     expect([...ours].sort()).toEqual([...METRIC_NAMES].sort());
   });
 });

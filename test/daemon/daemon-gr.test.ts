@@ -47,7 +47,8 @@ async function stopKeepsStale(a: Awaited<ReturnType<typeof daemon>>, b: Awaited<
   // B: the session closed for graceful restart, no Cease sent.
   expect(events(b.lines, 'session-down')).toContainEqual(expect.objectContaining({ peer: '127.0.0.71', reason: 'graceful-restart' }));
   expect(events(b.lines, 'notification-sent')).toEqual([]);
-  expect(events(b.lines, 'daemon-stopping')).toContainEqual(expect.objectContaining({ gracefulRestart: 1, peers: ['127.0.0.71'], ceased: 0 }));
+  expect(events(b.lines, 'sessions-left-for-restart')).toContainEqual(expect.objectContaining({ gracefulRestart: 1, peers: ['127.0.0.71'], ceased: 0 }));
+  expect(events(b.lines, 'daemon-stopping')).toHaveLength(1); // one line per event: the stop itself
   // A: the peer just went away; its routes are kept as stale for its restart time (RFC 4724 §4.2).
   await until(() => events(a.lines, 'stale-routes-kept').some((l) => l.peer === '127.0.0.72'), 4000, 'stale routes kept at A');
   expect(events(a.lines, 'notification-received')).toEqual([]);
@@ -96,7 +97,8 @@ describe('graceful restart as the restarting speaker (RFC 4724 §4.1) over loopb
     expect(events(a.lines, 'notification-received')[0]).toMatchObject({ peer: '127.0.0.72', code: 6, subcode: 2 });
     expect(JSON.stringify(events(a.lines, 'notification-received')[0])).toContain(SHUTDOWN_TEXT);
     expect(events(b.lines, 'session-down')).toContainEqual(expect.objectContaining({ reason: 'admin-stop' }));
-    expect(events(b.lines, 'daemon-stopping').some((l) => l.gracefulRestart !== undefined)).toBe(false);
+    expect(events(b.lines, 'sessions-left-for-restart')).toEqual([]);
+    expect(events(b.lines, 'daemon-stopping')).toHaveLength(1);
     await until(() => a.d.rib.locRib.best(k('10.244.72.0/26')) === undefined, 4000, 'route withdrawn at A');
     expect(events(a.lines, 'stale-routes-kept')).toEqual([]);
   }, 20_000);

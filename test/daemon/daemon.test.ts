@@ -2,33 +2,14 @@
 // Established, dynamic neighbors from a listen range, rejection of unknown
 // addresses, malformed input answered with the right NOTIFICATION, reload,
 // and stop() with Cease / Administrative Shutdown "bgp-ts shutting down".
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { BgpConfig } from '../../src/config/schema.js';
-import { startDaemon } from '../../src/daemon/daemon.js';
+import { describe, expect, it } from 'vitest';
 import { RawPeer } from '../helpers/raw-peer.js';
-import { recordingLogger, until } from '../helpers/session.js';
+import { until } from '../helpers/session.js';
+import { configOf, events, useDaemons } from '../helpers/daemon.js';
 
-function config(yaml: string): BgpConfig {
-  const r = parseConfig(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
-}
-
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function daemon(yaml: string) {
-  const log = recordingLogger('debug');
-  // No HTTP API here (the default 127.0.0.1:9179 would collide between daemons).
-  const d = await startDaemon({ ...config(yaml), api: { listen: 'none' } }, { logger: log.logger });
-  cleanup.push(() => d.stop());
-  return { d, lines: log.lines };
-}
-
-const events = (lines: Record<string, unknown>[], event: string) => lines.filter((l) => l.event === event);
+const { start, cleanup } = useDaemons();
+// No HTTP API here (the default 127.0.0.1:9179 would collide between daemons).
+const daemon = (yaml: string) => start(yaml);
 
 describe('startDaemon', () => {
   it('two daemons peer over loopback, and stop() sends the shutdown text', async () => {
@@ -81,7 +62,7 @@ listenRanges:
     expect(events(lines, 'connection-rejected')[0]).toMatchObject({ remote: '127.0.0.22', reason: 'no matching neighbor or listen range' });
 
     const dyn = await RawPeer.connect('127.0.0.21', port, '127.0.1.5');
-    cleanup.push(() => dyn.destroy());
+    cleanup(() => dyn.destroy());
     const open = await dyn.waitFor('open');
     expect(open.holdTime).toBe(90);
     dyn.sendOpen(65099, '10.9.9.9');
@@ -102,7 +83,7 @@ neighbors:
   - { address: 127.0.0.32, asn: 65032, passive: true, connectRetryTime: 1 }
 `);
     const peer = await RawPeer.connect('127.0.0.31', d.listenPort!, '127.0.0.32');
-    cleanup.push(() => peer.destroy());
+    cleanup(() => peer.destroy());
     await peer.waitFor('open');
     peer.sendOpen(65032, '10.0.0.32');
     peer.sendKeepalive();
@@ -126,7 +107,7 @@ neighbors:
     // A bad marker on a fresh connection: Message Header Error / Connection Not Synchronized.
     await until(() => d.peer('127.0.0.32')?.state === 'Active', 8000, 'back to Active');
     const again = await RawPeer.connect('127.0.0.31', d.listenPort!, '127.0.0.32');
-    cleanup.push(() => again.destroy());
+    cleanup(() => again.destroy());
     await again.waitFor('open');
     again.write(Buffer.from('00'.repeat(16) + '0013' + '04', 'hex'));
     expect(await again.waitFor('notification')).toMatchObject({ code: 1, subcode: 1 });
@@ -141,19 +122,19 @@ listen: { addresses: ["127.0.0.41"], port: 0 }
     const { d, lines } = await daemon(base + `neighbors:\n  - { address: 127.0.0.42, asn: 65042, passive: true }\n`);
     const port = d.listenPort!;
     const peer = await RawPeer.connect('127.0.0.41', port, '127.0.0.42');
-    cleanup.push(() => peer.destroy());
+    cleanup(() => peer.destroy());
     await peer.waitFor('open');
     peer.sendOpen(65042, '10.0.0.42');
     peer.sendKeepalive();
     await until(() => d.peer('127.0.0.42')?.state === 'Established', 2000, 'Established');
     const first = d.peer('127.0.0.42');
     // Same neighbor, only a description change: the session stays.
-    await d.reload(config(base.replace('port: 0', `port: ${port}`) + `neighbors:\n  - { address: 127.0.0.42, asn: 65042, passive: true, description: x }\n`));
+    await d.reload(configOf(base.replace('port: 0', `port: ${port}`) + `neighbors:\n  - { address: 127.0.0.42, asn: 65042, passive: true, description: x }\n`));
     expect(d.peer('127.0.0.42')).toBe(first);
     expect(first?.state).toBe('Established');
     // Hold time change resets; a new neighbor appears.
     await d.reload(
-      config(
+      configOf(
         base.replace('port: 0', `port: ${port}`) +
           `neighbors:\n  - { address: 127.0.0.42, asn: 65042, passive: true, holdTime: 30 }\n  - { address: 127.0.0.43, asn: 65043, passive: true }\n`,
       ),
@@ -163,7 +144,7 @@ listen: { addresses: ["127.0.0.41"], port: 0 }
     expect(d.peer('127.0.0.42')).not.toBe(first);
     expect(d.sessions().map((s) => s.address).sort()).toEqual(['127.0.0.42', '127.0.0.43']);
     // Removal.
-    await d.reload(config(base.replace('port: 0', `port: ${port}`)));
+    await d.reload(configOf(base.replace('port: 0', `port: ${port}`)));
     expect(d.sessions()).toEqual([]);
     expect(events(lines, 'connection-rejected')).toHaveLength(0);
   });

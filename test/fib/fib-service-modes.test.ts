@@ -12,7 +12,6 @@ import { DisabledWriter, DryRunRecorder } from '../../src/fib/dryrun.js';
 import { createFibWriter, type FibBackend } from '../../src/fib/factory.js';
 import { HostContext } from '../../src/fib/host-context.js';
 import type { BestPathChange } from '../../src/fib/types.js';
-import { FakeClock } from '../../src/lib/clock.js';
 import { fibStatsOf, fibView } from '../../src/daemon/fib-view.js';
 import { prefixParse, v4Key, type PrefixKey } from '../../src/lib/prefix.js';
 
@@ -53,7 +52,7 @@ afterEach(async () => {
 
 describe('FIB service, fib.enabled false', () => {
   it('keeps no routes, counts the changes it is handed, is reconciled and ready', async () => {
-    const bridge = new FibService({ config: config('fib: { enabled: false }'), logger: silent, backend: backendOf('disabled', new DisabledWriter()), clock: new FakeClock(0) });
+    const bridge = new FibService({ config: config('fib: { enabled: false }'), logger: silent, backend: backendOf('disabled', new DisabledWriter()) });
     expect(bridge.wantsBestPathChanges).toBe(false);
     await bridge.start({ keepStale: false });
     bridge.bestPathChanges([{ prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.1.2' }] }, { prefix: P('10.244.2.0/26'), local: { blackhole: true } }]);
@@ -125,7 +124,7 @@ describe('FIB service, fib.enabled false', () => {
 describe('FIB service, dry run with the bounded recorder', () => {
   it('shows resolvable desired routes as installed, unresolvable ones as failed, and keeps N records', async () => {
     const writer = new DryRunRecorder({ maxRecords: 100 });
-    const bridge = new FibService({ config: config('fib: { enabled: true }'), logger: silent, backend: backendOf('dry-run', writer, false), clock: new FakeClock(0) });
+    const bridge = new FibService({ config: config('fib: { enabled: true }'), logger: silent, backend: backendOf('dry-run', writer, false) });
     expect(bridge.wantsBestPathChanges).toBe(true);
     await bridge.start({ keepStale: false });
     const changes: BestPathChange[] = [];

@@ -57,7 +57,7 @@ function setup(opts: { extra?: string; fib?: string; realClock?: boolean; initia
     close: async () => undefined,
   };
   const cfg = config(opts.extra, opts.fib);
-  const bridge = new FibService({ config: cfg, logger, backend, ...(opts.realClock ? {} : { clock }) });
+  const bridge = new FibService({ config: cfg, logger, backend });
   // The restarting speaker's wait (src/daemon/graceful-restart.ts) decides when the FIB sweeps.
   const restart = new GracefulRestart({ clock, logger, sweepFib: (why) => bridge.sweepStale(why), restartStateChanged: () => undefined, staleTimerFired: () => undefined });
   const start = async () => {
@@ -73,6 +73,17 @@ function setup(opts: { extra?: string; fib?: string; realClock?: boolean; initia
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 };
+/** Two routes handed to the FIB, the kernel refusing the second (ENETUNREACH). */
+async function twoRoutesOneRefused() {
+  const t = setup({ refuse: (op) => (op.route.prefix === P('10.244.2.0/26') ? 101 : undefined) });
+  await t.start();
+  t.bridge.bestPathChanges([
+    { prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.1.2' }] },
+    { prefix: P('10.244.2.0/26'), nextHops: [{ address: '10.0.1.3' }] },
+  ]);
+  await settle();
+  return t;
+}
 const ours = (prefix: string, gateway: string): KernelRoute => ({ prefix: P(prefix), table: 254, protocol: 201, metric: 0, type: 'unicast', nextHops: [{ gateway, onlink: false }] });
 
 describe('FIB service', () => {
@@ -176,13 +187,7 @@ describe('FIB service', () => {
   });
 
   it('shows refused routes as failed with errno and attempts; stats count them', async () => {
-    const t = setup({ refuse: (op) => (op.route.prefix === P('10.244.2.0/26') ? 101 : undefined) });
-    await t.start();
-    t.bridge.bestPathChanges([
-      { prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.1.2' }] },
-      { prefix: P('10.244.2.0/26'), nextHops: [{ address: '10.0.1.3' }] },
-    ]);
-    await settle();
+    const t = await twoRoutesOneRefused();
     const v = t.view({ limit: 1 });
     expect(v).toMatchObject({ mode: 'dry-run', table: 254, protocol: 201, reconciled: true, counts: { installed: 1, pending: 0, failed: 1 }, nextCursor: '1' });
     const failed = t.view({ limit: 10, state: 'failed' }).routes;
@@ -195,13 +200,7 @@ describe('FIB service', () => {
 
 describe('FIB figures in /api/v1/status', () => {
   it('count installed, pending and failed from the writer, as /api/v1/fib does', async () => {
-    const t = setup({ refuse: (op) => (op.route.prefix === P('10.244.2.0/26') ? 101 : undefined) });
-    await t.start();
-    t.bridge.bestPathChanges([
-      { prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.1.2' }] },
-      { prefix: P('10.244.2.0/26'), nextHops: [{ address: '10.0.1.3' }] },
-    ]);
-    await settle();
+    const t = await twoRoutesOneRefused();
     const c = config();
     const rib = { totals: () => ({ routes: {}, paths: {} }) } as unknown as Rib;
     const deps = buildApiDeps({

@@ -5,10 +5,10 @@
 // delay 2, connect retry 5, error wait 5,30, `direct` with `gateway
 // recursive` resolved through `protocol direct`, `import all`, and an export
 // filter that announces only prefixes inside the IP pool (the node's own
-// block, held by a static blackhole route). The side whose IP compares
-// greater as a string is passive (Calico's rule against collisions that
-// abort graceful restart): bgp-ts A (10.0.0.1) connects to BIRD (10.0.0.2),
-// which connects to bgp-ts B (10.0.0.3), which waits for both.
+// block, held by a static blackhole route). A node is passive toward a peer
+// whose IP compares greater as a string (Calico's rule against collisions
+// that abort graceful restart): bgp-ts B (10.0.0.3) connects to BIRD
+// (10.0.0.2) and to A (10.0.0.1); BIRD connects to A, which waits for both.
 // Proves: sessions up both ways round, ADD-PATH negotiated both directions
 // (BIRD sends path IDs, bgp-ts learns through them), GR capability exchanged,
 // blocks learned with the owner as next hop (kernel route in BIRD's
@@ -107,9 +107,9 @@ describe.skipIf(skip !== undefined)('Calico parity: bgp-ts meshed with a Calico-
     ] as const)
       await d.waitForEvent(eventIs('session-established', { peer }), 30_000);
     for (const peer of [A, B]) await pollUntil(async () => (await bird.state(peer)) === 'Established', { timeoutMs: 20_000, what: `BIRD Mesh_${peer} Established` });
-    // BIRD passive toward A (10.0.0.2 > 10.0.0.1), active toward B; bgp-ts B passive toward both.
-    expect(bird.config()).toMatch(/Mesh_10_0_0_1[^}]*passive on/);
-    expect(bird.config()).not.toMatch(/Mesh_10_0_0_3[^}]*passive on/);
+    // BIRD passive toward B ("10.0.0.3" > "10.0.0.2"), dials A; bgp-ts A passive toward both.
+    expect(bird.config()).toMatch(/Mesh_10_0_0_3[^}]*passive on/);
+    expect(bird.config()).not.toMatch(/Mesh_10_0_0_1[^}]*passive on/);
     for (const peer of [A, B]) {
       const info = await bird.protocol(peer);
       // What bgp-ts advertised, as BIRD read it: RFC 4724 with our restart time, RFC 7911 both ways

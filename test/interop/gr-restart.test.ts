@@ -2,7 +2,7 @@
 // restart (upgrade) against BIRD 2 configured as Calico configures it
 // (`graceful restart on`, restart time 120, `direct`, `gateway recursive`, a
 // kernel protocol exporting BGP routes, an export filter for the IP pool, the
-// string rule: BIRD 10.0.0.2 > 10.0.0.1 is passive). bgp-ts (`fib.enabled:
+// string rule: bgp-ts 10.0.0.1 waits for BIRD 10.0.0.2, which dials). bgp-ts (`fib.enabled:
 // true`) originates its block and installs BIRD's into its own namespace.
 // SIGTERM: bgp-ts closes the session without a NOTIFICATION (§4), so BIRD
 // keeps bgp-ts's block (sampled every 150 ms: never missing) and its kernel
@@ -54,8 +54,7 @@ describe.skipIf(skip !== undefined)('graceful restart of bgp-ts itself (RFC 4724
           address: BIRD,
           asn: AS,
           description: `Mesh_${BIRD.replace(/\./g, '_')}`,
-          passive: false, // 10.0.0.1 < 10.0.0.2 as strings: we connect
-          connectRetryTime: 1,
+          passive: true, // "10.0.0.2" > "10.0.0.1": BIRD dials, we wait (Calico's rule)
           families: ['ipv4-unicast'],
           addPath: 'both',
           gracefulRestart: { enabled: true, restartTime: RESTART_TIME },
@@ -96,7 +95,7 @@ describe.skipIf(skip !== undefined)('graceful restart of bgp-ts itself (RFC 4724
     await dut.stop();
     // The session closed for graceful restart: no Cease, BIRD in its graceful restart state.
     expect(dut.find(eventIs('session-down', { peer: BIRD }), since)).toMatchObject({ reason: 'graceful-restart' });
-    expect(dut.find(eventIs('daemon-stopping', { gracefulRestart: 1 }), since)).toBeDefined();
+    expect(dut.find(eventIs('sessions-left-for-restart', { gracefulRestart: 1 }), since)).toBeDefined();
     expect(dut.find((e) => e.event === 'notification-sent', since)).toBeUndefined();
     await pollUntil(async () => /Neighbor graceful restart active/.test(await bird.protocol(DUT)), { timeoutMs: 10_000, what: `BIRD in graceful restart\n${bird.tail()}` });
     await sleep(2_000); // down for a while, like an upgrade

@@ -36,7 +36,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 const [dist, configPath] = process.argv.slice(2);
 const load = (m) => import(pathToFileURL(dist + '/' + m).href);
-const { startDaemon } = await load('daemon.js');
+const { startDaemon } = await load('daemon/daemon.js');
 const { parseConfig } = await load('config/load.js');
 const { createLogger } = await load('lib/log.js');
 const { prefixParse } = await load('lib/prefix.js');

@@ -59,7 +59,8 @@ export type DownReason =
   | 'config-change' // Cease / Other Configuration Change
   | 'deconfigured' // Cease / Peer De-configured
   | 'admin-reset' // Cease / Administrative Reset
-  | 'graceful-restart'; // we closed without a NOTIFICATION to restart (RFC 4724 §4)
+  | 'graceful-restart' // we closed without a NOTIFICATION to restart (RFC 4724 §4)
+  | 'bfd-down'; // BFD saw the forwarding path fail (RFC 5882 §3.2; Cease / BFD Down, RFC 9384)
 
 export const DOWN_REASONS: readonly DownReason[] = [
   'admin-stop',
@@ -77,6 +78,7 @@ export const DOWN_REASONS: readonly DownReason[] = [
   'deconfigured',
   'admin-reset',
   'graceful-restart',
+  'bfd-down',
 ];
 
 /** Graceful restart settings we advertise (RFC 4724 §3). */

@@ -2,7 +2,8 @@
 // decoder with the connection's CodecContext, and its OutQueue. It paces
 // input (DESIGN.md, Event loop discipline): messages are decoded and
 // delivered for at most INPUT_SLICE_MS (and MESSAGES_PER_SLICE messages) per
-// macrotask, then it yields with setImmediate so timers (our KEEPALIVEs,
+// task of the loop-turn budget (lib/loop-turns.ts, shared with RIB and FIB
+// work, never past the turn's end), then it yields so timers (our KEEPALIVEs,
 // other peers' hold timers) run even while one peer floods us: an UPDATE
 // full of NLRI costs far more than a KEEPALIVE, so time, not a count, is the
 // bound. While a backlog is pending the socket is paused, so a flood is held
@@ -12,6 +13,7 @@
 
 import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
+import { loopTurns } from '../../lib/loop-turns.js';
 import {
   DEFAULT_CODEC_CONTEXT,
   Framer,
@@ -177,10 +179,10 @@ export class Connection {
     if (this.scheduled || this.done || this.backlog.length === this.backlogHead) return;
     if (this.backlog.length - this.backlogHead > PAUSE_BACKLOG) this.socket.pause();
     this.scheduled = true;
-    setImmediate(() =>
+    loopTurns.schedule(() =>
       this.guard(() => {
         this.scheduled = false;
-        this.drainBacklog(MESSAGES_PER_SLICE, INPUT_SLICE_MS);
+        this.drainBacklog(MESSAGES_PER_SLICE, loopTurns.deadline(INPUT_SLICE_MS));
         if (this.done) return;
         if (this.backlog.length === this.backlogHead) {
           this.backlog = [];
@@ -193,9 +195,8 @@ export class Connection {
     );
   }
 
-  /** Delivers up to `limit` backlogged messages, for at most `ms` of wall-clock time. */
-  private drainBacklog(limit: number, ms = Infinity): void {
-    const deadline = performance.now() + ms;
+  /** Delivers up to `limit` backlogged messages, until `deadline` (performance.now() ms). */
+  private drainBacklog(limit: number, deadline = Infinity): void {
     let n = 0;
     while (!this.done && this.backlogHead < this.backlog.length && n < limit) {
       const msg = this.backlog[this.backlogHead++]!;

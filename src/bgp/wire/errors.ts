@@ -55,7 +55,7 @@ export const CEASE_COLLISION_RESOLUTION = 7;
 export const CEASE_OUT_OF_RESOURCES = 8;
 /** RFC 8538 */
 export const CEASE_HARD_RESET = 9;
-/** RFC 9687 */
+/** RFC 9384: BFD Down */
 export const CEASE_BFD_DOWN = 10;
 
 // ROUTE-REFRESH Message Error subcodes (RFC 7313)

@@ -64,10 +64,29 @@ export class BirdPeer extends PeerProcess implements PeerRouter {
       // RFC 4456 §7 / RFC 4724 §3
       n.routeReflectorClient ? `  rr client;${this.spec.clusterId ? ` rr cluster id ${this.spec.clusterId};` : ''}` : '',
       gr ? `  graceful restart on; graceful restart time ${gr.restartTime};` : '',
+      n.bfd ? '  bfd on;' : '', // RFC 5882: the session follows the BFD session to the neighbor
       fams.includes('ipv4-unicast') ? channel('ipv4', nextHop.ipv4) : '',
       fams.includes('ipv6-unicast') ? channel('ipv6', nextHop.ipv6) : '',
       `}`,
     ].join('\n');
+  }
+
+  /** BIRD's BFD protocol (RFC 5880/5881) with the first BFD neighbor's timers, when any neighbor asks for BFD. */
+  private bfdProtocol(): string[] {
+    const b = this.spec.neighbors.find((n) => n.bfd)?.bfd;
+    if (!b) return [];
+    return [`protocol bfd { interface "*" { min rx interval ${b.intervalMs} ms; min tx interval ${b.intervalMs} ms; multiplier ${b.multiplier}; }; }`];
+  }
+
+  /** `birdc show bfd sessions`: one row per session (IP address, interface, state, since, interval, timeout). */
+  async bfdSessions(): Promise<{ address: string; state: string; intervalMs: number; timeoutMs: number }[]> {
+    const out = await this.birdc('show', 'bfd', 'sessions');
+    const rows: { address: string; state: string; intervalMs: number; timeoutMs: number }[] = [];
+    for (const line of out.split('\n')) {
+      const m = /^([0-9a-fA-F:.]+)\s+\S+\s+(\w+)\s+\S+(?:\s+\S+)?\s+([\d.]+)\s+([\d.]+)\s*$/.exec(line.trim());
+      if (m) rows.push({ address: m[1]!, state: m[2]!, intervalMs: Math.round(Number(m[3]) * 1000), timeoutMs: Math.round(Number(m[4]) * 1000) });
+    }
+    return rows;
   }
 
   protected async writeConfig(): Promise<void> {
@@ -78,6 +97,7 @@ export class BirdPeer extends PeerProcess implements PeerRouter {
       `log stderr all;`,
       `protocol device { scan time 1; }`,
       `include "${staticPath}";`,
+      ...this.bfdProtocol(),
       ...this.spec.neighbors.map((n) => this.protocol(n)),
       '',
     ].join('\n');

@@ -4,8 +4,10 @@
 // delay 2, connect retry 5, error wait 5,30, `direct` with `gateway
 // recursive` through `protocol direct`, `import all`, a kernel protocol
 // exporting BGP routes, and an export filter that lets only the IP pool out
-// (the node's own block, held by a static blackhole route). Of each pair, the
-// side whose IP compares greater as a string is passive (Calico's rule).
+// (the node's own block, held by a static blackhole route). Toward a peer
+// whose IP compares greater as a string the node is passive (`passive on`,
+// exactly where Calico's template writes it): the smaller string waits, the
+// greater one dials ("10.0.0.5" > "10.0.0.10", so 10.0.0.10 waits for .5).
 // The harness BirdPeer writes its own, plainer config; this one is for the
 // Calico-parity and graceful-restart tests.
 
@@ -38,8 +40,8 @@ export interface BirdRoute {
   nextHop: string;
 }
 
-/** Calico's string rule: the side whose address is greater as a string is passive. */
-export const passiveToward = (self: string, peer: string): boolean => self > peer;
+/** Calico's string rule (its template: `if gt $onode_ip $node_ip` -> `passive on`): passive toward a peer greater as a string. */
+export const passiveToward = (self: string, peer: string): boolean => peer > self;
 
 /** The BIRD protocol name Calico gives a mesh peer. */
 export const meshName = (peer: string): string => `Mesh_${peer.replace(/\./g, '_')}`;
@@ -65,7 +67,7 @@ export class CalicoBird {
         `protocol bgp ${meshName(ip)} from bgp_template {`,
         `  neighbor ${ip} as ${asn};`,
         `  source address ${self};`,
-        passiveToward(self, ip) ? `  passive on; # ${self} > ${ip} as strings` : `  # ${self} < ${ip} as strings: we connect`,
+        passiveToward(self, ip) ? `  passive on; # ${ip} > ${self} as strings: the peer connects` : `  # ${ip} < ${self} as strings: we connect`,
         `}`,
       ].join('\n'),
     );

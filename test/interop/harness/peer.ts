@@ -32,6 +32,8 @@ export interface PeerNeighbor {
    * it; FRR 8.4 always offers receive, GoBGP neither unless configured.
    */
   readonly addPaths?: 'rx' | 'tx' | 'on';
+  /** BFD for this session (RFC 5880/5882), intervals in ms; only BIRD reads it (`bfd on`). */
+  readonly bfd?: { readonly intervalMs: number; readonly multiplier: number };
 }
 
 export interface PeerSpec {

@@ -1,0 +1,126 @@
+// The BFD engine (src/bfd/engine.ts) on a fake clock and a fake transport:
+// two engines wired back to back come Up, report only state changes, drop and
+// count malformed datagrams and low TTLs without touching the session, tell
+// the peer AdminDown on remove and stop, and renegotiate timers without a flap.
+import { describe, expect, it } from 'vitest';
+import { BfdEngine, type BfdSocket, type BfdTransport } from '../../src/bfd/engine.js';
+import { encodeControl } from '../../src/bfd/packet.js';
+import type { BfdStateChange } from '../../src/bfd/types.js';
+import { FakeClock } from '../../src/lib/clock.js';
+
+interface Wire {
+  clock: FakeClock;
+  cut: boolean;
+  deliver: Map<string, (data: Buffer, address: string, port: number, ttl: number) => void>;
+}
+
+/** A transport whose packets reach the engine receiving for `to` 1 ms later (unless the wire is cut). */
+function fakeTransport(wire: Wire, self: string): BfdTransport & { sentPorts: number[] } {
+  const sentPorts: number[] = [];
+  return {
+    sentPorts,
+    openReceiver(_family, onDatagram): BfdSocket {
+      wire.deliver.set(self, onDatagram);
+      return { port: 3784, send: () => 0, close: () => wire.deliver.delete(self) };
+    },
+    openSender(_family, _local, port): BfdSocket {
+      sentPorts.push(port);
+      return {
+        port,
+        send(data, address, dport) {
+          expect(dport).toBe(3784); // RFC 5881 §4
+          if (!wire.cut) wire.clock.after(1, () => wire.deliver.get(address)?.(Buffer.from(data), self, port, 255));
+          return data.length;
+        },
+        close() {},
+      };
+    },
+  };
+}
+
+function pair() {
+  const wire: Wire = { clock: new FakeClock(), cut: false, deliver: new Map() };
+  let seed = 3;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const changes: Record<string, BfdStateChange[]> = { a: [], b: [] };
+  const ta = fakeTransport(wire, '10.0.0.1');
+  const tb = fakeTransport(wire, '10.0.0.2');
+  const a = new BfdEngine({ clock: wire.clock, random, transport: ta, onStateChange: (c) => changes['a']!.push(c), wallClock: () => wire.clock.now() });
+  const b = new BfdEngine({ clock: wire.clock, random, transport: tb, onStateChange: (c) => changes['b']!.push(c), wallClock: () => wire.clock.now() });
+  a.add({ peer: '10.0.0.2', minRx: 300, minTx: 300, multiplier: 3 });
+  b.add({ peer: '10.0.0.1', minRx: 300, minTx: 300, multiplier: 3 });
+  return { wire, a, b, ta, changes };
+}
+
+describe('BFD engine', () => {
+  it('two engines come Up, negotiate 300 ms x 3 and report only state changes', () => {
+    const { wire, a, ta, changes } = pair();
+    wire.clock.advance(5_000);
+    const s = a.snapshot().sessions[0]!;
+    expect(s).toMatchObject({ peer: '10.0.0.2', state: 'Up', remoteState: 'Up', txIntervalMs: 300, rxIntervalMs: 300, detectionTimeMs: 900, multiplier: 3 });
+    // Down → Up (the peer was Init when we heard it first) or Down → Init → Up
+    expect(changes['a']!.at(-1)!.to).toBe('Up');
+    expect(changes['a']!.every((c) => c.to === 'Init' || c.to === 'Up')).toBe(true);
+    const atUp = changes['a']!.length;
+    expect(ta.sentPorts.every((p) => p >= 49152 && p <= 65535)).toBe(true);
+    wire.clock.advance(30_000);
+    expect(changes['a']!.length).toBe(atUp);
+    expect(a.snapshot().sessions[0]!.maxTxGapMs).toBeLessThanOrEqual(300);
+  });
+
+  it('goes Down with control-detection-time-expired when the wire is cut', () => {
+    const { wire, a, changes } = pair();
+    wire.clock.advance(5_000);
+    wire.cut = true;
+    wire.clock.advance(1_000);
+    expect(changes['a']!.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired' });
+    expect(a.snapshot().sessions[0]!.flaps).toBe(1);
+  });
+
+  it('drops and counts malformed datagrams and TTL below 255; the session stays Up', () => {
+    const { wire, a, changes } = pair();
+    wire.clock.advance(5_000);
+    const atUp = changes['a']!.length;
+    const rx = wire.deliver.get('10.0.0.1')!;
+    const good = { diagnostic: 'none', state: 'Down', detectMult: 3, myDiscriminator: 77, yourDiscriminator: 0, desiredMinTxUs: 1e6, requiredMinRxUs: 1e6 } as const;
+    const bad = [Buffer.alloc(3), Buffer.from(encodeControl(good)).fill(0, 0, 1), Buffer.alloc(24, 0xff)];
+    for (const b of bad) rx(b, '10.0.0.2', 49999, 255);
+    rx(encodeControl(good), '10.0.0.2', 49999, 64); // TTL 64: not single hop
+    rx(encodeControl(good), '10.0.0.9', 49999, 255); // nobody we peer with
+    rx(encodeControl({ ...good, yourDiscriminator: 12345 }), '10.0.0.2', 49999, 255);
+    wire.clock.advance(2_000);
+    const snap = a.snapshot();
+    expect(snap.dropped).toMatchObject({ short: 1, 'bad-version': 2, ttl: 1, 'no-session': 1, 'unknown-discriminator': 1 });
+    expect(Object.values(snap.dropped).reduce((x, y) => x + (y ?? 0), 0)).toBe(6);
+    expect(snap.sessions[0]!.state).toBe('Up');
+    expect(changes['a']!.length).toBe(atUp);
+  });
+
+  it('remove tells the peer AdminDown: it goes Down with neighbor-signaled-down, and stays Down', () => {
+    const { wire, a, changes } = pair();
+    wire.clock.advance(5_000);
+    a.remove('10.0.0.2');
+    wire.clock.advance(10_000);
+    expect(changes['b']!.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diagnostic: 'neighbor-signaled-down' });
+    expect(changes['b']!.filter((c) => c.to === 'Down')).toHaveLength(1);
+    expect(a.snapshot().sessions).toEqual([]);
+  });
+
+  it('new timers take effect by Poll/Final without a flap', () => {
+    const { wire, a, b, changes } = pair();
+    wire.clock.advance(5_000);
+    const atUp = [changes['a']!.length, changes['b']!.length];
+    a.update('10.0.0.2', { minRx: 100, minTx: 100, multiplier: 5 });
+    wire.clock.advance(3_000);
+    expect([changes['a']!.length, changes['b']!.length]).toEqual(atUp);
+    expect(a.snapshot().sessions[0]).toMatchObject({ requiredMinRxMs: 100, desiredMinTxMs: 100, polling: false, multiplier: 5 });
+    // b now sends every 100 ms (a's RequiredMinRx) and detects a at 5 x max(300, 100)
+    expect(b.snapshot().sessions[0]).toMatchObject({ txIntervalMs: 300, detectionTimeMs: 1500 });
+    expect(a.snapshot().sessions[0]).toMatchObject({ txIntervalMs: 300, detectionTimeMs: 900 });
+  });
+
+  it('refuses a peer that is not an address, with a clear error', () => {
+    const { a } = pair();
+    expect(() => a.add({ peer: 'node-b', minRx: 300, minTx: 300, multiplier: 3 })).toThrow(/not an IP address/);
+  });
+});
