@@ -2,9 +2,9 @@
 // its input/output types, and the pieces tests and the API read (peers,
 // paths, decision explanations, policy compilation).
 
-export { Rib, type PeerIn } from './rib.js';
+export { Rib, type PeerIn, type UpdateGroupInfo } from './rib.js';
 export type * from './rib-types.js';
-export { PeerOut, type ExportBlock } from './peer-out.js';
+export type { ExportBlock } from './update-group.js';
 export { Path, makePeer, localPeer, addressOrder, type PeerInfo, type PeerInit } from './route.js';
 export type { AttrSet } from './attr-store.js';
 export type { NextHopMode } from './export.js';

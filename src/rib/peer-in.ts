@@ -1,10 +1,12 @@
-// One peer's inbound state in the RIB (RFC 4271 §3.2 Adj-RIB-In plus what the
-// facade tracks beside it: policies, max-prefix, End-of-RIB and refresh marks).
-// It outlives its session while the peer's routes are stale (RFC 4724 §4.2).
+// One peer's state in the RIB, shared by the modules that split the facade
+// (rib-peers.ts lifecycle, rib-ingest.ts, rib-jobs.ts): its Adj-RIB-In (which
+// outlives the session while its routes are stale, RFC 4724 §4.2), its
+// policies, and its place in an update group while established. Types only.
 
-import type { Family, PrefixKey } from '../lib/prefix.js';
+import type { Family } from '../bgp/wire/types.js';
+import type { PrefixKey } from '../lib/prefix.js';
 import type { AdjRibIn } from './adj-rib-in.js';
-import type { PeerOut } from './peer-out.js';
+import type { GroupMember } from './group-member.js';
 import type { Policy } from './policy/index.js';
 import type { PeerInfo } from './route.js';
 import type { RibPeerSettings } from './rib-types.js';
@@ -16,7 +18,8 @@ export interface PeerIn {
   settings: RibPeerSettings;
   importPolicy: Policy;
   exportPolicy: Policy;
-  out: PeerOut | undefined;
+  /** Its place in an update group while the session is established. */
+  out: GroupMember | undefined;
   /** Max-prefix close issued: further UPDATEs are ignored until the session is gone. */
   closing: boolean;
   warned: Set<Family>;
@@ -27,4 +30,3 @@ export interface PeerIn {
   rejected: Set<PrefixKey>;
   rejectedCount: [number, number];
 }
-

@@ -5,22 +5,25 @@
 // and dumping the Loc-RIB to one peer (the initial table, after which
 // End-of-RIB goes out, RFC 4724 §2; or a soft reset out). Jobs run in FIFO
 // order; each keeps its own cursor so a million routes never run in one go.
+// A dump fills an update group's Adj-RIB-Out (update-group.ts): every member
+// shares it. Jobs reach the RIB through JobHost, not the facade.
 
 import type { Family, PrefixKey } from '../lib/prefix.js';
-import type { PeerOut } from './peer-out.js';
-import type { LocRib } from './loc-rib.js';
 import type { PeerIn } from './peer-in.js';
 import type { Path } from './route.js';
 import type { RibNotice } from './rib-types.js';
+import type { UpdateGroup } from './update-group.js';
 
-/** What the jobs need of the RIB facade (rib.ts implements it). */
+/** What jobs need of the RIB. */
 export interface JobHost {
-  readonly locRib: LocRib;
-  peerState(address: string): PeerIn | undefined;
-  /** Import policy, then the Loc-RIB (soft-in re-runs it). */
-  importRoute(state: PeerIn, prefix: PrefixKey, path: Path): void;
+  /** Every best path, in table order. */
+  bestRoutes(): Iterator<[PrefixKey, Path]>;
   /** A path left the Adj-RIB-In: out of the Loc-RIB too. */
   removeCandidate(state: PeerIn, prefix: PrefixKey, pathId: number): void;
+  /** Import policy, then the Loc-RIB. */
+  importRoute(state: PeerIn, prefix: PrefixKey, path: Path): void;
+  /** Whether `state` is still the peer's current state (a soft-in for a replaced one stops). */
+  isCurrent(state: PeerIn): boolean;
   notice(n: RibNotice): void;
 }
 
@@ -37,8 +40,8 @@ export type Job =
   | { readonly kind: 'refresh-sweep'; readonly state: PeerIn; readonly family: Family; readonly reason: 'eorr' | 'timer'; swept?: number }
   /** Import policy changed or soft reset in: re-run it over the Adj-RIB-In. */
   | { readonly kind: 'soft-in'; readonly state: PeerIn; cursor?: Iterator<[PrefixKey, Path]> }
-  /** Export every best path to one peer; `initial` arms End-of-RIB at the end. */
-  | { readonly kind: 'dump'; readonly out: PeerOut; readonly initial: boolean; cursor?: Iterator<[PrefixKey, Path]>; count?: number };
+  /** Export every best path to one update group; `initial` arms End-of-RIB at the end. */
+  | { readonly kind: 'dump'; readonly group: UpdateGroup; readonly initial: boolean; cursor?: Iterator<[PrefixKey, Path]>; count?: number };
 
 export class RibJobs {
   private readonly queue: Job[] = [];
@@ -50,7 +53,7 @@ export class RibJobs {
   }
 
   add(job: Job): void {
-    if (job.kind === 'dump') job.out.dumps++;
+    if (job.kind === 'dump') job.group.dumps++;
     this.queue.push(job);
   }
 
@@ -91,7 +94,7 @@ export class RibJobs {
         return { spent: gone.prefixes.length, done: gone.prefixes.length < budget };
       }
       case 'soft-in': {
-        if (rib.peerState(job.state.peer.address) !== job.state) return { spent: 0, done: true };
+        if (!rib.isCurrent(job.state)) return { spent: 0, done: true };
         const cursor = (job.cursor ??= job.state.adjIn.routes());
         let n = 0;
         for (; n < budget; n++) {
@@ -102,13 +105,13 @@ export class RibJobs {
         return { spent: n, done: false };
       }
       case 'dump': {
-        if (job.out.closed) return { spent: 0, done: true };
-        const cursor = (job.cursor ??= rib.locRib.bestRoutes());
+        if (job.group.closed) return { spent: 0, done: true };
+        const cursor = (job.cursor ??= rib.bestRoutes());
         let n = 0;
         for (; n < budget; n++) {
           const r = cursor.next();
           if (r.done) return { spent: n, done: true };
-          if (job.out.export(r.value[0], r.value[1]) === undefined) job.count = (job.count ?? 0) + 1;
+          if (job.group.export(r.value[0], r.value[1]) === undefined) job.count = (job.count ?? 0) + 1;
         }
         return { spent: n, done: false };
       }
@@ -120,10 +123,11 @@ export class RibJobs {
       this.rib.notice({ type: 'refresh-stale-swept', address: job.state.peer.address, family: job.family, count: job.swept, reason: job.reason });
     if ((job.kind === 'sweep' || job.kind === 'drain') && job.swept) this.rib.notice({ type: 'stale-swept', address: job.state.peer.address, count: job.swept });
     if (job.kind !== 'dump') return;
-    job.out.dumps--;
-    if (!job.initial || job.out.closed) return;
-    job.out.initialQueued = true;
-    job.out.adjRibOut.initialTableQueued(); // RFC 4724 §2: End-of-RIB follows the initial table
-    this.rib.notice({ type: 'initial-table-queued', address: job.out.peer.address, prefixes: job.count ?? 0 });
+    const g = job.group;
+    g.dumps--;
+    if (!job.initial || g.closed) return;
+    g.initialQueued = true;
+    g.out.initialTableQueued(); // RFC 4724 §2: End-of-RIB follows the initial table
+    for (const m of g.members) this.rib.notice({ type: 'initial-table-queued', address: m.address, prefixes: job.count ?? 0 });
   }
 }

@@ -31,6 +31,11 @@ export interface RibSettings {
   readonly exportDisabledPools?: readonly string[];
   /** The global import/export rules and the RFC 8212 switch, compiled once. */
   readonly policies?: GlobalPolicies;
+  /**
+   * Octets of an update group's encoded stream a member may fall behind before
+   * it leaves the stream and catches up from the group's table (update-group.ts).
+   */
+  readonly maxStreamLag?: number;
 }
 
 /** Everything the RIB needs of one established session. */

@@ -1,4 +1,4 @@
-// ADD-PATH send through the RIB facade (RFC 7911, src/rib/peer-out.ts): a
+// ADD-PATH send through the RIB facade (RFC 7911, src/rib/update-group.ts): a
 // session with ADD-PATH send negotiated gets every eligible candidate of a
 // prefix that passes the export rules, best first, each under a path ID that
 // names its source for the whole session (BIRD `add paths tx`, which Calico

@@ -107,6 +107,12 @@ export class Connection {
     return this.out.push(bytes, 'update');
   }
 
+  /** Queues encoded UPDATEs as one write (out-queue.ts pushMany); false when the caller should wait. */
+  sendRawMany(messages: readonly Buffer[]): boolean {
+    if (this.done) return false;
+    return this.out.pushMany(messages);
+  }
+
   get writable(): boolean {
     return !this.done && this.out.writable;
   }

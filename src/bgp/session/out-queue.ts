@@ -17,6 +17,9 @@ export interface OutSocket {
   once(event: 'drain', fn: () => void): unknown;
   removeListener(event: 'drain', fn: () => void): unknown;
   readonly destroyed: boolean;
+  /** Present on a net.Socket: writes between cork and uncork leave in one writev. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 /** `control` messages jump ahead of queued `update`s. */
@@ -67,6 +70,36 @@ export class OutQueue {
     }
     this.updates.push(message);
     this.queuedBytes += message.length;
+    return false;
+  }
+
+  /**
+   * Queues whole BGP messages in order, handed to the socket as ONE write when
+   * it is free (a slice's worth of UPDATEs for a peer costs one syscall, not
+   * one per message): corked, so the buffers go in one writev without a copy,
+   * or concatenated on a socket that cannot cork. Returns false once the
+   * caller should pause.
+   */
+  pushMany(messages: readonly Buffer[]): boolean {
+    if (this.closed || this.socket.destroyed || messages.length === 0) return !this.closed && !this.blocked;
+    if (!this.blocked && this.size() === 0) {
+      const s = this.socket;
+      if (messages.length > 1 && s.cork && s.uncork) {
+        // One writev of the (shared, never copied) buffers.
+        s.cork();
+        for (const m of messages) this.write(m);
+        s.uncork();
+        return !this.blocked;
+      }
+      let bytes = 0;
+      for (const m of messages) bytes += m.length;
+      this.write(messages.length === 1 ? messages[0]! : Buffer.concat(messages, bytes), messages.length);
+      return !this.blocked;
+    }
+    for (const m of messages) {
+      this.updates.push(m);
+      this.queuedBytes += m.length;
+    }
     return false;
   }
 

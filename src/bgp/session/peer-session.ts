@@ -139,6 +139,17 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     return conn.sendRaw(bytes);
   }
 
+  /**
+   * Sends pre-encoded messages (UPDATEs, and the RIB's RFC 7313 BoRR/EoRR) in
+   * one socket write; false when not up or backpressured. Counted per message.
+   */
+  sendRawMany(messages: readonly Buffer[]): boolean {
+    const conn = this.establishedConn();
+    if (!conn || conn.closed) return false;
+    for (const m of messages) countMessages(this.messages.sent, m); // BoRR/EoRR are ROUTE-REFRESH (sent-counts.ts)
+    return conn.sendRawMany(messages);
+  }
+
   /** Sends a ROUTE-REFRESH request (RFC 2918 §3) when the peer negotiated it. */
   sendRouteRefresh(refresh: RouteRefreshMessage): boolean {
     const conn = this.establishedConn();

@@ -86,4 +86,32 @@ describe('OutQueue', () => {
     expect(s.written).toHaveLength(1);
     expect(q.stats().queuedMessages).toBe(0);
   });
+
+  it('pushMany hands a batch to the socket in one write, in order; behind backpressure it queues them whole', () => {
+    const s = new FakeSocket(250);
+    const q = new OutQueue(s);
+    expect(q.pushMany([update(1), update(2)])).toBe(true);
+    expect(s.written).toHaveLength(1); // one syscall for the batch
+    expect(s.bytes()).toEqual(Buffer.concat([update(1), update(2)]));
+    expect(q.pushMany([update(3), update(4)])).toBe(false); // 400 octets pending: the socket pushes back
+    expect(s.written).toHaveLength(2);
+    expect(q.pushMany([update(5), update(6)])).toBe(false);
+    expect(q.stats()).toMatchObject({ queuedMessages: 2, queuedBytes: 200, blocked: true, sentMessages: 4 });
+    s.flush();
+    expect(s.bytes()).toEqual(Buffer.concat([1, 2, 3, 4, 5, 6].map(update)));
+    expect(q.stats()).toMatchObject({ queuedMessages: 0, sentMessages: 6 });
+  });
+
+  it('pushMany on a socket that corks: every buffer written as it is (no copy) between one cork and one uncork', () => {
+    const s = new FakeSocket(1000) as FakeSocket & { cork(): void; uncork(): void };
+    const calls: string[] = [];
+    s.cork = () => void calls.push('cork');
+    s.uncork = () => void calls.push('uncork');
+    const q = new OutQueue(s);
+    const batch = [update(1), update(2), update(3)];
+    expect(q.pushMany(batch)).toBe(true);
+    expect(calls).toEqual(['cork', 'uncork']);
+    expect(s.written).toHaveLength(3);
+    s.written.forEach((b, i) => expect(b).toBe(batch[i]));
+  });
 });
