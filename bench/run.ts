@@ -8,6 +8,7 @@ const steps: readonly { readonly name: string; readonly run: () => Promise<unkno
   { name: 'rib', run: async () => (await import('./rib.js')).runRibBench() },
   { name: 'update-packer', run: async () => (await import('./update-packer.js')).runUpdatePackerBench() },
   { name: 'reflect', run: async () => (await import('./reflect.js')).runReflectBench() },
+  { name: 'next-hops', run: async () => (await import('./next-hops.js')).runNextHopsBench() },
   { name: 'fib-reconcile', run: async () => (await import('./fib-reconcile.js')).runFibReconcileBench() },
   // Starts its own etcd on loopback when Debian's etcd-server is installed.
   { name: 'cluster-resync', run: async () => (await import('./cluster-resync.js')).runClusterResyncBench() },

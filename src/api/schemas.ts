@@ -144,6 +144,14 @@ export const RouteSchema = Type.Object({
   localPref: Opt(Count),
   communities: Opt(Type.Array(Type.String())),
   largeCommunities: Opt(Type.Array(Type.String())),
+  /** RFC 4360 / RFC 7153 text forms: "rt 64512:100", "ro 198.19.0.1:7", else the 8 octets in hex. */
+  extCommunities: Opt(Type.Array(Type.String())),
+  /** Attributes bgp-ts does not know and passes on (RFC 4271 §5: optional transitive), as received. */
+  unknownAttributes: Opt(
+    Type.Array(Type.Object({ code: Count, flags: Count, length: Count, hex: Type.String(), text: Type.String({ description: '"code 99 flags 0xc0 length 3 0a0b0c"' }) })),
+  ),
+  /** Why the path takes no part in the decision (decision/context.ts IneligibleReason), when it does not. */
+  ineligible: Opt(Type.String()),
   originatorId: Opt(Type.String()),
   clusterList: Opt(Type.Array(Type.String())),
   ageSeconds: Opt(Type.Number()),

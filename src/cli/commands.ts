@@ -12,6 +12,7 @@ import type { ApiExplain, ApiFib, ApiPeer, ApiRoute, ApiStatus, RoutePage } from
 import type { ApiCluster } from '../api/cluster-schema.js';
 import { formatCluster } from './cluster-table.js';
 import { formatExplain, formatFib, formatPeer, formatPeers, formatRoutes, formatStatus } from './tables.js';
+import { formatExplainAttributes, formatRouteDetail } from './route-detail.js';
 import { formatBfd } from './bfd-table.js';
 import type { ApiBfdList } from '../api/bfd-schemas.js';
 
@@ -144,9 +145,9 @@ export const API_COMMANDS: readonly Command[] = [
   }),
   apiCommand(
     'routes',
-    '[PREFIX|ADDRESS] [--family F] [--peer P] [--best] [--match exact|longest|subnets] [--limit N]',
-    'paths in the RIB; an ADDRESS finds the longest match; follows pages up to --limit',
-    { family: { type: 'string' }, peer: { type: 'string' }, best: { type: 'boolean' }, match: { type: 'string' }, limit: { type: 'string' } },
+    '[PREFIX|ADDRESS] [--family F] [--peer P] [--best] [--match exact|longest|subnets] [--limit N] [--detail]',
+    'paths in the RIB; an ADDRESS finds the longest match; follows pages up to --limit; --detail: every attribute',
+    { family: { type: 'string' }, peer: { type: 'string' }, best: { type: 'boolean' }, match: { type: 'string' }, limit: { type: 'string' }, detail: { type: 'boolean' } },
     [0, 1],
     async (ctx) => {
       const limit = positiveInt(str(ctx.values.limit), '--limit') ?? Infinity;
@@ -167,12 +168,13 @@ export const API_COMMANDS: readonly Command[] = [
         routes.push(...page.routes);
         cursor = page.nextCursor;
       } while (cursor !== undefined && routes.length < limit);
-      print(ctx, cursor === undefined ? { routes } : { routes, nextCursor: cursor }, () => formatRoutes(routes) + (cursor ? `(more routes; raise --limit)\n` : ''));
+      const text = ctx.values.detail === true ? formatRouteDetail : formatRoutes;
+      print(ctx, cursor === undefined ? { routes } : { routes, nextCursor: cursor }, () => text(routes) + (cursor ? `(more routes; raise --limit)\n` : ''));
     },
   ),
   apiCommand('explain', 'PREFIX', 'every candidate path for PREFIX and the decision step that chose the best, in words', {}, 1, async (ctx) => {
     const e = await ctx.client.get<ApiExplain>(`/api/v1/routes/${segment(ctx.positionals[0]!)}/explain`);
-    print(ctx, e, () => formatExplain(e));
+    print(ctx, e, () => formatExplain(e) + formatExplainAttributes(e));
   }),
   apiCommand(
     'fib',

@@ -12,7 +12,9 @@ import type { ApiExplain, ApiRoute } from '../api/schemas.js';
 type DecisionStep =
   | 'local-pref' | 'local-origin' | 'as-path-length' | 'origin' | 'med' | 'ebgp-over-ibgp'
   | 'igp-cost' | 'originator-id' | 'cluster-list-length' | 'peer-address' | 'path-id';
-type IneligibleReason = 'as-loop' | 'originator-id-is-self' | 'cluster-loop' | 'next-hop-unreachable' | 'policy-rejected';
+type IneligibleReason =
+  | 'as-loop' | 'originator-id-is-self' | 'cluster-loop' | 'next-hop-unreachable' | 'policy-rejected'
+  | 'next-hop-missing' | 'next-hop-unspecified' | 'next-hop-loopback' | 'next-hop-multicast' | 'next-hop-link-local' | 'next-hop-own-address';
 
 type Candidate = ApiExplain['candidates'][number];
 
@@ -61,7 +63,14 @@ export const INELIGIBLE_SENTENCE: Record<IneligibleReason, (r: ApiRoute) => stri
   'as-loop': () => 'Not usable: our own AS is in its AS path, so taking it would make a routing loop.',
   'originator-id-is-self': () => 'Not usable: its ORIGINATOR_ID is our own router ID, so it is our own route reflected back to us.',
   'cluster-loop': () => 'Not usable: our cluster ID is already in its CLUSTER_LIST, so it has looped back through this reflector.',
-  'next-hop-unreachable': (r) => `Not usable: its next hop ${r.nextHop || '(none)'} cannot be reached.`,
+  'next-hop-unreachable': (r) => `Not usable: its next hop ${r.nextHop || '(none)'} cannot be reached (no route to it in the kernel's table).`,
+  // RFC 4271 §5.1.3, §6.3: a NEXT_HOP that can never be forwarded to.
+  'next-hop-missing': () => 'Not usable: it carries no next hop of its address family.',
+  'next-hop-unspecified': (r) => `Not usable: its next hop ${r.nextHop} is the unspecified address.`,
+  'next-hop-loopback': (r) => `Not usable: its next hop ${r.nextHop} is a loopback address, which names the peer's own host, not a router.`,
+  'next-hop-multicast': (r) => `Not usable: its next hop ${r.nextHop} is a multicast or reserved address.`,
+  'next-hop-link-local': (r) => `Not usable: its next hop ${r.nextHop} is link-local, and the session has no interface to use it on.`,
+  'next-hop-own-address': (r) => `Not usable: its next hop ${r.nextHop} is one of our own addresses.`,
   'policy-rejected': () => 'Not usable: the import policy rejected it.',
 };
 

@@ -21,6 +21,7 @@ import type { Clock } from '../lib/clock.js';
 import { normalizeAddress } from '../lib/address.js';
 import { prefixFamily, prefixParse, prefixToString, v4ToString, type Family, type PrefixKey } from '../lib/prefix.js';
 import type { PeerSession } from '../bgp/session/index.js';
+import { formatExtCommunity } from '../bgp/wire/attrs/ext-community-text.js';
 import type { PeerSummary } from '../bgp/session/neighbors.js';
 import { explainPrefix, selectRoutes, type Path, type Rib } from '../rib/index.js';
 import type { FibService } from '../fib/fib-service.js';
@@ -66,7 +67,12 @@ const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
 const community = (c: number) => `${c >>> 16}:${c & 0xffff}`;
 const NO_FIB_STATS: FibStats = { installed: 0, operations: [], failures: 0, driftRepairs: 0, queueDepth: 0, drainReconcileDurations: () => [] };
 
-export function apiRoute(prefix: PrefixKey, path: Path, flags: { best: boolean; multipath?: boolean; stale?: boolean }): ApiRoute {
+/** An attribute passed on opaque (RFC 4271 §5, §9: optional transitive ones we do not know), in its text form. */
+export function unknownAttributeText(u: { code: number; flags: number; value: Buffer }): string {
+  return `code ${u.code} flags 0x${u.flags.toString(16).padStart(2, '0')} length ${u.value.length}${u.value.length ? ' ' + u.value.toString('hex') : ''}`;
+}
+
+export function apiRoute(prefix: PrefixKey, path: Path, flags: { best: boolean; multipath?: boolean; stale?: boolean; ineligible?: string }): ApiRoute {
   const a = path.attrs.attrs;
   const v4 = typeof prefix === 'number';
   const asPath = (a.asPath ?? []).map((s) => (s.type === 1 || s.type === 4 ? `{${s.asns.join(',')}}` : s.asns.join(' '))).join(' ');
@@ -86,6 +92,11 @@ export function apiRoute(prefix: PrefixKey, path: Path, flags: { best: boolean; 
     ...(a.localPref !== undefined ? { localPref: a.localPref } : {}),
     ...(a.communities ? { communities: a.communities.map(community) } : {}),
     ...(a.largeCommunities ? { largeCommunities: a.largeCommunities.map((c) => `${c.global}:${c.local1}:${c.local2}`) } : {}),
+    ...(a.extCommunities ? { extCommunities: a.extCommunities.map(formatExtCommunity) } : {}),
+    ...(a.unknown?.length
+      ? { unknownAttributes: a.unknown.map((u) => ({ code: u.code, flags: u.flags, length: u.value.length, hex: u.value.toString('hex'), text: unknownAttributeText(u) })) }
+      : {}),
+    ...(flags.ineligible ? { ineligible: flags.ineligible } : {}),
     ...(a.originatorId !== undefined ? { originatorId: v4ToString(a.originatorId) } : {}),
     ...(a.clusterList ? { clusterList: a.clusterList.map(v4ToString) } : {}),
   };
@@ -212,7 +223,7 @@ export function buildApiDeps(parts: ApiParts): ApiDeps {
         reason: e.reason,
         summary: e.best ? `best via ${e.best.peer.address}: ${bestText}` : 'no eligible path',
         candidates: e.candidates.map((c) => ({
-          route: apiRoute(e.prefix, c.path, { best: c.path === e.best, multipath: c.multipath, stale: c.stale }),
+          route: apiRoute(e.prefix, c.path, { best: c.path === e.best, multipath: c.multipath, stale: c.stale, ...(c.ineligible ? { ineligible: c.ineligible } : {}) }),
           status: c.status,
           ...(c.step ? { step: c.step } : {}),
           ...(c.ineligible ? { ineligible: c.ineligible } : {}),

@@ -44,6 +44,8 @@ import { PeerHistory } from './peer-history.js';
 import type { ClusterSync } from './cluster-sync.js';
 import { applyReloadPlan } from './reload.js';
 import { RibRunner } from './rib-runner.js';
+import { startNextHopTracking, type NextHopTracking } from './next-hop-tracking.js';
+import { loopTurns } from '../lib/loop-turns.js';
 import { toBestPathChange } from './rib-to-fib.js';
 import { BfdCoupling } from './bfd-coupling.js';
 import { defaultBfdService } from '../bfd/service.js';
@@ -66,6 +68,8 @@ export interface Daemon {
   readonly runner: RibRunner;
   /** The FIB service (kernel or dry-run writer). */
   readonly fib: FibService;
+  /** Next-hop tracking against the kernel's tables; undefined unless the FIB writes the kernel. */
+  readonly nextHops: NextHopTracking | undefined;
   /** Originates a prefix (text) with communities; the API's announcements endpoint. */
   announce(prefix: string, communities?: readonly string[]): DaemonActionResult;
   withdraw(prefix: string): DaemonActionResult;
@@ -107,11 +111,8 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   const clock = opts.clock ?? systemClock;
   let current = config;
   const onBest = opts.onBestPathChanges;
-  const fib = new FibService({
-    config,
-    logger,
-    backend: await createFibWriter(config, { logger, clock, ...(opts.fibNetns ? { netns: opts.fibNetns } : {}) }),
-  });
+  const backend = await createFibWriter(config, { logger, clock, ...(opts.fibNetns ? { netns: opts.fibNetns } : {}) });
+  const fib = new FibService({ config, logger, backend });
   const restart: GracefulRestart = new GracefulRestart({
     clock,
     logger,
@@ -180,6 +181,8 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   } catch (err) {
     logger.error({ event: 'fib-start-failed', err: (err as Error).message }, 'FIB could not reconcile with the kernel at start');
   }
+  // RFC 4271 §9.1.2: next hops resolve against the kernel's tables (kernel mode only; a dry run resolves all).
+  const nextHops = backend.kernelFeed ? await startNextHopTracking(backend.kernelFeed, { rib: runner.rib, turns: loopTurns, logger, tables: [config.fib.table], protocol: config.fib.protocol, changed: () => runner.schedule() }) : undefined;
   restart.begin(config, fib.isConverging, fib.preservedFamilies());
   let listener = await listen(config);
   bfd.apply(config); // RFC 5882 §4.2: BGP does not wait for BFD
@@ -306,6 +309,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     rib: runner.rib,
     runner,
     fib,
+    nextHops,
     sessions: () => neighbors.list(),
     peer: (address) => neighbors.get(normalizeAddress(address)),
     announce: (prefix, communities) => control.announce(prefix, communities ?? []),

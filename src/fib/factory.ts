@@ -24,6 +24,9 @@ import * as C from './netlink/constants.js';
 import { decodeAck, NlWriter, splitMessages } from './netlink/messages.js';
 import { errnoName, NetlinkMonitor, NetlinkRouteSocket, type NetlinkOutcome } from './netlink/transport.js';
 import type { FibWriter } from './types.js';
+import type { KernelAddress } from './netlink/interfaces.js';
+import type { KernelRoute as NlKernelRoute } from './netlink/messages.js';
+import type { RtnlEvent } from './netlink/events.js';
 
 /** kernel: netlink writer; dry-run: fib.dryRun, or not allowed to write (no privilege); disabled: fib.enabled false. */
 export type FibMode = 'kernel' | 'dry-run' | 'disabled';
@@ -38,9 +41,21 @@ export interface FibBackend {
   readonly host: HostContext;
   /** Reads the host's links and addresses (and starts the monitor in kernel mode). */
   start(): Promise<void>;
+  /**
+   * Kernel mode: what next-hop tracking reads (daemon/next-hop-tracking.ts):
+   * a dump of every route and address, and the monitor's notifications.
+   */
+  readonly kernelFeed?: KernelFeed;
   /** fib.manageTunnel: creates the tunnel device up; the kernel's answer. */
   createTunnel(name: string, mtu?: number): Promise<NetlinkOutcome>;
   close(opts?: { drainMs?: number }): Promise<void>;
+}
+
+export interface KernelFeed {
+  dumpRoutes(): Promise<NlKernelRoute[]>;
+  dumpAddresses(): Promise<KernelAddress[]>;
+  /** Every route and address notification of the monitor, after the FIB's own handling. */
+  subscribe(fn: (ev: RtnlEvent) => void): void;
 }
 
 export interface FibFactoryOptions {
@@ -120,11 +135,17 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
     ifName: (i) => host.ifName(i),
   });
   let monitor: NetlinkMonitor | undefined;
+  const feeds: ((ev: RtnlEvent) => void)[] = [];
   return {
     mode: 'kernel',
     writer: kernel,
     kernel,
     host,
+    kernelFeed: {
+      dumpRoutes: () => socket.dumpRoutes(0),
+      dumpAddresses: () => socket.dumpAddresses(0),
+      subscribe: (fn) => void feeds.push(fn),
+    },
     async start() {
       // Monitor first, then dump: a change between the two is seen at least once.
       monitor = new NetlinkMonitor(
@@ -132,6 +153,7 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
           onEvent: (ev) => {
             if (ev.kind === 'route') kernel.routeEvent(ev.change, ev.route);
             else host.handle(ev);
+            for (const f of feeds) f(ev);
           },
           onOverflow: () => {
             kernel.overflow();

@@ -19,6 +19,7 @@ import {
   type PathAttributes,
 } from '../bgp/wire/types.js';
 import { v4Parse } from '../lib/prefix.js';
+import { classifyNextHop, type NextHopClass } from './decision/next-hop-class.js';
 
 /** An interned attribute set with its derived facts. */
 export interface AttrSet {
@@ -40,6 +41,9 @@ export interface AttrSet {
   readonly nextHopV6: string | undefined;
   /** RFC 2545 link-local next hop. */
   readonly linkLocalNextHop: string | undefined;
+  /** RFC 4271 §6.3: what kind of address each next hop is (decision/next-hop.ts), derived once. */
+  readonly nextHopV4Class: NextHopClass;
+  readonly nextHopV6Class: NextHopClass;
   /** RFC 4456 §9: 0 when CLUSTER_LIST is absent. */
   readonly clusterListLength: number;
   /** Routes (and other holders) referring to this set. */
@@ -167,6 +171,8 @@ export class AttrStore {
       nextHopV4Num: nextHopV4 === undefined ? undefined : v4Parse(nextHopV4),
       nextHopV6: mp?.family === 'ipv6-unicast' ? mp.nextHop : undefined,
       linkLocalNextHop: mp?.linkLocalNextHop,
+      nextHopV4Class: classifyNextHop(nextHopV4),
+      nextHopV6Class: classifyNextHop(mp?.family === 'ipv6-unicast' ? mp.nextHop : undefined),
       clusterListLength: frozen.clusterList?.length ?? 0,
       refs: 1,
     };

@@ -7,7 +7,7 @@
 // shared Path itself, so it costs one table entry; only contested prefixes
 // get a PrefixEntry.
 
-import type { Family, PrefixKey } from '../lib/prefix.js';
+import { prefixFamily, type Family, type PrefixKey } from '../lib/prefix.js';
 import type { AttrStore } from './attr-store.js';
 import type { DecisionContext, DecisionReason } from './decision/context.js';
 import { decideBest, explain, type CandidateExplanation, type Decision } from './decision/decide.js';
@@ -56,7 +56,7 @@ export class LocRib {
     this.store?.retain(path.attrs);
     if (slot === undefined) {
       this.paths++;
-      if (checkEligibility(path, this.ctx) === undefined) {
+      if (checkEligibility(path, this.ctx, prefixFamily(prefix)) === undefined) {
         map.set(prefix, path);
         return 'best';
       }
@@ -124,12 +124,12 @@ export class LocRib {
       map.delete(prefix);
       best = undefined;
       multipath = [];
-    } else if (candidates.length === 1 && checkEligibility(candidates[0]!, this.ctx) === undefined) {
+    } else if (candidates.length === 1 && checkEligibility(candidates[0]!, this.ctx, prefixFamily(prefix)) === undefined) {
       best = candidates[0]!;
       multipath = [best];
       map.set(prefix, best);
     } else {
-      const d = decideBest(candidates, this.ctx);
+      const d = decideBest(candidates, this.ctx, prefixFamily(prefix));
       best = d.best;
       multipath = d.multipath;
       if (old instanceof PrefixEntry) {
@@ -165,7 +165,7 @@ export class LocRib {
 
   /** The stored decision for a prefix (recomputed: cheap, and carries the ineligible list). */
   decision(prefix: PrefixKey): Decision {
-    return decideBest(this.candidates(prefix), this.ctx);
+    return decideBest(this.candidates(prefix), this.ctx, prefixFamily(prefix));
   }
 
   /** Step recorded when the prefix was last decided. */
@@ -176,7 +176,7 @@ export class LocRib {
   }
 
   explain(prefix: PrefixKey): CandidateExplanation[] {
-    return explain(this.candidates(prefix), this.ctx);
+    return explain(this.candidates(prefix), this.ctx, prefixFamily(prefix));
   }
 
   /** Prefixes with a best path and that path, per family or both. */
@@ -185,6 +185,11 @@ export class LocRib {
       if (slot instanceof Path) yield [prefix, slot];
       else if (slot.best) yield [prefix, slot.best];
     }
+  }
+
+  /** Every prefix held, with or without a best path (next-hop tracking walks them). */
+  prefixes(family?: Family): IterableIterator<PrefixKey> {
+    return this.table.keys(family);
   }
 
   /** Prefixes held (with or without a best path). */

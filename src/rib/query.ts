@@ -5,7 +5,8 @@
 
 import { prefixFamily, prefixParse, v4Contains, v4Key, v4Parse, v6KeyParse, type Family, type PrefixKey } from '../lib/prefix.js';
 import type { CandidateExplanation } from './decision/decide.js';
-import type { DecisionReason } from './decision/context.js';
+import type { DecisionReason, IneligibleReason } from './decision/context.js';
+import { checkEligibility } from './decision/eligibility.js';
 import type { Path } from './route.js';
 import type { Rib } from './rib.js';
 
@@ -26,6 +27,8 @@ export interface RouteRow {
   readonly multipath: boolean;
   /** Held as stale while the peer restarts (RFC 4724). */
   readonly stale: boolean;
+  /** Why the path takes no part in the decision (a bad or unresolvable next hop, a loop, policy). */
+  readonly ineligible?: IneligibleReason;
 }
 
 export interface PrefixExplanation {
@@ -71,7 +74,8 @@ export function* selectRoutes(rib: Rib, q: RouteQuery): Generator<RouteRow> {
       const isBest = path === best;
       if (q.best && !isBest) continue;
       if (q.peer !== undefined && path.peer.address !== q.peer) continue;
-      yield { prefix, path, best: isBest, multipath: !isBest && multipath.includes(path), stale: rib.isStale(path, prefix) };
+      const ineligible = isBest ? undefined : checkEligibility(path, loc.ctx, prefixFamily(prefix));
+      yield { prefix, path, best: isBest, multipath: !isBest && multipath.includes(path), stale: rib.isStale(path, prefix), ...(ineligible ? { ineligible } : {}) };
     }
   }
 }

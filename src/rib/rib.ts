@@ -254,6 +254,20 @@ export class Rib {
     return out;
   }
 
+  /**
+   * Next-hop tracking (RFC 4271 §9.1.2, §9.1.2.2 e): the shell's lookups for
+   * our own addresses, resolvability and IGP cost join the decision context.
+   * Prefixes already decided are re-decided only through redecide().
+   */
+  setNextHopLookups(lookups: Pick<DecisionContext, 'ownAddress' | 'nextHopReachable' | 'igpCost'>): void {
+    this.locRib.ctx = { ...this.decisionContext(), ...lookups };
+  }
+
+  /** A next hop of `prefix`'s candidates changed resolution: decide it again, publish it if its best changed. */
+  redecide(prefix: PrefixKey): void {
+    this.publisher.touched(prefix, this.locRib.redecide(prefix));
+  }
+
   /** Addresses of established peers with UPDATEs ready (or ready once their group encodes them). */
   pendingPeers(): string[] {
     const out: string[] = [];

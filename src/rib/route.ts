@@ -29,6 +29,12 @@ export interface PeerInfo {
   readonly local: boolean;
   /** How many times our own ASN may appear in AS_PATH before the route is a loop ("allowas-in"); default 0. */
   readonly allowOwnAs: number;
+  /**
+   * The interface the session runs over when the peer is on one of our
+   * connected subnets (one hop away); undefined for multihop sessions. A
+   * link-local next hop is only usable with it (decision/next-hop.ts).
+   */
+  readonly interface?: string;
 }
 
 export interface PeerInit {
@@ -38,6 +44,7 @@ export interface PeerInit {
   readonly bgpId: number;
   readonly rrClient?: boolean;
   readonly allowOwnAs?: number;
+  readonly interface?: string;
 }
 
 /** Sortable key of an address: '4' + 8 hex digits or '6' + 32 hex digits. */
@@ -61,6 +68,7 @@ export function makePeer(init: PeerInit): PeerInfo {
     rrClient: init.rrClient ?? false,
     local: false,
     allowOwnAs: init.allowOwnAs ?? 0,
+    ...(init.interface !== undefined ? { interface: init.interface } : {}),
   });
 }
 

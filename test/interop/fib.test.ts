@@ -85,6 +85,9 @@ describe.skipIf(reason !== undefined)(`FIB against the kernel with BIRD peers${r
     await run('ip', ['-n', ns, 'link', 'set', 'tunl0', 'up']);
     await run('ip', ['-n', ns, 'link', 'set', 'tunl0p', 'up']);
     await run('ip', ['-n', ns, 'route', 'add', '10.99.0.0/24', 'via', '10.0.0.9', 'proto', 'static']);
+    // p3's node sits on another subnet, reached through the underlay: next-hop tracking
+    // (RFC 4271 §9.1.2) needs a route to 10.0.1.4, as a real cluster's routing gives.
+    await run('ip', ['-n', ns, 'route', 'add', '10.0.1.0/24', 'via', '10.0.0.9', 'proto', 'static']);
     const spec = (node: string, n: number, routes: string[], nextHop4: string, gr: boolean) =>
       createPeer('bird', topo, node, {
         routerId: `10.0.0.${n}`,

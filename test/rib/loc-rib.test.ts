@@ -115,7 +115,8 @@ describe('LocRib', () => {
   it('lists best routes per family', () => {
     const { rib, mk } = setup();
     rib.update(P, mk(a));
-    const v6 = mk(a);
+    // An IPv6 prefix needs an IPv6 next hop (next-hop.ts: 'next-hop-missing' otherwise).
+    const v6 = mk(a, { mpReach: { family: 'ipv6-unicast', nextHop: '2001:db8::1', nlri: { family: 'ipv6-unicast', prefixes: [] } } });
     const V6 = '20010db8000000000000000000000000/32';
     rib.update(V6, v6);
     expect([...rib.bestRoutes('ipv6-unicast')]).toEqual([[V6, v6]]);

@@ -39,11 +39,9 @@ import type { PeerSessionEvents, PeerSessionOptions, SessionDown } from './types
 
 export type { PeerSessionEvents, PeerSessionOptions, SessionDown };
 
-/** RFC 4271 §4.1 message types (1-5) and RFC 2918 ROUTE-REFRESH, by name. */
-export type MessageTypeName = 'open' | 'update' | 'notification' | 'keepalive' | 'route-refresh';
-export type MessageCounts = Record<MessageTypeName, number>;
-const TYPE_NAMES: readonly (MessageTypeName | undefined)[] = [undefined, 'open', 'update', 'notification', 'keepalive', 'route-refresh'];
-const zeroCounts = (): MessageCounts => ({ open: 0, update: 0, notification: 0, keepalive: 0, 'route-refresh': 0 });
+import { TYPE_NAMES, countMessages, zeroCounts, type MessageCounts, type MessageTypeName } from './sent-counts.js';
+
+export type { MessageCounts, MessageTypeName };
 
 export class PeerSession extends EventEmitter<PeerSessionEvents> {
   readonly address: string;
@@ -133,11 +131,11 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     return conn.writable;
   }
 
-  /** Sends pre-encoded UPDATE bytes; false when not up or backpressured. */
+  /** Sends pre-encoded messages (UPDATEs, RFC 7313 BoRR/EoRR); false when not up or backpressured. */
   sendRaw(bytes: Buffer): boolean {
     const conn = this.establishedConn();
     if (!conn || conn.closed) return false;
-    this.messages.sent.update++;
+    countMessages(this.messages.sent, bytes); // by each message's type octet (sent-counts.ts)
     return conn.sendRaw(bytes);
   }
 
@@ -148,7 +146,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   sendRawMany(messages: readonly Buffer[]): boolean {
     const conn = this.establishedConn();
     if (!conn || conn.closed) return false;
-    this.messages.sent.update += messages.length;
+    for (const m of messages) countMessages(this.messages.sent, m); // BoRR/EoRR are ROUTE-REFRESH (sent-counts.ts)
     return conn.sendRawMany(messages);
   }
 

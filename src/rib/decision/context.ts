@@ -2,6 +2,7 @@
 // string unions it reports with: ineligibility reasons, decision steps. Shared
 // by the API, logs and metrics, so the names are part of the contract.
 
+import type { Family } from '../../lib/prefix.js';
 import type { Path } from '../route.js';
 
 /** Why a candidate was excluded before the tie-breaking steps (RFC 4271 §9.1.2, RFC 4456 §8). */
@@ -9,6 +10,14 @@ export type IneligibleReason =
   | 'as-loop'
   | 'originator-id-is-self'
   | 'cluster-loop'
+  // RFC 4271 §5.1.3 / §6.3: a semantically incorrect NEXT_HOP (next-hop.ts).
+  | 'next-hop-missing'
+  | 'next-hop-unspecified'
+  | 'next-hop-loopback'
+  | 'next-hop-multicast'
+  | 'next-hop-link-local'
+  | 'next-hop-own-address'
+  // RFC 4271 §9.1.2: no route to the NEXT_HOP in the kernel's tables (next-hop tracking).
   | 'next-hop-unreachable'
   | 'policy-rejected';
 
@@ -40,10 +49,12 @@ export interface DecisionContext {
   readonly maxPaths: number;
   /** Degree of preference when LOCAL_PREF is absent (RFC 4271 §9.1.1); 100 by convention. */
   readonly defaultLocalPref: number;
-  /** RFC 4271 §9.1.2.1: is the next hop resolvable? Absent = always. */
-  readonly nextHopReachable?: (route: Path) => boolean;
+  /** RFC 4271 §5.1.3 a / §6.3: is this (canonical) address one of ours? Absent = none known. */
+  readonly ownAddress?: (address: string) => boolean;
+  /** RFC 4271 §9.1.2: is the next hop (of `family`'s prefixes) resolvable? Absent = always. */
+  readonly nextHopReachable?: (route: Path, family: Family) => boolean;
   /** RFC 4271 §9.1.2.2 e: IGP cost to the next hop; undefined = unknown (least preferred). Absent = step skipped. */
-  readonly igpCost?: (route: Path) => number | undefined;
+  readonly igpCost?: (route: Path, family: Family) => number | undefined;
   /** Import policy verdict, for routes kept but rejected (soft reconfiguration). Absent = none rejected. */
   readonly policyRejected?: (route: Path) => boolean;
 }

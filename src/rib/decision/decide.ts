@@ -5,9 +5,11 @@
 // removed anything: the one that separated the best path from the runner-up.
 // Survivors of the steps up to IGP cost form the multipath (ECMP) set.
 
+import type { Family } from '../../lib/prefix.js';
 import type { Path } from '../route.js';
 import type { DecisionContext, DecisionReason, DecisionStep, IneligibleReason } from './context.js';
 import { checkEligibility } from './eligibility.js';
+import { pathFamily } from './next-hop.js';
 import { MULTIPATH_AFTER, STEPS, originatorIdOf } from './steps.js';
 
 export interface IneligiblePath {
@@ -41,20 +43,25 @@ function tieBreakCompare(a: Path, b: Path): number {
 }
 
 /** Splits candidates into eligible (a fresh scratch array) and ineligible. */
-function eligibleOf(candidates: readonly Path[], ctx: DecisionContext): { c: Path[]; ineligible: IneligiblePath[] | undefined } {
+function eligibleOf(candidates: readonly Path[], ctx: DecisionContext, family: Family): { c: Path[]; ineligible: IneligiblePath[] | undefined } {
   const c: Path[] = [];
   let ineligible: IneligiblePath[] | undefined;
   for (const r of candidates) {
-    const why = checkEligibility(r, ctx);
+    const why = checkEligibility(r, ctx, family);
     if (why === undefined) c.push(r);
     else (ineligible ??= []).push({ path: r, reason: why });
   }
   return { c, ineligible };
 }
 
-/** Runs the decision process over all candidates of one prefix. */
-export function decideBest(candidates: readonly Path[], ctx: DecisionContext): Decision {
-  const { c, ineligible } = eligibleOf(candidates, ctx);
+/** The family of a prefix's candidates when the caller does not name it. */
+function familyOf(candidates: readonly Path[]): Family {
+  return candidates.length > 0 ? pathFamily(candidates[0]!) : 'ipv4-unicast';
+}
+
+/** Runs the decision process over all candidates of one prefix (of `family`: which next hop counts). */
+export function decideBest(candidates: readonly Path[], ctx: DecisionContext, family: Family = familyOf(candidates)): Decision {
+  const { c, ineligible } = eligibleOf(candidates, ctx, family);
   const inel = ineligible ?? NONE;
   if (c.length === 0) return { best: undefined, reason: 'no-eligible-path', multipath: [], ineligible: inel };
   if (c.length === 1) return { best: c[0], reason: 'only-path', multipath: [c[0]!], ineligible: inel };
@@ -64,7 +71,7 @@ export function decideBest(candidates: readonly Path[], ctx: DecisionContext): D
   let multipath: Path[] | undefined;
   for (let s = 0; s < STEPS.length && n > 1; s++) {
     const step = STEPS[s]!;
-    const kept = step.keep(c, n, ctx);
+    const kept = step.keep(c, n, ctx, family);
     if (kept < n) reason = step.name;
     n = kept;
     if (s === MULTIPATH_AFTER && n > 1 && ctx.maxPaths > 1) multipath = c.slice(0, n);
@@ -94,22 +101,28 @@ const INELIGIBLE_TEXT: Record<IneligibleReason, string> = {
   'as-loop': 'not eligible: our AS number is in AS_PATH (RFC 4271 §9.1.2)',
   'originator-id-is-self': 'not eligible: ORIGINATOR_ID is our own router ID (RFC 4456 §8)',
   'cluster-loop': 'not eligible: our CLUSTER_ID is in CLUSTER_LIST (RFC 4456 §8)',
-  'next-hop-unreachable': 'not eligible: the next hop is unreachable (RFC 4271 §9.1.2.1)',
+  'next-hop-missing': 'not eligible: no next hop of the prefix\'s family (RFC 4271 §5.1.3, RFC 4760 §3)',
+  'next-hop-unspecified': 'not eligible: the next hop is the unspecified address (RFC 4271 §6.3)',
+  'next-hop-loopback': 'not eligible: the next hop is a loopback address (RFC 4271 §6.3)',
+  'next-hop-multicast': 'not eligible: the next hop is a multicast or reserved address (RFC 4271 §6.3)',
+  'next-hop-link-local': 'not eligible: the next hop is link-local and the session has no interface to use it on (RFC 4271 §6.3)',
+  'next-hop-own-address': 'not eligible: the next hop is one of our own addresses (RFC 4271 §5.1.3 a)',
+  'next-hop-unreachable': 'not eligible: no route to the next hop in the kernel\'s tables (RFC 4271 §9.1.2)',
   'policy-rejected': 'not eligible: rejected by import policy',
 };
 
 /** Replays the decision process and reports, for each candidate, where it dropped out and against what. */
-export function explain(candidates: readonly Path[], ctx: DecisionContext): CandidateExplanation[] {
-  const decision = decideBest(candidates, ctx);
+export function explain(candidates: readonly Path[], ctx: DecisionContext, family: Family = familyOf(candidates)): CandidateExplanation[] {
+  const decision = decideBest(candidates, ctx, family);
   const out: CandidateExplanation[] = [];
   for (const { path, reason } of decision.ineligible)
     out.push({ path, status: 'ineligible', ineligible: reason, text: INELIGIBLE_TEXT[reason] });
-  const { c } = eligibleOf(candidates, ctx);
+  const { c } = eligibleOf(candidates, ctx, family);
   let n = c.length;
   const lost: CandidateExplanation[] = [];
   for (let s = 0; s < STEPS.length && n > 1; s++) {
     const step = STEPS[s]!;
-    const kept = step.keep(c, n, ctx);
+    const kept = step.keep(c, n, ctx, family);
     const survivors = c.slice(0, kept);
     for (let i = kept; i < n; i++) {
       const loser = c[i]!;
@@ -121,7 +134,7 @@ export function explain(candidates: readonly Path[], ctx: DecisionContext): Cand
         path: loser,
         status: 'lost',
         step: step.name,
-        text: `lost at ${step.name}: ${step.value(loser, ctx)} against ${step.value(rival, ctx)} of a path via ${rival.peer.address}`,
+        text: `lost at ${step.name}: ${step.value(loser, ctx, family)} against ${step.value(rival, ctx, family)} of a path via ${rival.peer.address}`,
       });
     }
     n = kept;

@@ -4,6 +4,7 @@
 // not a comparator: see med.ts), compacting the survivors to the front of a
 // scratch array. `value` says what the step compared, in words for explain().
 
+import type { Family } from '../../lib/prefix.js';
 import type { Path } from '../route.js';
 import type { DecisionContext, DecisionStep } from './context.js';
 import { keepLowestMedPerNeighbourAs, medOf, neighbourAsOf } from './med.js';
@@ -11,9 +12,9 @@ import { keepLowestMedPerNeighbourAs, medOf, neighbourAsOf } from './med.js';
 export interface Step {
   readonly name: DecisionStep;
   /** Keeps the survivors of c[0..n) in c[0..result); the others end up in c[result..n). */
-  readonly keep: (c: Path[], n: number, ctx: DecisionContext) => number;
+  readonly keep: (c: Path[], n: number, ctx: DecisionContext, family: Family) => number;
   /** The quantity compared, in words ("LOCAL_PREF 100"). */
-  readonly value: (r: Path, ctx: DecisionContext) => string;
+  readonly value: (r: Path, ctx: DecisionContext, family: Family) => string;
   /** For explain(): the survivor a loser is compared with when not the best (same neighbour AS for MED). */
   readonly rival?: (loser: Path, survivors: readonly Path[], ctx: DecisionContext) => Path;
 }
@@ -44,10 +45,10 @@ export function localPrefOf(r: Path, ctx: DecisionContext): number {
   return r.attrs.attrs.localPref ?? ctx.defaultLocalPref;
 }
 
-/** RFC 4271 §9.1.2.2 e: unknown cost sorts after every known cost. */
-export function igpCostOf(r: Path, ctx: DecisionContext): number {
-  if (!ctx.igpCost) return 0;
-  return ctx.igpCost(r) ?? Infinity;
+/** RFC 4271 §9.1.2.2 e: unknown cost sorts after every known cost; originated routes cost 0. */
+export function igpCostOf(r: Path, ctx: DecisionContext, family: Family): number {
+  if (!ctx.igpCost || r.peer.local) return 0;
+  return ctx.igpCost(r, family) ?? Infinity;
 }
 
 /** RFC 4456 §9: ORIGINATOR_ID, when present, stands in for the advertiser's BGP Identifier. */
@@ -106,8 +107,8 @@ export const STEPS: readonly Step[] = [
   {
     // RFC 4271 §9.1.2.2 e: lowest interior cost to the NEXT_HOP.
     name: 'igp-cost',
-    keep: (c, n, ctx) => (ctx.igpCost ? keepMin(c, n, (r) => igpCostOf(r, ctx)) : n),
-    value: (r, ctx) => `IGP cost ${igpCostOf(r, ctx)}`,
+    keep: (c, n, ctx, family) => (ctx.igpCost ? keepMin(c, n, (r) => igpCostOf(r, ctx, family)) : n),
+    value: (r, ctx, family) => `IGP cost ${igpCostOf(r, ctx, family)}`,
   },
   {
     // RFC 4271 §9.1.2.2 f, RFC 4456 §9: lowest BGP Identifier, ORIGINATOR_ID standing in for it.

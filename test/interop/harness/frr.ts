@@ -164,6 +164,11 @@ export class FrrPeer extends PeerProcess implements PeerRouter {
     return all[address];
   }
 
+  /** `clear bgp <afi> unicast ADDRESS soft in`: without soft-reconfiguration inbound FRR sends the neighbor a ROUTE-REFRESH (RFC 2918). */
+  async softIn(address: string, family: Family = 'ipv4-unicast'): Promise<void> {
+    await this.vtysh(`clear bgp ${family === 'ipv4-unicast' ? 'ipv4' : 'ipv6'} unicast ${address} soft in`);
+  }
+
   async neighborState(address: string): Promise<BgpState | 'Unknown'> {
     const n = await this.neighborJson(address);
     return FRR_STATES[String(n?.['bgpState'])] ?? 'Unknown';

@@ -5,6 +5,7 @@
 
 import { UPD_OPTIONAL_ATTRIBUTE } from '../errors.js';
 import type { LargeCommunity } from '../types.js';
+import { formatExtCommunity } from './ext-community-text.js';
 import {
   ATTR_COMMUNITIES,
   ATTR_EXTENDED_COMMUNITIES,
@@ -48,19 +49,8 @@ export const communitiesSpec: AttributeSpec = {
   format: (a) => a.communities?.map(formatCommunity).join(' '),
 };
 
-/** RFC 4360 §3: route target / route origin of the 2-octet-AS and IPv4 types get names. */
-export function formatExtCommunity(c: bigint): string {
-  const type = Number(c >> 56n) & 0xff;
-  const subtype = Number(c >> 48n) & 0xff;
-  const name = subtype === 0x02 ? 'rt' : subtype === 0x03 ? 'soo' : undefined;
-  if (name && type === 0x00) return `${name} ${Number(c >> 32n) & 0xffff}:${Number(c & 0xffffffffn)}`;
-  if (name && type === 0x01) {
-    const ip = Number(c >> 16n) >>> 0;
-    return `${name} ${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}:${Number(c & 0xffffn)}`;
-  }
-  if (name && type === 0x02) return `${name} ${Number(c >> 16n) >>> 0}:${Number(c & 0xffffn)}`;
-  return `0x${c.toString(16).padStart(16, '0')}`;
-}
+/** RFC 4360 text forms (rt, ro, ...) live in ext-community-text.ts. */
+export { formatExtCommunity };
 
 export const extCommunitiesSpec: AttributeSpec = {
   code: ATTR_EXTENDED_COMMUNITIES,

@@ -1,0 +1,97 @@
+// Next-hop tracking end to end without a kernel: monitor events into the
+// tracker, the RIB's decision re-run for exactly the prefixes using a changed
+// next hop (sliced through a LoopTurns of its own), an alternate path taking
+// over when a static route goes and handing back when it returns; one cache
+// entry per distinct next hop; a one-hop eBGP peer's next hop must be on a
+// connected subnet; the IGP-cost step uses the resolving route's metric.
+import { describe, expect, it } from 'vitest';
+import { NextHopTracking } from '../../src/daemon/next-hop-tracking.js';
+import { LoopTurns } from '../../src/lib/loop-turns.js';
+import { silentLogger } from '../../src/lib/log.js';
+import { prefixParse, v4Key, v4KeyParse, v4Parse } from '../../src/lib/prefix.js';
+import { Rib } from '../../src/rib/index.js';
+import { makePeer, Path } from '../../src/rib/route.js';
+import type { KernelRoute } from '../../src/fib/netlink/messages.js';
+import type { KernelAddress } from '../../src/fib/netlink/interfaces.js';
+
+const LOCAL_AS = 64512;
+const staticRoute = (dst: string, gateway: string, priority = 0): KernelRoute => ({
+  family: 'ipv4-unicast', dst: prefixParse(dst)!, table: 254, protocol: 4, type: 'unicast', scope: 0, onlink: false, gateway, priority,
+});
+const ADDR: KernelAddress = { family: 'ipv4-unicast', index: 2, address: '10.0.0.1', prefixLength: 24, subnet: v4KeyParse('10.0.0.0/24')!, scope: 0 };
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+function setup() {
+  const rib = new Rib({ routerId: v4Parse('10.0.0.1')!, asn: LOCAL_AS, isReflector: false, clientToClient: true, alwaysCompareMed: false, ecmp: 1 });
+  let changed = 0;
+  const t = new NextHopTracking({ rib, turns: new LoopTurns(), logger: silentLogger(), tables: [254], protocol: 201, changed: () => changed++ });
+  t.load([staticRoute('10.9.0.0/24', '10.0.0.2', 10)], [ADDR]);
+  rib.setNextHopLookups(t.lookups());
+  const ibgpA = makePeer({ address: '10.0.0.2', asn: LOCAL_AS, localAsn: LOCAL_AS, bgpId: v4Parse('10.0.0.2')! });
+  const ibgpB = makePeer({ address: '10.0.0.3', asn: LOCAL_AS, localAsn: LOCAL_AS, bgpId: v4Parse('10.0.0.3')! });
+  const path = (p: typeof ibgpA, nextHop: string) => new Path(p, rib.store.intern({ origin: 0, asPath: [], nextHop, localPref: 100 }));
+  return { rib, t, ibgpA, ibgpB, path, changes: () => changed };
+}
+
+describe('NextHopTracking', () => {
+  it('a static route going away moves the best path to the alternate, and back when it returns, re-deciding only affected prefixes', async () => {
+    const { rib, t, ibgpA, ibgpB, path, changes } = setup();
+    const far = path(ibgpA, '10.9.0.7'); // behind the static route, lower router ID: preferred
+    const near = path(ibgpB, '10.0.0.3'); // connected
+    const P = [1, 2, 3].map((i) => v4Key(v4Parse(`10.244.${i}.0`)!, 26));
+    for (const p of P) {
+      rib.locRib.update(p, far);
+      rib.locRib.update(p, near);
+    }
+    const other = v4Key(v4Parse('10.245.0.0')!, 26);
+    rib.locRib.update(other, path(ibgpB, '10.0.0.3'));
+    // IGP cost (§9.1.2.2 e): the static route's metric 10 against 0 on the connected subnet.
+    expect(rib.locRib.best(P[0]!)).toBe(near);
+    expect(rib.explain(P[0]!).find((c) => c.path === far)?.text).toMatch(/igp-cost: IGP cost 10 against IGP cost 0/);
+    // Same metric: the lower router ID (far) wins.
+    t.event({ kind: 'route', change: 'new', route: staticRoute('10.9.0.0/24', '10.0.0.2', 0) });
+    t.event({ kind: 'route', change: 'del', route: staticRoute('10.9.0.0/24', '10.0.0.2', 10) });
+    await settle();
+    expect(rib.locRib.best(P[0]!)).toBe(far);
+    expect(t.stats()).toMatchObject({ nextHops: 2, walks: 1, redecided: 3 });
+    expect(changes()).toBeGreaterThan(0);
+    // The static route goes: the far path is ineligible, near takes over.
+    t.event({ kind: 'route', change: 'del', route: staticRoute('10.9.0.0/24', '10.0.0.2', 0) });
+    await settle();
+    for (const p of P) expect(rib.locRib.best(p)).toBe(near);
+    expect(rib.explain(P[0]!).find((c) => c.path === far)).toMatchObject({ status: 'ineligible', ineligible: 'next-hop-unreachable' });
+    expect(t.stats()).toMatchObject({ walks: 2, redecided: 6 });
+    // It comes back.
+    t.event({ kind: 'route', change: 'new', route: staticRoute('10.9.0.0/24', '10.0.0.2', 0) });
+    await settle();
+    for (const p of P) expect(rib.locRib.best(p)).toBe(far);
+    expect(t.stats()).toMatchObject({ walks: 3, redecided: 9 });
+    // The published changes reach the RIB's FIB output.
+    rib.process(1_000);
+    expect(rib.takeFibChanges().map((c) => c.prefix)).toEqual(expect.arrayContaining(P));
+  });
+
+  it('a route that changes no cached answer starts no walk', async () => {
+    const { rib, t, ibgpA, path } = setup();
+    rib.locRib.update(v4Key(v4Parse('10.244.9.0')!, 26), path(ibgpA, '10.9.0.7'));
+    t.event({ kind: 'route', change: 'new', route: staticRoute('192.0.2.0/24', '10.0.0.2') });
+    await settle();
+    expect(t.stats()).toMatchObject({ nextHops: 1, walks: 0, redecided: 0 });
+  });
+
+  it('a one-hop eBGP peer needs its next hop on a connected subnet; a multihop one resolves recursively', () => {
+    const { rib, t } = setup();
+    const oneHop = makePeer({ address: '10.0.0.9', asn: 65001, localAsn: LOCAL_AS, bgpId: v4Parse('10.0.0.9')! });
+    const multihop = makePeer({ address: '10.9.0.9', asn: 65001, localAsn: LOCAL_AS, bgpId: v4Parse('10.9.0.9')! });
+    const attrs = rib.store.intern({ origin: 0, asPath: [{ type: 2, asns: [65001] }], nextHop: '10.9.0.7' });
+    expect(t.resolution(new Path(oneHop, attrs), 'ipv4-unicast').reachable).toBe(false);
+    expect(t.resolution(new Path(multihop, attrs), 'ipv4-unicast').reachable).toBe(true);
+  });
+
+  it('our own address as next hop is named by the decision', () => {
+    const { rib, ibgpA, path } = setup();
+    const p = v4Key(v4Parse('10.244.50.0')!, 26);
+    rib.locRib.update(p, path(ibgpA, '10.0.0.1'));
+    expect(rib.explain(p)[0]).toMatchObject({ status: 'ineligible', ineligible: 'next-hop-own-address' });
+  });
+});
