@@ -68,7 +68,9 @@ describe.skipIf(skip !== undefined)('operations against BIRD 2: metrics, CLI and
     return line?.trim().split(/\s+/).slice(3, 5).join(' ');
   };
   const peerLabels = { peer: BIRD.v4, peer_asn: String(BIRD.asn) };
-  const neighbor = { address: BIRD.v4, asn: BIRD.asn, holdTime: 9, connectRetryTime: 1 };
+  // Passive: BIRD dials. Both sides dialing at once ends in a collision (RFC 4271 §6.8), whose losing
+  // connection's OPEN and Cease count too, and the counts below are of one connection.
+  const neighbor = { address: BIRD.v4, asn: BIRD.asn, holdTime: 9, connectRetryTime: 1, passive: true };
 
   beforeAll(async () => {
     topo = await Topology.create(['dut', 'bird']);
