@@ -4,8 +4,11 @@
 // 2^19 entries rehashes it in one ~85 ms step. So IPv4 is sharded by the top
 // 16 address bits: each shard is a Map keyed by the low 16 bits * 64 + len,
 // which fits a small integer (no boxing), and a shard holds at most 64k /32s,
-// so any rehash stays short. IPv6 keys are strings in one Map (so are any
-// other string keys, such as the Adj-RIB-Out's ADD-PATH keys). Small-integer
+// so any rehash stays short. IPv6 keys are strings in one Map. The
+// Adj-RIB-Out's ADD-PATH keys are strings too ("prefix#pathId"): an IPv6 one
+// holds the prefix's '/', an IPv4 one does not and is kept in a Map of its
+// own, so the per-family views (a late joiner's walk of one family, the
+// per-family counts) see IPv4 paths sent with path IDs as IPv4. Small-integer
 // keys also hash and compare about 3x faster than the boxed doubles a
 // 38-bit key is as a plain Map key.
 
@@ -16,6 +19,8 @@ const SHARD = 4194304; // 2^22: one /16 worth of keys (2^16 addresses * 64)
 export class PrefixTable<V> {
   private readonly v4 = new Map<number, Map<number, V>>();
   private readonly v6 = new Map<string, V>();
+  /** String keys of IPv4 prefixes: the ADD-PATH keys "addr*64+len#pathId" (update-packer.ts outKey). */
+  private readonly v4s = new Map<string, V>();
   private v4Count = 0;
   /**
    * The shard used last: consecutive keys (the prefixes of one UPDATE, a walk
@@ -24,6 +29,11 @@ export class PrefixTable<V> {
    */
   private lastTop = -1;
   private lastShard: Map<number, V> | undefined;
+
+  /** The Map a string key lives in: an IPv6 key (or IPv6 ADD-PATH key) has the prefix's '/'. */
+  private strings(key: string): Map<string, V> {
+    return key.includes('/') ? this.v6 : this.v4s;
+  }
 
   private shard(top: number, create: boolean): Map<number, V> | undefined {
     if (top === this.lastTop) return this.lastShard;
@@ -38,20 +48,20 @@ export class PrefixTable<V> {
   }
 
   get(key: PrefixKey): V | undefined {
-    if (typeof key === 'string') return this.v6.get(key);
+    if (typeof key === 'string') return this.strings(key).get(key);
     const top = Math.floor(key / SHARD);
     return this.shard(top, false)?.get((key - top * SHARD) | 0);
   }
 
   has(key: PrefixKey): boolean {
-    if (typeof key === 'string') return this.v6.has(key);
+    if (typeof key === 'string') return this.strings(key).has(key);
     const top = Math.floor(key / SHARD);
     return this.shard(top, false)?.has((key - top * SHARD) | 0) ?? false;
   }
 
   set(key: PrefixKey, value: V): void {
     if (typeof key === 'string') {
-      this.v6.set(key, value);
+      this.strings(key).set(key, value);
       return;
     }
     const top = Math.floor(key / SHARD);
@@ -62,7 +72,7 @@ export class PrefixTable<V> {
   }
 
   delete(key: PrefixKey): boolean {
-    if (typeof key === 'string') return this.v6.delete(key);
+    if (typeof key === 'string') return this.strings(key).delete(key);
     const top = Math.floor(key / SHARD);
     const shard = this.shard(top, false);
     if (!shard || !shard.delete((key - top * SHARD) | 0)) return false;
@@ -77,27 +87,35 @@ export class PrefixTable<V> {
 
   /** Prefixes held, per family or both. */
   size(family?: Family): number {
-    if (family === 'ipv4-unicast') return this.v4Count;
+    if (family === 'ipv4-unicast') return this.v4Count + this.v4s.size;
     if (family === 'ipv6-unicast') return this.v6.size;
-    return this.v4Count + this.v6.size;
+    return this.v4Count + this.v4s.size + this.v6.size;
   }
 
   /** Values, IPv4 then IPv6; entries may be deleted while iterating. */
   *values(family?: Family): IterableIterator<V> {
-    if (family !== 'ipv6-unicast') for (const shard of this.v4.values()) yield* shard.values();
+    if (family !== 'ipv6-unicast') {
+      for (const shard of this.v4.values()) yield* shard.values();
+      yield* this.v4s.values();
+    }
     if (family !== 'ipv4-unicast') yield* this.v6.values();
   }
 
   /** Keys, IPv4 then IPv6; entries may be deleted while iterating. */
   *keys(family?: Family): IterableIterator<PrefixKey> {
-    if (family !== 'ipv6-unicast') for (const [top, shard] of this.v4) for (const low of shard.keys()) yield top * SHARD + low;
+    if (family !== 'ipv6-unicast') {
+      for (const [top, shard] of this.v4) for (const low of shard.keys()) yield top * SHARD + low;
+      yield* this.v4s.keys();
+    }
     if (family !== 'ipv4-unicast') yield* this.v6.keys();
   }
 
   /** [key, value] pairs, IPv4 then IPv6; entries may be deleted while iterating. */
   *entries(family?: Family): IterableIterator<[PrefixKey, V]> {
-    if (family !== 'ipv6-unicast')
+    if (family !== 'ipv6-unicast') {
       for (const [top, shard] of this.v4) for (const [low, v] of shard) yield [top * SHARD + low, v];
+      yield* this.v4s.entries();
+    }
     if (family !== 'ipv4-unicast') yield* this.v6.entries();
   }
 
@@ -105,6 +123,7 @@ export class PrefixTable<V> {
   clear(): void {
     this.v4.clear();
     this.v6.clear();
+    this.v4s.clear();
     this.v4Count = 0;
     this.lastTop = -1;
     this.lastShard = undefined;
