@@ -14,11 +14,12 @@
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { teardown } from './lib/teardown.js';
 
 const CLI = process.env.BGP_TS_CLI ?? fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const FEEDER = fileURLToPath(new URL('./lib/bgp-feeder.js', import.meta.url));
@@ -165,21 +166,7 @@ export async function runBfdLoadBench(mode: 'worker' | 'inline', routes = 1_000_
     return fig;
   } finally {
     if (logFile && existsSync(logFile)) console.log(`daemon log:\n${readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n')}`);
-    for (const c of children.reverse()) {
-      if (c.exitCode !== null || c.signalCode !== null) continue;
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    }
-    for (const ns of [dutNs, peerNs]) {
-      try {
-        execFileSync('ip', ['netns', 'del', ns]);
-      } catch {
-        // not created
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await teardown(children, [dutNs, peerNs], dir);
   }
 }
 

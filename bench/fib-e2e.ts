@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { teardown } from './lib/teardown.js';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/load.js';
 import { FibService } from '../src/fib/fib-service.js';
@@ -298,21 +299,7 @@ log: { level: warn }
   } finally {
     if (failureLog) console.log(`daemon log:\n${readFileSync(failureLog, 'utf8').split('\n').slice(-40).join('\n')}`);
     monitor?.close();
-    for (const c of children.reverse()) {
-      if (c.exitCode !== null || c.signalCode !== null) continue;
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    }
-    for (const ns of [nodeNs, feedNs]) {
-      try {
-        execFileSync('ip', ['netns', 'del', ns]);
-      } catch {
-        // not created
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await teardown(children, [nodeNs, feedNs], dir);
   }
 }
 
