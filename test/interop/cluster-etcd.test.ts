@@ -181,7 +181,12 @@ describe.skipIf(skip !== undefined)('cluster datastore: two bgp-ts nodes from et
     const since = a.mark();
     await etcd.put(...bgpConfiguration('default', { nodeToNodeMeshEnabled: false, asNumber: 64512 }));
     await etcd.put(...bgpPeer('rack-tor', { peerIP: TOR, asNumber: 65100 }));
-    for (const peer of [B, C]) await a.waitForEvent(eventIs('session-down', { peer, reason: 'deconfigured' }), 10_000, since);
+    // node-b reads the same change: whichever node applies it first de-configures the
+    // a-b session, so node-a either closes it itself or receives node-b's Cease / Peer De-configured
+    const deconfiguredHere = eventIs('session-down', { peer: B, reason: 'deconfigured' });
+    const deconfiguredThere = eventIs('notification-received', { peer: B, code: 6, subcode: 3 });
+    await a.waitForEvent((e) => deconfiguredHere(e) || deconfiguredThere(e), 10_000, since);
+    await a.waitForEvent(eventIs('session-down', { peer: C, reason: 'deconfigured' }), 10_000, since);
     await a.waitForEvent(eventIs('session-established', { peer: TOR }), 30_000, since);
     const peers = (await a.apiGet<{ peers: { address: string; description?: string }[] }>('/api/v1/peers')).peers;
     expect(peers.map((p) => [p.address, p.description])).toEqual([[TOR, `Global_${TOR}`]]);
