@@ -34,8 +34,14 @@ import {
 } from './update-packer.js';
 
 export const FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
-/** Keys offered to the packer per step (a few messages' worth of /26s). */
+/** Keys offered to the packer per step (five messages' worth of /26s; larger steps measured slower). */
 const TAKE_STEP = 4096;
+
+/** Drops the last packed message (a short one more keys would have filled); returns how many keys it held. */
+function holdLast(bufs: Buffer[], counts: number[]): number {
+  bufs.pop();
+  return counts.pop()!;
+}
 
 export function familyIndex(family: Family): 0 | 1 {
   return family === 'ipv4-unicast' ? 0 : 1;
@@ -253,33 +259,25 @@ export class GroupOut {
     for (let fi = 0 as 0 | 1; fi <= 1 && room() > 0; fi++) {
       const queue = this.withdrawals[fi];
       if (queue.live === 0) continue;
-      this.takeFrom(queue, null, room, (keys) => {
-        // Partition by what each key's stream entry excluded: those members never had it.
-        let parts = new Map<Exclusion | undefined, OutKey[]>();
-        for (const k of keys) {
-          const ex = this.advertised.get(k)?.ex;
-          let list = parts.get(ex);
-          if (!list) parts.set(ex, (list = []));
-          list.push(k);
+      this.takeFrom(queue, null, room, (keys, max, more) => {
+        const bufs: Buffer[] = [];
+        const counts: number[] = [];
+        let used = packWithdrawals(FAMILIES[fi]!, keys, this.ctx, max, bufs, counts);
+        if (more && bufs.length > 1) used -= holdLast(bufs, counts);
+        const kept = used === keys.length ? keys : keys.slice(0, used);
+        // Skip the source when every route withdrawn had the same one: those members never had it.
+        // Many sources' withdrawals at once share UPDATEs sent to every member rather than one per
+        // source: a withdrawn route the receiver does not hold removes nothing (RFC 4271 §9), so
+        // the sources' copies of their own withdraws are harmless; exactness would cost an UPDATE each.
+        let ex = kept.length > 0 ? this.advertised.get(kept[0]!)?.ex : undefined;
+        for (const k of kept) {
+          const had = this.advertised.get(k)!;
+          if (had.ex !== ex) ex = undefined;
+          this.count(fi, had, -1);
+          this.advertised.delete(k);
+          this.store.release(had.set);
         }
-        // Many sources' withdrawals at once: one UPDATE for all rather than one per source. A
-        // withdrawn route the receiver does not hold removes nothing (RFC 4271 §9), so the
-        // sources' copies of their own withdraws are harmless; exactness would cost an UPDATE each.
-        if (parts.size > 1) parts = new Map([[undefined, keys]]);
-        // Each partition packed whole (the step is a few thousand keys): `used` must count from the start of `keys`.
-        let used = 0;
-        for (const [ex, list] of parts) {
-          const bufs: Buffer[] = [];
-          packWithdrawals(FAMILIES[fi]!, list, this.ctx, Infinity, bufs);
-          for (const msg of bufs) out.push({ msg, ...(ex ? { skip: ex } : {}), keys: list, start: 0 });
-          for (const k of list) {
-            const had = this.advertised.get(k)!;
-            this.count(fi, had, -1);
-            this.advertised.delete(k);
-            this.store.release(had.set);
-          }
-          used += list.length;
-        }
+        for (const msg of bufs) out.push({ msg, ...(ex ? { skip: ex } : {}), keys: kept, start: 0 });
         return used;
       });
       if (queue.live === 0) this.withdrawals[fi] = new KeyQueue();
@@ -294,9 +292,11 @@ export class GroupOut {
           continue;
         }
         const before = queue.live;
-        this.takeFrom(queue, b, room, (keys, max) => {
+        this.takeFrom(queue, b, room, (keys, max, more) => {
           const bufs: Buffer[] = [];
-          const used = packAnnouncements(block, keys, max, bufs);
+          const counts: number[] = [];
+          let used = packAnnouncements(block, keys, max, bufs, counts);
+          if (more && bufs.length > 1) used -= holdLast(bufs, counts);
           const kept = used === keys.length ? keys : keys.slice(0, used);
           for (const msg of bufs) out.push({ msg, ...(b.ex ? { skip: b.ex } : {}), keys: kept, start: 0 });
           let targeted: Map<Exclusion | undefined, OutKey[]> | undefined;
@@ -338,10 +338,17 @@ export class GroupOut {
 
   /**
    * Offers the queue's keys still pending as `state` to `pack` (which returns
-   * how many it used, from the start) in steps of a few thousand, while the
-   * caller has room; stops when the packer used fewer than offered.
+   * how many it used, from the start) in steps of several thousand, while the
+   * caller has room. `more` tells the packer that keys follow the step: it
+   * holds back a short last message, whose keys open the next step, so a
+   * large table goes out in full messages. Stops when the caller's room is used.
    */
-  private takeFrom(queue: KeyQueue, state: Bucket | null, room: () => number, pack: (keys: OutKey[], max: number) => number): void {
+  private takeFrom(
+    queue: KeyQueue,
+    state: Bucket | null,
+    room: () => number,
+    pack: (keys: OutKey[], max: number, more: boolean) => number,
+  ): void {
     const keys = queue.keys;
     const pending = this.pending;
     while (queue.live > 0 && room() > 0) {
@@ -363,11 +370,11 @@ export class GroupOut {
         queue.head = i;
         break;
       }
-      const used = pack(offered, room());
+      const used = pack(offered, room(), i < keys.length);
       for (let k = 0; k < used; k++) pending.delete(offered[k]!);
       queue.live -= used;
       queue.head = used < offered.length ? pos[used]! : i;
-      if (used < offered.length) break;
+      if (used < offered.length && room() <= 0) break;
     }
     queue.compact();
   }

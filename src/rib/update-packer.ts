@@ -193,14 +193,15 @@ function finish(buf: Buffer, used: number): Buffer {
 /**
  * Packs announcements of `keys` (all of the block's family) into at most
  * `maxMessages` UPDATEs appended to `out`. Returns how many keys, from the
- * start of the iteration, were packed.
+ * start of the iteration, were packed; `perMessage` gets each message's count.
  */
-export function packAnnouncements(block: AttributeBlock, keys: Iterable<OutKey>, maxMessages: number, out: Buffer[]): number {
+export function packAnnouncements(block: AttributeBlock, keys: Iterable<OutKey>, maxMessages: number, out: Buffer[], perMessage?: number[]): number {
   const { head, tail, addPath, maxLength } = block;
   const v6 = block.family === 'ipv6-unicast';
   const nlriStart = head.length;
   const limit = maxLength - tail.length;
   let consumed = 0;
+  let before = 0; // consumed when the open message began
   let messages = 0;
   let buf: Buffer | undefined;
   let p = 0;
@@ -215,6 +216,8 @@ export function packAnnouncements(block: AttributeBlock, keys: Iterable<OutKey>,
       b.writeUInt16BE(end - (BODY_START + 2), BODY_START); // Total Path Attribute Length
     }
     out.push(finish(b, end));
+    perMessage?.push(consumed - before);
+    before = consumed;
     messages++;
     buf = undefined;
   };
@@ -247,9 +250,16 @@ export function packAnnouncements(block: AttributeBlock, keys: Iterable<OutKey>,
  * Packs withdrawals of `keys` (all of `family`) into at most `maxMessages`
  * UPDATEs appended to `out`: IPv4 in Withdrawn Routes (RFC 4271 §4.3), IPv6 in
  * MP_UNREACH_NLRI (RFC 4760 §4) as the only attribute. Returns how many keys
- * were packed.
+ * were packed; `perMessage` gets each message's count.
  */
-export function packWithdrawals(family: Family, keys: Iterable<OutKey>, ctx: CodecContext, maxMessages: number, out: Buffer[]): number {
+export function packWithdrawals(
+  family: Family,
+  keys: Iterable<OutKey>,
+  ctx: CodecContext,
+  maxMessages: number,
+  out: Buffer[],
+  perMessage?: number[],
+): number {
   const maxLength = maxUpdateLength(ctx);
   const addPath = ctx.addPathSend[family];
   const v6 = family === 'ipv6-unicast';
@@ -258,6 +268,7 @@ export function packWithdrawals(family: Family, keys: Iterable<OutKey>, ctx: Cod
   const start = v6 ? BODY_START + 2 + 4 + 3 : BODY_START;
   const limit = v6 ? maxLength : maxLength - 2;
   let consumed = 0;
+  let before = 0; // consumed when the open message began
   let messages = 0;
   let buf: Buffer | undefined;
   let p = 0;
@@ -288,6 +299,8 @@ export function packWithdrawals(family: Family, keys: Iterable<OutKey>, ctx: Cod
       end += 2;
     }
     out.push(finish(b, end));
+    perMessage?.push(consumed - before);
+    before = consumed;
     messages++;
     buf = undefined;
   };

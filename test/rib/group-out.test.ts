@@ -251,6 +251,24 @@ describe('buckets and batches', () => {
     expect(g.out.advertised.size()).toBe(5000);
   });
 
+  it('a large table pulled 64 UPDATEs at a time goes out in full messages, announcements and withdrawals', () => {
+    const g = new Group();
+    const n = 100_000;
+    const prefixes = Array.from({ length: n }, (_, i) => v4Key((10 << 24) + 64 * i, 26));
+    for (const p of prefixes) g.announce(p, A1);
+    const sizes: number[] = [];
+    while (g.out.hasPending()) for (const it of g.take(64)) sizes.push(it.msg.length);
+    const per = Math.floor((4096 - 23 - 25) / 5); // /26s per announcement
+    expect(sizes).toHaveLength(Math.ceil(n / per));
+    expect(sizes.slice(0, -1).every((len) => len > 4096 - 5)).toBe(true); // none cut short but the last
+    for (const p of prefixes) g.withdraw(p);
+    const withdrawn: number[] = [];
+    while (g.out.hasPending()) for (const it of g.take(64)) withdrawn.push(it.msg.length);
+    expect(withdrawn).toHaveLength(Math.ceil(n / Math.floor((4096 - 23) / 5))); // /26s per withdrawal message
+    expect(withdrawn.slice(0, -1).every((len) => len > 4096 - 5)).toBe(true);
+    expect(g.out.advertised.size()).toBe(0);
+  });
+
   it('a change arriving between batches is coalesced into what is still pending', () => {
     const g = new Group();
     const prefixes = Array.from({ length: 3000 }, (_, i) => v4Key((10 << 24) + 64 * i, 26));
