@@ -86,6 +86,17 @@ describe('Kubernetes backend against the fake API server', () => {
     await until(() => mesh().length === 1);
   });
 
+  it('a BGPPeer whose nodeSelector matches, then not after a label change', async () => {
+    api.put(NODES, kubeNode('node-a', '10.0.0.5', { rack: 'r1' }));
+    api.put(`${CRD}/bgppeers`, crd('BGPPeer', 'rack-tor', { nodeSelector: "rack == 'r1'", peerIP: '10.0.0.1', asNumber: 65000 }));
+    make();
+    await until(() => last()?.overlay.neighbors.some((x) => x.address === '10.0.0.1'));
+    api.put(NODES, kubeNode('node-a', '10.0.0.5', { rack: 'r2' }));
+    await until(() => last()!.overlay.neighbors.every((x) => x.address !== '10.0.0.1'));
+    expect(last()!.supplied.bgpPeers.find((p) => p.name === 'rack-tor')).toMatchObject({ matched: false });
+    expect(mesh()).toEqual(['10.0.0.10']);
+  });
+
   it('a heartbeat-only Node change publishes nothing; a watch cut mid-stream is re-watched', async () => {
     make();
     await until(() => api.openWatches() === 6);
