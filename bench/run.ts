@@ -12,6 +12,7 @@ const steps: readonly { readonly name: string; readonly run: () => Promise<unkno
   { name: 'fib-reconcile', run: async () => (await import('./fib-reconcile.js')).runFibReconcileBench() },
   // Starts its own etcd on loopback when Debian's etcd-server is installed.
   { name: 'cluster-resync', run: async () => (await import('./cluster-resync.js')).runClusterResyncBench() },
+  { name: 'cluster-k8s', run: async () => (await import('./cluster-k8s.js')).runClusterK8sBench() },
   // Needs root (it creates a network namespace); skipped with a reason otherwise.
   {
     name: 'fib-netlink',

@@ -113,6 +113,8 @@ const MEANING: Record<string, string> = {
   'datastore.password': 'etcd password',
   'datastore.nodeName': "this node's name in the datastore; default the hostname",
   'datastore.kubeconfig': 'kubernetes: a kubeconfig file; absent: the in-cluster service account',
+  'datastore.blocks': "kubernetes: this node's blocks from Calico IPAM (calico-ipam: BlockAffinities) or the Node's spec.podCIDRs (node-pod-cidr); absent: calico-ipam when BlockAffinities exist",
+  'datastore.secretsNamespace': 'kubernetes: namespace of the Secrets that BGPPeer passwords and nodeMeshPassword name, read by name; default kube-system',
   'rule.match': 'what the rule matches; every given condition must hold',
   'rule.match.prefix': 'the prefix compared with matchOperator',
   'rule.match.matchOperator': 'equal, in (within the prefix, honouring ge/le), notEqual, notIn (Calico BGPFilter)',

@@ -24,14 +24,14 @@ import { affinityPrefix, RESOURCES_PREFIX, resourcesFromEntries } from './etcd-k
 import { desiredFromResources, type ClusterDesired } from './model.js';
 
 export interface DatastoreStatus {
-  readonly type: 'etcdv3';
+  readonly type: 'etcdv3' | 'kubernetes';
   readonly endpoints: readonly string[];
   readonly nodeName: string;
   readonly connected: boolean;
   /** When the datastore was last lost (absent while connected or before the first attempt failed). */
   readonly unreachableSince?: Date;
   readonly lastError?: string;
-  /** The etcd revision the model's key set reflects. */
+  /** The etcd revision (Kubernetes: the highest resourceVersion) the model's set reflects. */
   readonly revision?: number;
   readonly lastSync?: Date;
   /** Completed lists (the first one included). */

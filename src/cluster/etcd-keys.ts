@@ -34,6 +34,11 @@ export interface ClusterResources {
   /** This node's block affinities (any state). */
   readonly affinities: readonly BlockAffinity[];
   readonly rejected: readonly Rejected[];
+  /**
+   * Secrets the resources' secretKeyRefs name, by name: data key -> value
+   * (Kubernetes only; absent: a datastore without Secrets).
+   */
+  readonly secrets?: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 /** Decodes every entry; a bad one is rejected with its key, the rest apply. */

@@ -41,7 +41,7 @@
 
 import { prefixParse, v4Contains, v4KeyParse, prefixLength } from '../lib/prefix.js';
 import type { ClusterResources, Rejected } from './etcd-keys.js';
-import type { BgpConfigurationResource, BgpFilterResource, BgpFilterRule, BgpPeerResource, IpPoolResource, NodeResource } from './resources.js';
+import type { BgpConfigurationResource, BgpFilterResource, BgpFilterRule, BgpPeerResource, IpPoolResource, NodeResource, SecretKeyRef } from './resources.js';
 import { matches } from './selector.js';
 
 export const DEFAULT_ASN = 64512;
@@ -71,6 +71,8 @@ export interface OverlayNeighbor {
   readonly ttlSecurity?: number;
   readonly allowAsIn?: number;
   readonly addPath?: 'both';
+  /** TCP MD5 (RFC 2385), from a Secret the resource names. */
+  readonly password?: string;
   readonly gracefulRestart: { readonly enabled: true; readonly restartTime: number };
   readonly import?: readonly OverlayRule[];
   readonly export?: readonly OverlayRule[];
@@ -129,6 +131,21 @@ export function desiredFromResources(res: ClusterResources, nodeName: string): C
   const nodeByAddress = new Map<string, NodeResource>();
   for (const n of res.nodes.values()) for (const a of addresses(n)) nodeByAddress.set(a, n);
 
+  /** A secretKeyRef's value, or why it has none (the Secret or its key is missing). */
+  const secret = (ref: SecretKeyRef): { ok: true; value: string } | { ok: false; error: string } => {
+    const s = res.secrets?.get(ref.name);
+    if (s === undefined) return { ok: false, error: `Secret '${ref.name}' not found (or not readable)` };
+    const v = s.get(ref.key);
+    return v === undefined || v === '' ? { ok: false, error: `Secret '${ref.name}' has no key '${ref.key}'` } : { ok: true, value: v };
+  };
+  let meshPassword: string | undefined;
+  if (global?.nodeMeshPassword !== undefined) {
+    const p = secret(global.nodeMeshPassword);
+    // the mesh stays (without a password: its sessions fail until the Secret appears) rather than go
+    if (p.ok) meshPassword = p.value;
+    else rejected.push({ key: 'bgpconfigurations/default', error: `spec.nodeMeshPassword: ${p.error}; mesh sessions have no password` });
+  }
+
   // ---- mesh
   const meshOn = global?.nodeToNodeMeshEnabled ?? true;
   const meshReason = !meshOn
@@ -157,6 +174,7 @@ export function desiredFromResources(res: ClusterResources, nodeName: string): C
           localAddress: mine,
           families: [family],
           addPath: 'both',
+          ...(meshPassword !== undefined && { password: meshPassword }),
           gracefulRestart: { enabled: true, restartTime },
         });
       }
@@ -179,6 +197,13 @@ export function desiredFromResources(res: ClusterResources, nodeName: string): C
     if (!rules.ok) {
       rejected.push({ key: `bgppeers/${peer.name}`, error: rules.error });
       bgpPeers.push({ name: peer.name, matched: false, why: rules.error, addresses: [] });
+      continue;
+    }
+    const password = peer.password === undefined ? undefined : secret(peer.password);
+    if (password !== undefined && !password.ok) {
+      const error = `spec.password: ${password.error}`;
+      rejected.push({ key: `bgppeers/${peer.name}`, error });
+      bgpPeers.push({ name: peer.name, matched: false, why: error, addresses: [] });
       continue;
     }
     const targets: { address: string; asn: number; port?: number; node?: NodeResource }[] = [];
@@ -212,6 +237,7 @@ export function desiredFromResources(res: ClusterResources, nodeName: string): C
         ...(peer.ttlSecurity !== undefined && { ttlSecurity: peer.ttlSecurity }),
         ...(peer.numAllowedLocalASNumbers !== undefined && { allowAsIn: peer.numAllowedLocalASNumbers }),
         addPath: 'both',
+        ...(password?.ok && { password: password.value }),
         gracefulRestart: { enabled: true, restartTime: peer.maxRestartTime ?? DEFAULT_RESTART_TIME },
         ...(rules.imports.length > 0 && { import: rules.imports.filter((r) => r.match?.family === family) }),
         ...(rules.exports.length > 0 && { export: rules.exports.filter((r) => r.match?.family === family) }),

@@ -43,6 +43,20 @@ export interface BgpConfigurationResource {
   readonly communities: Readonly<Record<string, string>>;
   readonly prefixAdvertisements: readonly { readonly cidr: string; readonly communities: readonly string[] }[];
   readonly bindMode?: 'None' | 'NodeIP';
+  /** spec.nodeMeshPassword.secretKeyRef (Kubernetes datastore only). */
+  readonly nodeMeshPassword?: SecretKeyRef;
+}
+
+/** A key of a Secret in the configured namespace (Kubernetes datastore only). */
+export interface SecretKeyRef {
+  readonly name: string;
+  readonly key: string;
+}
+
+/** What a decoder may accept beyond the etcd layout. */
+export interface DecodeOptions {
+  /** Secrets exist (Kubernetes): password.secretKeyRef is read, not rejected. */
+  readonly secrets?: boolean;
 }
 
 export interface BgpPeerResource {
@@ -61,6 +75,8 @@ export interface BgpPeerResource {
   readonly numAllowedLocalASNumbers?: number;
   readonly localASNumber?: number;
   readonly filters: readonly string[];
+  /** spec.password.secretKeyRef (Kubernetes datastore only). */
+  readonly password?: SecretKeyRef;
 }
 
 export type IpipMode = 'Always' | 'CrossSubnet' | 'Never';
@@ -202,7 +218,7 @@ function labels(meta: Obj): Labels {
  * Decodes one v3 resource (the JSON Calico stores). `kind` is the kind the key
  * names; `name` the key's last segment, which metadata.name must match when set.
  */
-export function decodeResource(kind: ResourceKind, name: string, json: unknown): Decoded<Resource> {
+export function decodeResource(kind: ResourceKind, name: string, json: unknown, opts: DecodeOptions = {}): Decoded<Resource> {
   try {
     if (!isObj(json)) throw new FieldError(`the value must be a JSON object, got ${got(json)}`);
     if (json['kind'] !== undefined && json['kind'] !== kind) throw new FieldError(`kind: must be ${kind}, got ${got(json['kind'])}`);
@@ -210,14 +226,14 @@ export function decodeResource(kind: ResourceKind, name: string, json: unknown):
     const metaName = str(meta, 'metadata.', 'name');
     if (metaName !== undefined && metaName !== name) throw new FieldError(`metadata.name: '${metaName}' does not match the key's name '${name}'`);
     const spec = obj(json, '', 'spec') ?? {};
-    return { ok: true, value: DECODERS[kind](name, spec, meta) };
+    return { ok: true, value: DECODERS[kind](name, spec, meta, opts) };
   } catch (e) {
     if (e instanceof FieldError) return { ok: false, error: e.message };
     throw e;
   }
 }
 
-const DECODERS: Record<ResourceKind, (name: string, spec: Obj, meta: Obj) => Resource> = {
+const DECODERS: Record<ResourceKind, (name: string, spec: Obj, meta: Obj, opts: DecodeOptions) => Resource> = {
   Node(name, spec, meta) {
     const bgp = obj(spec, 'spec.', 'bgp') ?? {};
     const v4 = str(bgp, 'spec.bgp.', 'ipv4Address');
@@ -231,7 +247,7 @@ const DECODERS: Record<ResourceKind, (name: string, spec: Obj, meta: Obj) => Res
       throw new FieldError(`spec.bgp.routeReflectorClusterID: must be an IPv4 address (RFC 4456 cluster ID), got '${cid}'`);
     return { kind: 'Node', name, labels: labels(meta), ipv4, ipv6, asNumber: asn(bgp, 'spec.bgp.', 'asNumber'), routeReflectorClusterId: cid };
   },
-  BGPConfiguration(name, spec) {
+  BGPConfiguration(name, spec, _meta, opts) {
     const cidrs = (key: string) =>
       list(spec, 'spec.', key).map((e, i) => {
         const where = `spec.${key}[${i}]`;
@@ -268,10 +284,11 @@ const DECODERS: Record<ResourceKind, (name: string, spec: Obj, meta: Obj) => Res
       communities,
       prefixAdvertisements,
       bindMode: oneOf(spec, 'spec.', 'bindMode', ['None', 'NodeIP'] as const),
+      ...(opts.secrets && { nodeMeshPassword: secretKeyRef(spec, 'nodeMeshPassword') }),
     };
   },
-  BGPPeer(name, spec) {
-    if (obj(spec, 'spec.', 'password') !== undefined)
+  BGPPeer(name, spec, _meta, opts) {
+    if (!opts.secrets && obj(spec, 'spec.', 'password') !== undefined)
       throw new FieldError('spec.password: secretKeyRef needs Kubernetes Secrets, which an etcd datastore does not have; set the neighbor password in the config file');
     const peerText = str(spec, 'spec.', 'peerIP');
     const peerSelector = selector(spec, 'spec.', 'peerSelector');
@@ -302,6 +319,7 @@ const DECODERS: Record<ResourceKind, (name: string, spec: Obj, meta: Obj) => Res
         if (typeof f !== 'string' || f === '') throw new FieldError(`spec.filters[${i}]: must be a BGPFilter name, got ${got(f)}`);
         return f;
       }),
+      ...(opts.secrets && { password: secretKeyRef(spec, 'password') }),
     };
   },
   IPPool(name, spec) {
@@ -343,6 +361,18 @@ const DECODERS: Record<ResourceKind, (name: string, spec: Obj, meta: Obj) => Res
 };
 
 const COMMUNITY = /^\d+:\d+(:\d+)?$/;
+
+/** spec.<key>.secretKeyRef: {name, key}; undefined when spec.<key> is absent. */
+function secretKeyRef(spec: Obj, key: string): SecretKeyRef | undefined {
+  const o = obj(spec, 'spec.', key);
+  if (o === undefined) return undefined;
+  const ref = obj(o, `spec.${key}.`, 'secretKeyRef');
+  if (ref === undefined) throw new FieldError(`spec.${key}: only secretKeyRef is supported`);
+  const name = str(ref, `spec.${key}.secretKeyRef.`, 'name');
+  const k = str(ref, `spec.${key}.secretKeyRef.`, 'key');
+  if (name === undefined || k === undefined) throw new FieldError(`spec.${key}.secretKeyRef: name and key are required`);
+  return { name, key: k };
+}
 
 function fail(message: string): never {
   throw new FieldError(message);

@@ -193,6 +193,10 @@ export const DatastoreSchema = Type.Object(
     /** This node's name in the datastore; default the hostname. */
     nodeName: Opt(Type.String({ minLength: 1, maxLength: 253 })),
     kubeconfig: Opt(Type.String()),
+    /** kubernetes: where this node's blocks come from; absent: calico-ipam when BlockAffinities exist, else node-pod-cidr. */
+    blocks: Opt(Type.Union([Type.Literal('calico-ipam'), Type.Literal('node-pod-cidr')])),
+    /** kubernetes: the namespace of the Secrets BGPPeer passwords name (default kube-system). */
+    secretsNamespace: Opt(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })),
   },
   { additionalProperties: false },
 );

@@ -18,6 +18,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { LevelWithSilent } from 'pino';
 import type { ApiCluster } from '../api/cluster-schema.js';
 import { EtcdBackend, type DatastoreBackend } from '../cluster/etcd-backend.js';
+import { KubeBackend } from '../cluster/kube-backend.js';
 import { mergeOverlay } from '../cluster/merge.js';
 import type { ClusterDesired, ClusterOverlay } from '../cluster/model.js';
 import { loadConfigFile, parseConfig, type ConfigError, type ConfigResult, type ParseOptions } from '../config/load.js';
@@ -54,7 +55,9 @@ export class ClusterSync {
       this.firstResolve?.();
       this.changed();
     };
-    this.backend = opts.backend?.(onDesired) ?? new EtcdBackend({ config: opts.datastore, log: opts.logger, onDesired });
+    this.backend =
+      opts.backend?.(onDesired) ??
+      (opts.datastore.type === 'kubernetes' ? new KubeBackend({ config: opts.datastore, log: opts.logger, onDesired }) : new EtcdBackend({ config: opts.datastore, log: opts.logger, onDesired }));
   }
 
   start(): void {
@@ -179,7 +182,6 @@ export async function openDatastoreConfig(configPath: string, makeLogger: (level
     const checked = await loadConfigFile(configPath); // names the datastore key's errors with lines
     return { loaded: checked.ok ? bad('invalid datastore settings').loaded : checked };
   }
-  if (ds.type === 'kubernetes') return bad('the Kubernetes datastore is not supported yet; use type: etcdv3', 'datastore.type');
   const level = (raw['log'] as { level?: LevelWithSilent } | undefined)?.level ?? 'info';
   const logger = makeLogger(level);
   let cluster: ClusterSync;

@@ -19,7 +19,7 @@ export const LOG_EVENTS = [
   'config-applied', 'config-change-deferred', 'config-reload-failed', 'config-reload-rejected', 'config-reloaded', 'config-warning',
   'connect-failed',
   'connection-down', 'connection-rejected',
-  'datastore-not-synced', 'datastore-resource-rejected', 'datastore-synced', 'datastore-unreachable', 'datastore-watch-cancelled',
+  'datastore-not-synced', 'datastore-resource-rejected', 'datastore-secret-unreadable', 'datastore-synced', 'datastore-unreachable', 'datastore-watch-cancelled',
   'daemon-start-failed', 'daemon-started', 'daemon-stop-failed', 'daemon-stop-forced', 'daemon-stopped', 'daemon-stopping',
   'drain',
   'dynamic-peer',
