@@ -3,6 +3,8 @@
 // callbacks), so the daemon keeps plain counters and a million route changes
 // cost nothing here. Counters pulled this way are reset and re-filled from the
 // daemon's cumulative figures on each scrape; peers that went away drop out.
+// The per-peer families (20 series a peer) are written by peer-metrics.ts,
+// in loop-turn slices, not by prom-client's labelled children.
 //
 // bgp_peer_state is one gauge per peer whose value is the RFC 4271 §8.2.2
 // state number: 1 Idle, 2 Connect, 3 Active, 4 OpenSent, 5 OpenConfirm,
@@ -15,11 +17,12 @@
 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { registerClusterMetrics } from './cluster-metrics.js';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { loopTurns } from '../lib/loop-turns.js';
 import type { ApiDeps, ApiPeer } from './deps.js';
 import { registerBfdMetrics } from './bfd-metrics.js';
 import { MESSAGE_TYPES } from './schemas.js';
+import { BgpRegistry, PeerFamily, PeerLabelCache, type ExtraLabels, type PeerFamilySpec, type PeerSnapshot } from './peer-metrics.js';
 
 /** RFC 4271 §8.2.2 states numbered as in RFC 4273 bgpPeerState. */
 export const PEER_STATE_VALUE: Readonly<Record<ApiPeer['state'], number>> = {
@@ -75,90 +78,72 @@ export interface BgpMetrics {
   close(): void;
 }
 
-const PEER_LABELS = ['peer', 'peer_asn', 'description'] as const;
-type PeerLabel = (typeof PEER_LABELS)[number];
 const FAMILIES = ['ipv4-unicast', 'ipv6-unicast'] as const;
+/** Frozen extra-label objects: their text is rendered once (peer-metrics.ts). */
+const TYPE_LABELS = Object.fromEntries(MESSAGE_TYPES.map((type): [string, ExtraLabels] => [type, Object.freeze({ type })])) as Record<(typeof MESSAGE_TYPES)[number], ExtraLabels>;
+const FAMILY_LABELS = Object.fromEntries(FAMILIES.map((family): [string, ExtraLabels] => [family, Object.freeze({ family })])) as Record<(typeof FAMILIES)[number], ExtraLabels>;
 
-function peerLabels(p: ApiPeer): Record<PeerLabel, string> {
-  return { peer: p.address, peer_asn: String(p.asn), description: p.description ?? '' };
-}
-
-export function createMetrics(deps: ApiDeps, opts: MetricsOptions = {}): BgpMetrics {
-  const registry = new Registry();
-  const registers = [registry];
-  registerClusterMetrics(deps, registers);
-
-  // One peers() call serves every per-peer metric of a scrape (cached 250 ms).
-  let cached: { at: number; peers: Promise<readonly ApiPeer[]> } | undefined;
-  const peers = () => {
-    const now = Date.now();
-    if (!cached || now - cached.at > 250) cached = { at: now, peers: Promise.resolve(deps.peers()) };
-    return cached.peers;
-  };
-
-  const perPeerGauge = (name: string, help: string, value: (p: ApiPeer) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: PEER_LABELS,
-      registers,
-      async collect() {
-        this.reset();
-        for (const p of await peers()) this.set(peerLabels(p), value(p));
-      },
-    });
-
-  perPeerGauge('bgp_peer_state', 'RFC 4271 session state: 1 Idle, 2 Connect, 3 Active, 4 OpenSent, 5 OpenConfirm, 6 Established', (p) => PEER_STATE_VALUE[p.state]);
-  // Alerts leave a peer shut down on purpose alone (deploy/bgp-ts.rules.yml BgpPeerDown).
-  perPeerGauge('bgp_peer_admin_shutdown', '1 while the peer is administratively shut down (bgp-ts shutdown, or neighbors[].shutdown), else 0', (p) => (p.adminShutdown ? 1 : 0));
-  perPeerGauge('bgp_peer_uptime_seconds', 'Seconds the session has been Established (0 when down)', (p) => p.uptimeSeconds);
-  new Counter({
-    name: 'bgp_peer_established_transitions_total',
-    help: 'Times the session reached Established',
-    labelNames: PEER_LABELS,
-    registers,
-    async collect() {
-      this.reset();
-      for (const p of await peers()) this.inc(peerLabels(p), p.establishedTransitions);
-    },
+/** The per-peer families: each sample a peer gives, labelled peer, peer_asn, description and the extras. */
+function peerFamilySpecs(): PeerFamilySpec[] {
+  const one = (name: string, help: string, type: 'gauge' | 'counter', value: (p: ApiPeer) => number): PeerFamilySpec => ({
+    name,
+    help,
+    type,
+    samples: (p, out) => void out.push({ value: value(p) }),
   });
+  const specs: PeerFamilySpec[] = [
+    one('bgp_peer_state', 'RFC 4271 session state: 1 Idle, 2 Connect, 3 Active, 4 OpenSent, 5 OpenConfirm, 6 Established', 'gauge', (p) => PEER_STATE_VALUE[p.state]),
+    // Alerts leave a peer shut down on purpose alone (deploy/bgp-ts.rules.yml BgpPeerDown).
+    one('bgp_peer_admin_shutdown', '1 while the peer is administratively shut down (bgp-ts shutdown, or neighbors[].shutdown), else 0', 'gauge', (p) => (p.adminShutdown ? 1 : 0)),
+    one('bgp_peer_uptime_seconds', 'Seconds the session has been Established (0 when down)', 'gauge', (p) => p.uptimeSeconds),
+    one('bgp_peer_established_transitions_total', 'Times the session reached Established', 'counter', (p) => p.establishedTransitions),
+  ];
   for (const dir of ['received', 'sent'] as const) {
-    new Counter({
+    specs.push({
       name: `bgp_messages_${dir}_total`,
       help: `BGP messages ${dir}, by type`,
-      labelNames: [...PEER_LABELS, 'type'],
-      registers,
-      async collect() {
-        this.reset();
-        for (const p of await peers())
-          for (const type of MESSAGE_TYPES) this.inc({ ...peerLabels(p), type }, p.messages[dir][type]);
+      type: 'counter',
+      samples: (p, out) => {
+        for (const type of MESSAGE_TYPES) out.push({ extra: TYPE_LABELS[type], value: p.messages[dir][type] });
       },
     });
-    new Counter({
+    specs.push({
       name: `bgp_notifications_${dir}_total`,
       help: `NOTIFICATION messages ${dir}, by RFC 4271 §4.5 error code and subcode`,
-      labelNames: [...PEER_LABELS, 'code', 'subcode'],
-      registers,
-      async collect() {
-        this.reset();
-        for (const p of await peers())
-          for (const n of p.notifications[dir]) this.inc({ ...peerLabels(p), code: String(n.code), subcode: String(n.subcode) }, n.count);
+      type: 'counter',
+      samples: (p, out) => {
+        for (const n of p.notifications[dir]) out.push({ extra: { code: String(n.code), subcode: String(n.subcode) }, value: n.count });
       },
     });
   }
   for (const kind of ['received', 'accepted', 'advertised'] as const) {
-    new Gauge({
+    specs.push({
       name: `bgp_prefixes_${kind}`,
       help: `Prefixes ${kind} ${kind === 'advertised' ? 'to' : 'from'} the peer, by family`,
-      labelNames: [...PEER_LABELS, 'family'],
-      registers,
-      async collect() {
-        this.reset();
-        for (const p of await peers())
-          for (const family of FAMILIES) this.set({ ...peerLabels(p), family }, p.prefixesByFamily[family][kind]);
+      type: 'gauge',
+      samples: (p, out) => {
+        for (const family of FAMILIES) out.push({ extra: FAMILY_LABELS[family], value: p.prefixesByFamily[family][kind] });
       },
     });
   }
+  return specs;
+}
+
+export function createMetrics(deps: ApiDeps, opts: MetricsOptions = {}): BgpMetrics {
+  const registry = new BgpRegistry();
+  const registers = [registry];
+  registerClusterMetrics(deps, registers);
+
+  // One peers() call serves every per-peer family of a scrape (cached 250 ms),
+  // with each peer's label text kept between scrapes (peer-metrics.ts).
+  const labels = new PeerLabelCache();
+  let cached: { at: number; snapshot: Promise<PeerSnapshot> } | undefined;
+  const snapshot = () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 250) cached = { at: now, snapshot: Promise.resolve(deps.peers()).then((peers) => labels.snapshot(peers)) };
+    return cached.snapshot;
+  };
+  for (const spec of peerFamilySpecs()) registry.registerPeerFamily(new PeerFamily(spec, snapshot));
 
   // RIB
   for (const [name, pick, help] of [

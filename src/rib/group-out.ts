@@ -70,6 +70,32 @@ export function excludes(ex: Exclusion | undefined, m: MemberId): boolean {
   return ex !== undefined && (ex.address === m.address || (ex.originatorId !== undefined && ex.originatorId === m.bgpId));
 }
 
+/**
+ * Keys counted per exclusion, summed so that what `excludes(ex, m)` removes for
+ * member m is found in O(1): those naming its address, plus those naming its
+ * BGP Identifier as ORIGINATOR_ID, minus those naming both (counted twice).
+ */
+export class ExclusionIndex {
+  private readonly byAddress = new Map<string, number>();
+  private readonly byOriginator = new Map<number, number>();
+  private readonly byBoth = new Map<string, number>();
+
+  constructor(counts: ReadonlyMap<Exclusion, number>) {
+    for (const [ex, n] of counts) {
+      this.byAddress.set(ex.address, (this.byAddress.get(ex.address) ?? 0) + n);
+      if (ex.originatorId === undefined) continue;
+      this.byOriginator.set(ex.originatorId, (this.byOriginator.get(ex.originatorId) ?? 0) + n);
+      const both = `${ex.address}|${ex.originatorId}`;
+      this.byBoth.set(both, (this.byBoth.get(both) ?? 0) + n);
+    }
+  }
+
+  /** The sum of the counts of every exclusion that excludes `m`. */
+  excluded(m: MemberId): number {
+    return (this.byAddress.get(m.address) ?? 0) + (this.byOriginator.get(m.bgpId) ?? 0) - (this.byBoth.get(`${m.address}|${m.bgpId}`) ?? 0);
+  }
+}
+
 /** One encoded message of a group's stream. */
 export interface StreamItem {
   readonly msg: Buffer;
@@ -125,6 +151,8 @@ export class GroupOut {
   readonly eor: ('waiting' | 'armed' | 'sent')[] = ['waiting', 'waiting'];
   /** Per family: advertised keys per exclusion, so a member's advertised count needs no walk. */
   private readonly excludedCounts: [Map<Exclusion, number>, Map<Exclusion, number>] = [new Map(), new Map()];
+  /** excludedCounts summed for lookup by member; undefined after a change (rebuilt when asked). */
+  private readonly excludedIndexes: [ExclusionIndex | undefined, ExclusionIndex | undefined] = [undefined, undefined];
   oversized = 0;
 
   constructor(
@@ -234,13 +262,24 @@ export class GroupOut {
   /** Keys of `family` a member with identity `m` holds: the stream's, minus those excluding it. */
   advertisedFor(family: Family, m: MemberId): number {
     const fi = familyIndex(family);
-    let n = this.advertised.size(family);
-    for (const [ex, count] of this.excludedCounts[fi]) if (excludes(ex, m)) n -= count;
-    return n;
+    return this.advertised.size(family) - this.excludedIndex(fi).excluded(m);
+  }
+
+  /**
+   * The counts per exclusion summed by what a member matches (its address, its
+   * BGP Identifier, both), rebuilt after a change when next asked: the API
+   * asks for every member at once, and a walk of every exclusion per member
+   * was C² at C members that each source routes (16 ms a scrape at 1,000).
+   */
+  private excludedIndex(fi: 0 | 1): ExclusionIndex {
+    let ix = this.excludedIndexes[fi];
+    if (!ix) this.excludedIndexes[fi] = ix = new ExclusionIndex(this.excludedCounts[fi]);
+    return ix;
   }
 
   private count(fi: 0 | 1, b: Bucket | undefined, delta: number): void {
     if (!b?.ex) return;
+    this.excludedIndexes[fi] = undefined;
     const m = this.excludedCounts[fi];
     const n = (m.get(b.ex) ?? 0) + delta;
     if (n === 0) m.delete(b.ex);
@@ -417,6 +456,7 @@ export class GroupOut {
       this.queues[fi].clear();
       this.withdrawals[fi] = new KeyQueue();
       this.excludedCounts[fi].clear();
+      this.excludedIndexes[fi] = undefined;
     }
     this.lastBucket = undefined;
     this.lastQueue = undefined;
