@@ -328,6 +328,11 @@ log: { level: warn }
     }
     const daemonCpuMs = cpuMs(pid) - cpu0;
     const after = sampleProc(pid);
+    if (process.env.BENCH_DAEMON_METRICS && dut !== 'bird') {
+      // Where the memory is (V8 heap spaces, external), from the daemon's own /metrics.
+      const text = execFileSync('ip', ['netns', 'exec', nodeNs, process.execPath, '-e', 'fetch("http://127.0.0.1:9179/metrics").then(async (r) => process.stdout.write(await r.text()))'], { encoding: 'utf8' });
+      console.log(text.split('\n').filter((l) => /^(nodejs_heap|nodejs_external|process_resident)/.test(l)).join('\n'));
+    }
     // The trickle: one single-prefix UPDATE at a time, each awaited in the kernel.
     const latencies: number[] = [];
     for (let k = 0; fib && k < trickle; k++) {
@@ -364,7 +369,7 @@ log: { level: warn }
         (fib ? `; single-prefix UPDATE -> kernel median ${fig.latencyMedianMs} ms, p99 ${fig.latencyP99Ms} ms (${fig.trickleSamples} of ${trickle} samples)` : ''),
     );
     tell({ cmd: 'quit' });
-    failureLog = undefined;
+    if (!process.env.BENCH_DAEMON_LOG) failureLog = undefined; // BENCH_DAEMON_LOG=1: print it anyway
     return fig;
   } finally {
     if (failureLog) console.log(`${dut} log:\n${failureLog()}`);
