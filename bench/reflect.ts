@@ -404,7 +404,9 @@ export async function runReflectBench(sizes: readonly number[] = [10_000, 100_00
     if (by['bgp-ts'].length > 0 && by.bird.length > 0) {
       // The ratio of the medians, and the range of the per-run ratios (same run, same load).
       const ratio = (f: (r: ReflectResult) => number): string => {
-        const per = by['bgp-ts'].map((r, i) => f(r) / f(by.bird[i]!));
+        // BIRD's CPU under one clock tick (10 ms) reads 0: no ratio then.
+        if (median(by.bird.map(f)) === 0) return 'n/a (BIRD < 10 ms)';
+        const per = by['bgp-ts'].map((r, i) => f(r) / f(by.bird[i]!)).filter(Number.isFinite);
         return `${(median(by['bgp-ts'].map(f)) / median(by.bird.map(f))).toFixed(2)}× (per run ${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)})`;
       };
       console.log(
