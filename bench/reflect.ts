@@ -12,23 +12,33 @@
 // its CPU seconds, and its longest event-loop delay per phase (from the API's
 // /metrics, nodejs_eventloop_delay_max_seconds, whose window resets on each
 // scrape); plus the ceiling: the same bytes feeder → receiver, no bgp-ts.
+// BIRD 2 runs in the same harness in the same run (`bird -f` in this
+// namespace, strict-bound to the same loopback address on its own port, both
+// clients `rr client`, next hops resolved through a static 127/8 in a
+// separate IGP table, no kernel protocol), with the same feeder bytes and the
+// same receiver; each run measures bgp-ts then BIRD, BENCH_RUNS runs
+// (default 3), and the report gives medians, ranges and the bgp-ts/BIRD
+// ratio. Two clocks per phase: from the feeder's first write, and from its
+// last write (the kernel took the last byte) to the receiver's last prefix.
 //
 // The daemon runs from the same build as this file (build/bench/src/cli.js,
 // i.e. the code of dist/cli.js); BGP_TS_CLI overrides it, BGP_TS_NODE_FLAGS
 // adds node flags (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or
 // "--trace-gc" with BENCH_DAEMON_STDOUT=1 to see the daemon's output).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { encodeMessage } from '../src/bgp/wire/message.js';
 import { AS_SEQUENCE, DEFAULT_CODEC_CONTEXT, type CodecContext, type PathAttributes } from '../src/bgp/wire/types.js';
 import { v4Key, v4Parse } from '../src/lib/prefix.js';
 import { packUpdates, packWithdrawUpdates } from '../src/rib/update-packer.js';
+import { startBirdDaemon } from './lib/bird.js';
+import { procCpuSeconds } from './lib/proc-stats.js';
 
 const AS = 64512;
 const RR = '127.0.0.71';
@@ -37,8 +47,13 @@ const RECEIVER = '127.0.0.73';
 const CTX: CodecContext = { ...DEFAULT_CODEC_CONTEXT, fourOctetAs: true };
 const CLI = process.env.BGP_TS_CLI ?? fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
+export type ReflectDut = 'bgp-ts' | 'bird';
+
 export interface PhaseResult {
+  /** The feeder's first write -> the receiver holds all N (or has seen all N withdrawn). */
   readonly seconds: number;
+  /** The feeder's last write returned -> the receiver complete. */
+  readonly afterLastSentSeconds: number;
   readonly perSecond: number;
   /** The daemon's longest event-loop delay during the phase, ms. */
   readonly maxEventLoopDelayMs: number;
@@ -47,6 +62,7 @@ export interface PhaseResult {
 }
 
 export interface ReflectResult {
+  readonly dut: ReflectDut;
   readonly n: number;
   readonly announce: PhaseResult;
   readonly withdraw: PhaseResult;
@@ -56,8 +72,6 @@ export interface ReflectResult {
   readonly peakRssMb: number;
   /** (VmHWM after the announcements − baseline RSS) / N. */
   readonly rssBytesPerRoute: number;
-  /** Feeder → receiver with nothing between: announce time for the same bytes. */
-  readonly ceilingSeconds: number;
 }
 
 /** N /26 prefixes from 64.0.0.0 in 8 attribute sets, as whole UPDATE messages. */
@@ -170,13 +184,6 @@ function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** User + system CPU seconds of a process (/proc/<pid>/stat fields 14, 15; 100 ticks/s). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
 /** Scrapes the daemon's /metrics: the longest event-loop delay since the previous scrape, ms. */
 async function eventLoopDelayMs(api: string): Promise<number> {
   const text = await (await fetch(`${api}/metrics`)).text();
@@ -198,11 +205,13 @@ async function waitFor(what: string, cond: () => Promise<boolean> | boolean, ms 
 }
 
 interface RunningDaemon {
-  readonly child: ChildProcess;
   readonly pid: number;
-  readonly api: string;
   readonly bgpPort: number;
   readonly output: () => string;
+  /** Both clients' sessions are Established. */
+  established(): Promise<boolean>;
+  /** The longest event-loop delay since the previous call, ms (NaN for BIRD). */
+  eventLoopDelayMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -235,11 +244,14 @@ neighbors:
   const api = `http://${RR}:${apiPort}`;
   await waitFor('the daemon API', async () => (await fetch(`${api}/healthz`)).ok);
   return {
-    child,
     pid: child.pid!,
-    api,
     bgpPort,
     output: () => out,
+    established: async () => {
+      const { peers } = (await (await fetch(`${api}/api/v1/peers`)).json()) as { peers: { state: string }[] };
+      return peers.length === 2 && peers.every((p) => p.state === 'Established');
+    },
+    eventLoopDelayMs: () => eventLoopDelayMs(api),
     stop: async () => {
       child.kill('SIGTERM');
       const kill = setTimeout(() => child.kill('SIGKILL'), 5000); // a daemon stuck in a loop ignores SIGTERM
@@ -250,49 +262,95 @@ neighbors:
   };
 }
 
-function phase(n: number, t0: number, delayMs: number, cpu: number): PhaseResult {
-  const seconds = (performance.now() - t0) / 1000;
-  return { seconds, perSecond: Math.round(n / seconds), maxEventLoopDelayMs: delayMs, cpuSeconds: Math.round(cpu * 100) / 100 };
+/** BIRD 2 as the same reflector: both clients passive `rr client`s, strict-bound to RR on a port of its own. */
+async function spawnBird(): Promise<RunningDaemon> {
+  const dir = mkdtempSync(join(tmpdir(), 'bgp-ts-bench-bird-'));
+  const bgpPort = await freePort(RR);
+  const client = (name: string, address: string): string => `protocol bgp ${name} from rrc { neighbor ${address} as ${AS}; }`;
+  let bird;
+  try {
+    bird = await startBirdDaemon(
+      undefined,
+      dir,
+      `router id 10.0.0.71;
+log stderr { warning, error, fatal };
+ipv4 table igp4;
+protocol device { scan time 60; }
+protocol static loopback { ipv4 { table igp4; }; route 127.0.0.0/8 via "lo"; }
+template bgp rrc {
+  local ${RR} port ${bgpPort} as ${AS};
+  strict bind yes;
+  passive yes;
+  hold time 90;
+  rr client;
+  rr cluster id 10.0.0.71;
+  ipv4 { import all; export all; igp table igp4; };
+}
+${client('feeder', FEEDER)}
+${client('receiver', RECEIVER)}
+`,
+    );
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const b = bird;
+  return {
+    pid: b.pid,
+    bgpPort,
+    output: () => b.proc.tail(),
+    established: async () => (await b.birdc('show', 'protocols')).split('\n').filter((l) => /^(feeder|receiver)\s.*Established/.test(l)).length === 2,
+    eventLoopDelayMs: async () => NaN,
+    stop: async () => {
+      await b.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
-export async function reflectOnce(n: number): Promise<ReflectResult> {
-  const { announce, withdraw } = feed(n);
-  const d = await spawnDaemon();
+function phase(n: number, t0: number, tLastSent: number, delayMs: number, cpu: number): PhaseResult {
+  const now = performance.now();
+  const seconds = (now - t0) / 1000;
+  return { seconds, afterLastSentSeconds: (now - tLastSent) / 1000, perSecond: Math.round(n / seconds), maxEventLoopDelayMs: delayMs, cpuSeconds: Math.round(cpu * 100) / 100 };
+}
+
+export async function reflectOnce(dut: ReflectDut, n: number, bufs: { announce: Buffer[]; withdraw: Buffer[] } = feed(n)): Promise<ReflectResult> {
+  const { announce, withdraw } = bufs;
+  const d = dut === 'bgp-ts' ? await spawnDaemon() : await spawnBird();
   try {
     const counter = new NlriCounter();
     const receiver = await speaker(RECEIVER, d.bgpPort, '10.0.0.73', (c) => counter.push(c));
     const feeder = await speaker(FEEDER, d.bgpPort, '10.0.0.72');
-    await waitFor('both sessions Established', async () => {
-      const { peers } = (await (await fetch(`${d.api}/api/v1/peers`)).json()) as { peers: { state: string }[] };
-      return peers.length === 2 && peers.every((p) => p.state === 'Established');
-    });
+    await waitFor('both sessions Established', () => d.established());
     await new Promise((r) => setTimeout(r, 300)); // let start-up garbage settle
     const baseline = procStatus(d.pid, 'VmRSS');
-    await eventLoopDelayMs(d.api); // opens the measurement window
-    let cpu0 = cpuSeconds(d.pid);
+    await d.eventLoopDelayMs(); // opens the measurement window
+    let cpu0 = procCpuSeconds(d.pid);
     const t0 = performance.now();
     await writeAll(feeder, announce);
+    const t0Last = performance.now();
     await counter.until(() => counter.announced >= n);
-    const announced = phase(n, t0, NaN, cpuSeconds(d.pid) - cpu0);
+    const announced = phase(n, t0, t0Last, NaN, procCpuSeconds(d.pid) - cpu0);
     const hwm = procStatus(d.pid, 'VmHWM');
-    const announceDelay = await eventLoopDelayMs(d.api);
-    cpu0 = cpuSeconds(d.pid);
+    const announceDelay = await d.eventLoopDelayMs();
+    cpu0 = procCpuSeconds(d.pid);
     const t1 = performance.now();
     await writeAll(feeder, withdraw);
+    const t1Last = performance.now();
     await counter.until(() => counter.withdrawn >= n);
-    const withdrawn = phase(n, t1, NaN, cpuSeconds(d.pid) - cpu0);
-    const withdrawDelay = await eventLoopDelayMs(d.api);
+    const withdrawn = phase(n, t1, t1Last, NaN, procCpuSeconds(d.pid) - cpu0);
+    const withdrawDelay = await d.eventLoopDelayMs();
     const peak = procStatus(d.pid, 'VmHWM');
     feeder.destroy();
     receiver.destroy();
     return {
+      dut,
       n,
       announce: { ...announced, maxEventLoopDelayMs: announceDelay },
       withdraw: { ...withdrawn, maxEventLoopDelayMs: withdrawDelay },
       baselineRssMb: Math.round(baseline / 1e6),
       peakRssMb: Math.round(peak / 1e6),
       rssBytesPerRoute: Math.round((hwm - baseline) / n),
-      ceilingSeconds: await ceiling(announce, n),
     };
   } catch (err) {
     console.error(d.output());
@@ -302,16 +360,60 @@ export async function reflectOnce(n: number): Promise<ReflectResult> {
   }
 }
 
-export async function runReflectBench(sizes: readonly number[] = [10_000, 100_000, 1_000_000]): Promise<ReflectResult[]> {
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+/** "median (min–max)" of a figure over the runs. */
+const spread = (xs: readonly number[], digits: number): string =>
+  `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+
+/** Per N: BENCH_RUNS (default 3) runs, each bgp-ts then BIRD on the same feeder bytes; medians, ranges, ratios. */
+export async function runReflectBench(sizes: readonly number[] = [10_000, 100_000, 1_000_000], runs = Number(process.env.BENCH_RUNS ?? 3)): Promise<ReflectResult[]> {
   const out: ReflectResult[] = [];
+  const duts: ReflectDut[] = (process.env.REFLECT_DUTS ?? 'bgp-ts,bird').split(',') as ReflectDut[];
   for (const n of sizes) {
-    const r = await reflectOnce(n);
-    out.push(r);
-    const p = (x: PhaseResult) => `${x.seconds.toFixed(2)} s (${x.perSecond}/s, cpu ${x.cpuSeconds} s, max event-loop delay ${x.maxEventLoopDelayMs} ms)`;
-    console.log(
-      `reflect N=${n}: announce ${p(r.announce)}, withdraw ${p(r.withdraw)}, ` +
-        `daemon RSS ${r.baselineRssMb} MB before, peak ${r.peakRssMb} MB, ${r.rssBytesPerRoute} B/route; ceiling (no bgp-ts) ${r.ceilingSeconds.toFixed(3)} s`,
-    );
+    const bufs = feed(n);
+    const ceilings: number[] = [];
+    const by: Record<ReflectDut, ReflectResult[]> = { 'bgp-ts': [], bird: [] };
+    for (let run = 0; run < runs; run++) {
+      for (const dut of duts) {
+        const load = loadavg()[0]!.toFixed(2);
+        const r = await reflectOnce(dut, n, bufs);
+        out.push(r);
+        by[dut].push(r);
+        const p = (x: PhaseResult) =>
+          `${x.seconds.toFixed(3)} s (after last sent ${x.afterLastSentSeconds.toFixed(3)} s, ${x.perSecond}/s, cpu ${x.cpuSeconds} s, max event-loop delay ${x.maxEventLoopDelayMs} ms)`;
+        console.log(
+          `reflect ${dut} N=${n} run ${run + 1}/${runs} (load ${load}): announce ${p(r.announce)}, withdraw ${p(r.withdraw)}, ` +
+            `RSS ${r.baselineRssMb} MB before, peak ${r.peakRssMb} MB, ${r.rssBytesPerRoute} B/route`,
+        );
+      }
+      ceilings.push(await ceiling(bufs.announce, n));
+    }
+    const line = (dut: ReflectDut): string => {
+      const rs = by[dut];
+      return (
+        `  ${dut.padEnd(6)} announce ${spread(rs.map((r) => r.announce.seconds), 3)} s, after last sent ${spread(rs.map((r) => r.announce.afterLastSentSeconds), 3)} s, cpu ${spread(rs.map((r) => r.announce.cpuSeconds), 2)} s; ` +
+        `withdraw ${spread(rs.map((r) => r.withdraw.seconds), 3)} s, after last sent ${spread(rs.map((r) => r.withdraw.afterLastSentSeconds), 3)} s, cpu ${spread(rs.map((r) => r.withdraw.cpuSeconds), 2)} s; ` +
+        `peak RSS ${spread(rs.map((r) => r.peakRssMb), 0)} MB, ${spread(rs.map((r) => r.rssBytesPerRoute), 0)} B/route`
+      );
+    };
+    console.log(`reflect N=${n}, ${runs} runs, median (min–max), load now ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ceiling (no reflector) ${spread(ceilings, 4)} s`);
+    for (const dut of duts) console.log(line(dut));
+    if (by['bgp-ts'].length > 0 && by.bird.length > 0) {
+      // The ratio of the medians, and the range of the per-run ratios (same run, same load).
+      const ratio = (f: (r: ReflectResult) => number): string => {
+        // BIRD's CPU under one clock tick (10 ms) reads 0: no ratio then.
+        if (median(by.bird.map(f)) === 0) return 'n/a (BIRD < 10 ms)';
+        const per = by['bgp-ts'].map((r, i) => f(r) / f(by.bird[i]!)).filter(Number.isFinite);
+        return `${(median(by['bgp-ts'].map(f)) / median(by.bird.map(f))).toFixed(2)}× (per run ${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)})`;
+      };
+      console.log(
+        `  bgp-ts/BIRD: announce ${ratio((r) => r.announce.seconds)}, after last sent ${ratio((r) => r.announce.afterLastSentSeconds)}, cpu ${ratio((r) => r.announce.cpuSeconds)}; ` +
+          `withdraw ${ratio((r) => r.withdraw.seconds)}, after last sent ${ratio((r) => r.withdraw.afterLastSentSeconds)}, cpu ${ratio((r) => r.withdraw.cpuSeconds)}`,
+      );
+    }
   }
   return out;
 }

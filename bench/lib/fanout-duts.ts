@@ -14,8 +14,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pollUntil, run, runIn } from '../../test/interop/harness/exec.js';
+import { pollUntil, runIn } from '../../test/interop/harness/exec.js';
 import { spawnIn, type ManagedProcess } from '../../test/interop/harness/processes.js';
+import { startBirdDaemon, withFileLimit } from './bird.js';
 import { CLIENT_RANGE } from './fanout-tally.js';
 
 export type DutKind = 'bgp-ts' | 'bird';
@@ -57,9 +58,6 @@ async function httpGetIn(ns: string, url: string): Promise<string> {
   const { stdout } = await runIn(ns, process.execPath, ['-e', script, url], { timeoutMs: 60_000 });
   return stdout;
 }
-
-/** Exec with the open-file soft limit raised to the hard limit (sh keeps the PID: `exec`). */
-const withFileLimit = (argv: readonly string[]): string[] => ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$@"', 'sh', ...argv];
 
 export async function startBgpTs(spec: DutSpec): Promise<RunningDut> {
   const config = join(spec.dir, 'bgp-ts.yaml');
@@ -103,10 +101,9 @@ listenRanges:
 }
 
 export async function startBird(spec: DutSpec): Promise<RunningDut> {
-  const conf = join(spec.dir, 'bird.conf');
-  const sock = join(spec.dir, 'bird.ctl');
-  writeFileSync(
-    conf,
+  const bird = await startBirdDaemon(
+    spec.ns,
+    spec.dir,
     `router id ${spec.address};
 log stderr { warning, error, fatal };
 ipv4 table igp4;
@@ -124,15 +121,7 @@ protocol bgp reflector {
 }
 `,
   );
-  const proc = spawnIn(spec.ns, 'bird', 'sh', withFileLimit(['bird', '-f', '-c', conf, '-s', sock, '-P', join(spec.dir, 'bird.pid')]));
-  try {
-    // birdc talks over the unix socket, which works from outside the namespace
-    await pollUntil(async () => proc.running && (await run('birdc', ['-s', sock, 'show', 'status'])).stdout.includes('Daemon is up'), { timeoutMs: 30_000, intervalMs: 200, what: 'BIRD up' });
-  } catch (e) {
-    await proc.stop(2000);
-    throw new Error(`${(e as Error).message}\n${proc.tail()}`);
-  }
-  return { kind: 'bird', pid: proc.pid, port: 179, eventLoopDelay: async () => undefined, tail: () => proc.tail(), stop: () => stopQuietly(proc) };
+  return { kind: 'bird', pid: bird.pid, port: 179, eventLoopDelay: async () => undefined, tail: () => bird.proc.tail(), stop: () => stopQuietly(bird.proc) };
 }
 
 async function stopQuietly(proc: ManagedProcess): Promise<void> {

@@ -36,6 +36,7 @@ import {
   type FibSnapshot,
   type FibSyncResult,
   type FibWriter,
+  type KernelNextHop,
   type KernelRoute,
   type UnresolvableReason,
 } from './types.js';
@@ -81,6 +82,8 @@ export class KernelFibWriter implements FibWriter {
   /** Our routes as the kernel holds them (ACKs and notifications keep it current). */
   private readonly installed = new Map<FibOpKey, KernelRoute>();
   private readonly unresolved = new Map<PrefixKey, UnresolvableReason>();
+  /** Next-hop sets of the kernel's form of our routes, one per distinct single hop (see shareHops). */
+  private readonly hopSets = new Map<string, readonly KernelNextHop[]>();
   private desired: ReadonlyMap<PrefixKey, DesiredRoute> = new Map();
   private keepStale = true;
   private inFlightBatches = 0;
@@ -89,6 +92,8 @@ export class KernelFibWriter implements FibWriter {
   private closed = false;
   private syncing: Promise<FibSyncResult> | undefined;
   private resyncWanted = false;
+  /** A monitor overrun's resync, waiting for the batches in flight (see overflow). */
+  private resyncAfterWrites = false;
   private idleWaiters: (() => void)[] = [];
   private counters = { adds: 0, replaces: 0, deletes: 0, errors: 0, driftRepairs: 0, reconciles: 0 };
   readonly operations: OperationCounts = { add: { ok: 0, error: 0 }, replace: { ok: 0, error: 0 }, delete: { ok: 0, error: 0 } };
@@ -154,6 +159,8 @@ export class KernelFibWriter implements FibWriter {
         });
     }
     this.armRetry();
+    // Nothing in flight after the loop means nothing is ready to send either: an owed resync goes now.
+    if (this.resyncAfterWrites && this.inFlightBatches === 0 && !this.closed) this.resyncNow();
     if (this.inFlightBatches === 0 && this.queue.depth() === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -282,7 +289,7 @@ export class KernelFibWriter implements FibWriter {
     if (!result) throw new Error('reconcile did not finish');
     // The dump is the truth about the kernel; keys with writes still owed keep the view ACKs give.
     for (const key of [...this.installed.keys()]) if (!observedOurs.has(key) && !this.owed(key)) this.installed.delete(key);
-    for (const [key, r] of observedOurs) if (!this.owed(key)) this.installed.set(key, r);
+    for (const [key, r] of observedOurs) if (!this.owed(key)) this.installed.set(key, this.shareHops(r));
     for (const r of result.unresolvable) this.unresolved.set(r.prefix, r.unresolvable!);
     for (const c of result.conflicts)
       this.opts.logger.warn(
@@ -321,7 +328,7 @@ export class KernelFibWriter implements FibWriter {
     if (route.table !== this.opts.table) return false;
     const key = fibOpKey(route);
     if (route.protocol === this.opts.protocol) {
-      if (change === 'new') this.installed.set(key, route);
+      if (change === 'new') this.installed.set(key, this.shareHops(route));
       else this.installed.delete(key);
     }
     // A write of ours for this key is queued or in flight: its outcome decides.
@@ -342,10 +349,43 @@ export class KernelFibWriter implements FibWriter {
     return true;
   }
 
-  /** Notifications were lost (ENOBUFS): resynchronise by dump. */
+  /**
+   * The kernel's form of one of our routes, for the view, with its next-hop set
+   * shared with every other route over the same single hop: the echo of each
+   * write (and each dumped route) is decoded afresh, and 100k routes via one
+   * node would otherwise hold 100k equal arrays, hop objects and gateway texts.
+   * The signature covers every field of KernelNextHop (gateway, ifindex, onlink);
+   * the sets are never mutated (readonly); the values are unchanged.
+   */
+  private shareHops(route: KernelRoute): KernelRoute {
+    if (route.nextHops.length !== 1) return route;
+    const h = route.nextHops[0]!;
+    const sig = `${h.gateway ?? ''}%${h.ifindex ?? ''}%${h.onlink ? 1 : 0}`;
+    const hops = this.hopSets.get(sig);
+    if (hops === undefined) {
+      if (this.hopSets.size >= 4096) this.hopSets.clear(); // a bound, not a cache policy: nodes are few
+      this.hopSets.set(sig, route.nextHops);
+      return route;
+    }
+    return hops === route.nextHops ? route : { ...route, nextHops: hops };
+  }
+
+  /**
+   * Notifications were lost (ENOBUFS): resynchronise by dump, once no batch of
+   * ours is in flight. What overruns the monitor is mostly the echo of our own
+   * writes during a burst (one notification per route, read at most a few
+   * hundred per loop turn); a dump of the whole table in the middle of the
+   * burst would decode and diff every route while the writes it races go on.
+   */
   overflow(): void {
     if (this.closed) return;
     this.opts.logger.warn({ event: 'fib-monitor-overrun' }, 'route notifications lost; resynchronising by dump');
+    this.resyncAfterWrites = true;
+    this.pump();
+  }
+
+  private resyncNow(): void {
+    this.resyncAfterWrites = false;
     void this.sync(this.desired, { keepStale: this.keepStale }).catch((e: Error) =>
       this.opts.logger.error({ event: 'fib-reconcile-failed', err: e.message }, 'FIB resync failed'),
     );

@@ -30,7 +30,9 @@ class ScriptedSocket implements RouteSocket {
       return e === undefined ? { ok: true } : { ok: false, errno: e, code: e === 101 ? 'ENETUNREACH' : `E${e}` };
     }));
   }
+  dumps = 0;
   async dumpRoutes(): Promise<NlRoute[]> {
+    this.dumps++;
     return this.kernel;
   }
   close(): void {}
@@ -127,5 +129,70 @@ describe('kernel writer queueing', () => {
     ].sort());
     expect(w.snapshot().counters.reconciles).toBe(2);
     expect(v4KeyParse('10.244.0.0/26')).toBe(route(0).prefix);
+  });
+  it("the view holds the kernel's form of each notified or dumped route, next-hop sets shared among routes over one hop", async () => {
+    const { socket, w } = writer();
+    socket.auto = true;
+    const nl = (i: number, gateway: string, oif: number, extra: Partial<NlRoute> = {}): NlRoute =>
+      ({ family: 'ipv4-unicast', dst: route(i).prefix, table: 254, protocol: 201, type: 'unicast', scope: 0, gateway, oif, onlink: false, ...extra });
+    w.apply([add(route(0)), add(route(1)), add(route(2, '192.0.2.3'))]);
+    await w.idle();
+    // The echoes of the three writes, then a route of ours via the same hop but onlink, and one on another device.
+    w.routeEvent('new', nl(0, '192.0.2.2', 3));
+    w.routeEvent('new', nl(1, '192.0.2.2', 3));
+    w.routeEvent('new', nl(2, '192.0.2.3', 3));
+    w.routeEvent('new', nl(3, '192.0.2.2', 3, { onlink: true }));
+    w.routeEvent('new', nl(4, '192.0.2.2', 4));
+    const view = new Map(w.snapshot().installed.map((r) => [r.prefix, r]));
+    const at = (i: number) => view.get(route(i).prefix)!;
+    expect(at(0)).toEqual({ prefix: route(0).prefix, table: 254, protocol: 201, metric: 0, type: 'unicast', nextHops: [{ gateway: '192.0.2.2', ifindex: 3, onlink: false }] });
+    expect(at(1).nextHops).toEqual([{ gateway: '192.0.2.2', ifindex: 3, onlink: false }]);
+    expect(at(2).nextHops).toEqual([{ gateway: '192.0.2.3', ifindex: 3, onlink: false }]);
+    expect(at(3).nextHops).toEqual([{ gateway: '192.0.2.2', ifindex: 3, onlink: true }]);
+    expect(at(4).nextHops).toEqual([{ gateway: '192.0.2.2', ifindex: 4, onlink: false }]);
+    expect(at(1).nextHops).toBe(at(0).nextHops);
+    for (const i of [2, 3, 4]) expect(at(i).nextHops).not.toBe(at(0).nextHops);
+    // A dump (the reconcile) shares them the same way, with the sets the notifications made.
+    socket.kernel = [nl(0, '192.0.2.2', 3), nl(1, '192.0.2.2', 3), nl(5, '192.0.2.2', 3)];
+    await w.sync(new Map([route(0), route(1), route(5)].map((r) => [r.prefix, r])), { keepStale: false });
+    await w.idle();
+    const after = new Map(w.snapshot().installed.map((r) => [r.prefix, r]));
+    expect(after.get(route(5).prefix)).toEqual({ prefix: route(5).prefix, table: 254, protocol: 201, metric: 0, type: 'unicast', nextHops: [{ gateway: '192.0.2.2', ifindex: 3, onlink: false }] });
+    expect(after.get(route(5).prefix)!.nextHops).toBe(after.get(route(0).prefix)!.nextHops);
+    // A withdrawal notification still removes the route from the view.
+    w.routeEvent('del', nl(1, '192.0.2.2', 3));
+    expect(w.snapshot().installed.map((r) => r.prefix)).not.toContain(route(1).prefix);
+  });
+  it('a monitor overrun during a burst resyncs once the batches in flight are answered, not in the middle of them', async () => {
+    const { socket, w } = writer({ batchSize: 100, pipeline: 2 });
+    const desired = new Map(Array.from({ length: 300 }, (_, i) => route(i)).map((r) => [r.prefix, r]));
+    const nl = (r: DesiredRoute): NlRoute => ({ family: 'ipv4-unicast', dst: r.prefix, table: 254, protocol: 201, type: 'unicast', scope: 0, gateway: '192.0.2.2', onlink: false });
+    await w.sync(desired, { keepStale: false }); // an empty kernel: the burst of 300 writes
+    expect(socket.dumps).toBe(1);
+    expect(socket.calls).toHaveLength(2);
+    w.overflow();
+    await tick();
+    expect(socket.dumps).toBe(1); // two batches in flight: no dump yet
+    socket.answer(0);
+    await tick();
+    expect(socket.calls).toHaveLength(3);
+    expect(socket.dumps).toBe(1); // the third batch went out, still none
+    socket.kernel = [...desired.values()].map(nl); // what the kernel holds once the writes are in
+    socket.answer(1);
+    socket.auto = true;
+    socket.answer(2);
+    await tick();
+    await w.idle();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(socket.dumps).toBe(2); // once, after the burst
+    expect(socket.calls).toHaveLength(3); // and it found nothing to rewrite
+    // The kernel lost route 5 behind our back: the resync (with the dump showing all but it) rewrites it.
+    socket.kernel = [...desired.values()].filter((r) => r.prefix !== route(5).prefix).map(nl);
+    const before = socket.calls.length;
+    w.overflow();
+    await new Promise((r) => setTimeout(r, 20));
+    await w.idle();
+    expect(socket.dumps).toBe(3); // idle: at once
+    expect(socket.calls.slice(before).flatMap((c) => c.ops).map((o) => [o.op, o.route.dst])).toEqual([['replace', route(5).prefix]]);
   });
 });

@@ -174,8 +174,20 @@ export function parseAddress(text: string): { family: number; bytes: Buffer } | 
   return { family: C.AF_INET, bytes };
 }
 
+// Route notifications and dumps name a few gateways (one per node) 100k times over: the
+// text of each IPv4 address is made once and shared, bounded like v4Gateways below.
+const v4Texts = new Map<number, string>();
+function v4Text(address: number): string {
+  let t = v4Texts.get(address);
+  if (t === undefined) {
+    if (v4Texts.size >= 65536) v4Texts.clear();
+    v4Texts.set(address, (t = v4ToString(address)));
+  }
+  return t;
+}
+
 function addressText(family: number, b: Buffer): string | undefined {
-  if (family === C.AF_INET && b.length >= 4) return v4ToString(b.readUInt32BE(0));
+  if (family === C.AF_INET && b.length >= 4) return v4Text(b.readUInt32BE(0));
   if (family === C.AF_INET6 && b.length >= 16) return v6ToString(b, 0);
   return undefined;
 }
@@ -355,38 +367,49 @@ export function decodeRoute(msg: NlMessage): NlResult<KernelRoute | null> {
     onlink: (b.readUInt32LE(8) & C.RTNH_F_ONLINK) !== 0,
   };
   let problem: string | undefined;
-  const err = forEachAttr(b, C.RTMSG_LEN, b.length, (type, v) => {
-    switch (type) {
+  // The rtattrs walked in place (forEachAttr's layout and errors): the fixed-size
+  // IPv4 ones are read from the body without a Buffer view each, since the
+  // monitor decodes one notification per route the writer installs.
+  const v4 = family === C.AF_INET;
+  const end = b.length;
+  let off = C.RTMSG_LEN;
+  while (off + 4 <= end) {
+    const len = b.readUInt16LE(off);
+    if (len < 4 || off + len > end) return bad(`rtattr length ${len} at offset ${off} overruns ${end}`);
+    const at = off + 4;
+    const size = len - 4;
+    switch (b.readUInt16LE(off + 2) & 0x3fff) { // strip NLA_F_NESTED / NET_BYTEORDER
       case C.RTA_DST:
-        if (v.length < (family === C.AF_INET ? 4 : 16)) problem = `RTA_DST of ${v.length} octets`;
-        else r.dst = family === C.AF_INET ? v4Key(v.readUInt32BE(0), dstLen) : v6KeyFromBytes(v, 0, dstLen);
+        if (size < (v4 ? 4 : 16)) problem = `RTA_DST of ${size} octets`;
+        else r.dst = v4 ? v4Key(b.readUInt32BE(at), dstLen) : v6KeyFromBytes(b.subarray(at, off + len), 0, dstLen);
         break;
       case C.RTA_TABLE:
-        if (v.length >= 4) r.table = v.readUInt32LE(0);
+        if (size >= 4) r.table = b.readUInt32LE(at);
         break;
       case C.RTA_OIF:
-        if (v.length >= 4) r.oif = v.readInt32LE(0);
+        if (size >= 4) r.oif = b.readInt32LE(at);
         break;
       case C.RTA_PRIORITY:
-        if (v.length >= 4) r.priority = v.readUInt32LE(0);
+        if (size >= 4) r.priority = b.readUInt32LE(at);
         break;
       case C.RTA_GATEWAY:
-        r.gateway = addressText(family, v);
+        r.gateway = v4 ? (size >= 4 ? v4Text(b.readUInt32BE(at)) : undefined) : addressText(family, b.subarray(at, off + len));
         break;
       case C.RTA_VIA:
-        if (v.length >= 2) r.gateway = addressText(v.readUInt16LE(0), v.subarray(2));
+        if (size >= 2) r.gateway = addressText(b.readUInt16LE(at), b.subarray(at + 2, off + len));
         break;
       case C.RTA_PREFSRC:
-        r.prefsrc = addressText(family, v);
+        r.prefsrc = addressText(family, b.subarray(at, off + len));
         break;
       case C.RTA_MULTIPATH: {
-        const hops = decodeNextHops(family, v);
+        const hops = decodeNextHops(family, b.subarray(at, off + len));
         if (hops.ok) r.multipath = hops.value;
         else problem = hops.error;
         break;
       }
     }
-  });
-  if (err ?? problem) return bad((err ?? problem)!);
+    off += align4(len);
+  }
+  if (problem) return bad(problem);
   return ok(r);
 }

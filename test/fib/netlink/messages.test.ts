@@ -186,6 +186,82 @@ describe('kernel replies', () => {
   });
 });
 
+describe('decodeRoute walks its attributes in place', () => {
+  const msg = (body: Buffer): NlMessage => ({ type: C.RTM_NEWROUTE, flags: 0, seq: 0, pid: 0, body });
+
+  it('gives every IPv4 gateway its own text, past the bound of the shared texts', () => {
+    const w = new NlWriter();
+    const gw = (i: number): string => `100.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
+    const n = 70_000; // more distinct gateways than the shared texts hold (65,536)
+    for (let i = 0; i < n; i++) encodeRouteOp(w, { op: 'replace', route: { dst: v4('10.0.0.0/26') + i * 64 * 64, protocol: 201, gateway: gw(i), oif: 3 } }, i + 1);
+    const split = splitMessages(w.take());
+    if (!split.ok) throw new Error(split.error);
+    for (const i of [0, 1, 65_535, 65_536, 69_999, 0, 1])
+      expect(decodeRoute(split.value[i]!)).toEqual({
+        ok: true,
+        value: { family: 'ipv4-unicast', dst: v4('10.0.0.0/26') + i * 64 * 64, table: 254, protocol: 201, type: 'unicast', scope: 0, onlink: false, gateway: gw(i), oif: 3 },
+      });
+    for (let i = 0; i < n; i++) {
+      const r = decodeRoute(split.value[i]!);
+      if (!r.ok || r.value?.gateway !== gw(i)) throw new Error(`route ${i}: ${JSON.stringify(r)}`);
+    }
+  });
+
+  it('rejects an rtattr overrunning the body by any amount, and strips the NLA_F_ flag bits from the type', () => {
+    const body = hex`02 1a 00 00 fe c9 00 01 00000000 0800 0400 07000000`; // RTA_OIF 7
+    expect(decodeRoute(msg(body))).toMatchObject({ ok: true, value: { oif: 7 } });
+    for (let cut = 1; cut < 8; cut++) expect(decodeRoute(msg(body.subarray(0, body.length - cut))).ok, `cut ${cut}`).toBe(cut > 4 ? true : false);
+    expect(decodeRoute(msg(hex`02 1a 00 00 fe c9 00 01 00000000 0800 0480 07000000`))).toMatchObject({ ok: true, value: { oif: 7 } });
+  });
+
+  it('decodes as a walk with forEachAttr over subarrays would, byte-mutated messages included', () => {
+    // The reference: the same switch over forEachAttr's (type, value) views.
+    const text = (family: number, b: Buffer): string | undefined =>
+      family === C.AF_INET && b.length >= 4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : family === C.AF_INET6 && b.length >= 16 ? 'v6' : undefined;
+    const reference = (m: NlMessage): unknown => {
+      const b = m.body;
+      const got = decodeRoute(m);
+      if (b.length < C.RTMSG_LEN || (b[0] !== C.AF_INET && b[0] !== C.AF_INET6)) return got; // the header checks are unchanged
+      const fam = b[0]!;
+      const seen: Record<string, unknown> = {};
+      let problem: string | undefined;
+      const err = forEachAttr(b, C.RTMSG_LEN, b.length, (type, v) => {
+        if (type === C.RTA_DST) seen.dst = v.length < (fam === C.AF_INET ? 4 : 16) ? (problem = `RTA_DST of ${v.length} octets`) : toHex(v.subarray(0, fam === C.AF_INET ? 4 : 16));
+        else if (type === C.RTA_TABLE && v.length >= 4) seen.table = v.readUInt32LE(0);
+        else if (type === C.RTA_OIF && v.length >= 4) seen.oif = v.readInt32LE(0);
+        else if (type === C.RTA_PRIORITY && v.length >= 4) seen.priority = v.readUInt32LE(0);
+        else if (type === C.RTA_GATEWAY) seen.gateway = text(fam, v);
+      });
+      if (err ?? problem) return { ok: false, error: err ?? problem };
+      return seen;
+    };
+    const base = splitMessages(KERNEL_REPLY);
+    if (!base.ok) throw new Error(base.error);
+    let seed = 7;
+    const rand = (k: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % k;
+    for (let round = 0; round < 3000; round++) {
+      const m = base.value[rand(base.value.length)]!;
+      if (m.type !== C.RTM_NEWROUTE) continue;
+      const body = Buffer.from(m.body);
+      for (let k = 1 + rand(3); k > 0; k--) body[C.RTMSG_LEN + rand(Math.max(1, body.length - C.RTMSG_LEN))] = rand(256);
+      const mm = msg(body);
+      const want = reference(mm);
+      const got = decodeRoute(mm);
+      if (!got.ok || got.value === null) {
+        expect(got).toEqual(want);
+        continue;
+      }
+      const r = got.value;
+      const want2 = want as Record<string, unknown>;
+      expect('ok' in want2 ? want2 : null).toBeNull(); // the reference accepted it too
+      if (want2.table !== undefined) expect(r.table).toBe(want2.table);
+      expect(r.oif).toBe(want2.oif);
+      expect(r.priority).toBe(want2.priority);
+      if (r.family === 'ipv4-unicast') expect(r.gateway).toBe(want2.gateway);
+    }
+  });
+});
+
 describe('malformed input is an error value, never an exception', () => {
   it('rejects an nlmsg_len shorter than the header or past the buffer', () => {
     expect(splitMessages(hex`0c000000 1800 0000 01000000 00000000`).ok).toBe(false);
