@@ -19,9 +19,8 @@
 import { encodeRouteRefresh } from '../bgp/wire/route-refresh.js';
 import { familyAfiSafi, type Family } from '../bgp/wire/types.js';
 import type { PrefixKey } from '../lib/prefix.js';
-import type { AdjRibOutStats } from './adj-rib-out.js';
 import type { AttrSet } from './attr-store.js';
-import { FAMILIES, excludes, familyIndex, receives, type Bucket } from './group-out.js';
+import { FAMILIES, excludes, familyIndex, receives, type Bucket, type GroupOutStats } from './group-out.js';
 import { PrefixTable } from './prefix-table.js';
 import type { PeerInfo } from './route.js';
 import { RR_BORR, RR_EORR, type UpdateGroup } from './update-group.js';
@@ -178,7 +177,7 @@ export class GroupMember {
   }
 
   /** The group's Adj-RIB-Out, as far as its figures go (shared by every member). */
-  get adjRibOut(): { stats(): AdjRibOutStats } {
+  get adjRibOut(): { stats(): GroupOutStats } {
     return this.group.out;
   }
 

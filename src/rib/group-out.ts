@@ -1,10 +1,9 @@
 // The Adj-RIB-Out of one update group (RFC 4271 §3.2, §9.1.3, §9.2; STYLE.md
 // §10, §10b): what the group's stream has carried per prefix, plus the changes
-// not yet encoded. It is adj-rib-out.ts's coalescing (only the latest pending
-// state of a prefix is kept; an announcement equal to what the stream already
-// carried is dropped; a withdraw goes out only for what it carried), keyed by
-// a Bucket instead of a bare attribute set: a bucket is an outgoing attribute
-// set plus its Exclusion, the member(s) that must not receive it (its source,
+// not yet encoded. Coalescing: only the latest pending state of a prefix is
+// kept; an announcement equal to what the stream already carried is dropped; a
+// withdraw goes out only for what it carried. Keyed by a Bucket: an outgoing
+// attribute set plus its Exclusion, the member(s) that must not receive it (its source,
 // split horizon; the router its ORIGINATOR_ID names, RFC 4456 §8). So every
 // encoded UPDATE has one source, and a member skips the UPDATEs of its own
 // routes whole, without re-encoding (update-group.ts).
@@ -19,7 +18,6 @@
 
 import type { CodecContext, Family, PrefixKey } from '../bgp/wire/types.js';
 import { prefixFamily } from '../lib/prefix.js';
-import type { AdjRibOutStats } from './adj-rib-out.js';
 import type { AttrSet, AttrStore } from './attr-store.js';
 import { PrefixTable } from './prefix-table.js';
 import {
@@ -32,6 +30,18 @@ import {
   type AttributeBlock,
   type OutKey,
 } from './update-packer.js';
+
+/** A group's Adj-RIB-Out in numbers (per member through GroupMember.adjRibOut). */
+export interface GroupOutStats {
+  /** Prefixes (paths) the stream has carried. */
+  readonly advertised: number;
+  /** Prefixes with an unsent change. */
+  readonly pending: number;
+  /** Buckets with keys waiting to be sent. */
+  readonly groups: number;
+  /** Prefixes dropped because their attributes leave no room for NLRI in one UPDATE. */
+  readonly oversized: number;
+}
 
 export const FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
 /** Keys offered to the packer per step (five messages' worth of /26s; larger steps measured slower). */
@@ -117,7 +127,7 @@ export function receives(it: StreamItem, m: MemberId): boolean {
   return !excludes(it.skip, m);
 }
 
-/** Keys waiting in one bucket (or one family's withdrawals), with lazy removal (adj-rib-out.ts KeyQueue). */
+/** Keys waiting in one bucket (or one family's withdrawals), with lazy removal . */
 class KeyQueue {
   keys: OutKey[] = [];
   head = 0;
@@ -232,7 +242,7 @@ export class GroupOut {
     return this.pending.size();
   }
 
-  stats(): AdjRibOutStats {
+  stats(): GroupOutStats {
     return {
       advertised: this.advertised.size(),
       pending: this.pending.size(),
