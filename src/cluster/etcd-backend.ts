@@ -16,40 +16,12 @@
 // auth token refresh, TLS credentials, multiplexed watch stream).
 
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { Etcd3, type IOptions, type Watcher } from 'etcd3';
 import type { DatastoreConfig } from '../config/schema.js';
 import type { Logger } from '../lib/log.js';
 import { affinityPrefix, RESOURCES_PREFIX, resourcesFromEntries } from './etcd-keys.js';
+import { datastoreNodeName, type DatastoreBackend, type DatastoreStatus } from './backend.js';
 import { desiredFromResources, type ClusterDesired } from './model.js';
-
-export interface DatastoreStatus {
-  readonly type: 'etcdv3' | 'kubernetes';
-  readonly endpoints: readonly string[];
-  readonly nodeName: string;
-  readonly connected: boolean;
-  /** When the datastore was last lost (absent while connected or before the first attempt failed). */
-  readonly unreachableSince?: Date;
-  readonly lastError?: string;
-  /** The etcd revision (Kubernetes: the highest resourceVersion) the model's set reflects. */
-  readonly revision?: number;
-  readonly lastSync?: Date;
-  /** Completed lists (the first one included). */
-  readonly resyncs: number;
-  /** Duration of the last list + model, ms. */
-  readonly lastResyncMs?: number;
-  /** Why the last list ran: start, reconnect, compacted, watch cancelled. */
-  readonly lastResync?: string;
-  readonly keys: number;
-}
-
-export interface DatastoreBackend {
-  start(): void;
-  stop(): Promise<void>;
-  status(): DatastoreStatus;
-  /** The latest desired state, once a first list succeeded. */
-  desired(): ClusterDesired | undefined;
-}
 
 export interface EtcdBackendOptions {
   readonly config: DatastoreConfig;
@@ -63,9 +35,6 @@ export interface EtcdBackendOptions {
   /** Awaited between a list and its watch (tests compact etcd there). */
   readonly afterList?: (revision: number) => Promise<void>;
 }
-
-/** The node name the datastore knows us by: datastore.nodeName, else the hostname. */
-export const datastoreNodeName = (c: DatastoreConfig): string => c.nodeName ?? hostname();
 
 /** etcd3 client options from the config key; file errors name the key. */
 export function etcdClientOptions(c: DatastoreConfig, read: (path: string) => Buffer = (p) => readFileSync(p)): IOptions {

@@ -26,7 +26,7 @@
 import type { DatastoreConfig } from '../config/schema.js';
 import type { Logger } from '../lib/log.js';
 import { loopTurns } from '../lib/loop-turns.js';
-import { datastoreNodeName, type DatastoreBackend, type DatastoreStatus } from './etcd-backend.js';
+import { datastoreNodeName, type DatastoreBackend, type DatastoreStatus } from './backend.js';
 import type { ClusterResources, Rejected } from './etcd-keys.js';
 import { KubeApiError, KubeClient, inClusterConnection, kubeconfigConnection, type KubeConnection, type WatchEvent } from './kube-client.js';
 import { affinityFromKube, affinityNode, crdFromKube, KUBE_PATHS, nodeFromKube, objectName, secretFromKube, type KubeKind, type KubeNode } from './kube-objects.js';

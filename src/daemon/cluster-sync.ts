@@ -17,7 +17,7 @@ import { parseDocument } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import type { LevelWithSilent } from 'pino';
 import type { ApiCluster } from '../api/cluster-schema.js';
-import type { DatastoreBackend } from '../cluster/etcd-backend.js';
+import type { DatastoreBackend } from '../cluster/backend.js';
 import { mergeOverlay } from '../cluster/merge.js';
 import type { ClusterDesired, ClusterOverlay } from '../cluster/model.js';
 import { loadConfigFile, parseConfig, type ConfigError, type ConfigResult, type ParseOptions } from '../config/load.js';
