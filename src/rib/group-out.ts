@@ -127,7 +127,7 @@ export function receives(it: StreamItem, m: MemberId): boolean {
   return !excludes(it.skip, m);
 }
 
-/** Keys waiting in one bucket (or one family's withdrawals), with lazy removal . */
+/** Keys waiting in one bucket (or one family's withdrawals), with lazy removal. */
 class KeyQueue {
   keys: OutKey[] = [];
   head = 0;
