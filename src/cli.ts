@@ -199,7 +199,7 @@ export async function runDaemon(configPath: string, levelOverride: LevelWithSile
         return;
       }
       stopping = true;
-      logger.info({ event: 'daemon-stopping', signal }, 'stopping');
+      // daemon.stop() logs daemon-stopping itself (reason: the signal): one line per event.
       daemon.stop({ reason: signal }).then(
         () => {
           cleanup();

@@ -15,9 +15,10 @@ const GOOD = 'routerId: 192.0.2.1\nasn: 64512\nlog: { level: debug }\nneighbors:
 function harness(opts: { stopFails?: boolean; startFails?: boolean } = {}) {
   const signals = new EventEmitter();
   const logs: Record<string, unknown>[] = [];
-  const calls: { started?: { config: BgpConfig; configPath: string; level: string }; reloads: BgpConfig[]; stops: number } = {
+  const calls: { started?: { config: BgpConfig; configPath: string; level: string }; reloads: BgpConfig[]; stops: number; stopReasons: (string | undefined)[] } = {
     reloads: [],
     stops: 0,
+    stopReasons: [],
   };
   let release: (() => void) | undefined;
   const io: CliIo = {
@@ -33,8 +34,11 @@ function harness(opts: { stopFails?: boolean; startFails?: boolean } = {}) {
         reload: async (c) => {
           calls.reloads.push(c);
         },
-        stop: () => {
+        stop: (stopOpts) => {
           calls.stops++;
+          calls.stopReasons.push(stopOpts?.reason);
+          // As src/daemon/daemon.ts does: the daemon logs its own stop.
+          logger.info({ event: 'daemon-stopping', ...(stopOpts?.reason ? { reason: stopOpts.reason } : {}) }, 'stopping');
           if (opts.stopFails) return Promise.reject(new Error('boom'));
           // Stop completes when the test releases it, so a second signal can arrive meanwhile.
           return new Promise<void>((r) => (release = r));
@@ -99,6 +103,17 @@ describe('bgp-ts daemon (in process)', () => {
     expect(h.calls.stops).toBe(1);
     // Handlers are removed after stopping.
     expect(h.signals.listenerCount('SIGHUP')).toBe(0);
+  });
+
+  it('SIGTERM: daemon-stopping is logged once, by the daemon, with the signal as the reason (issue 13)', async () => {
+    const h = harness();
+    const exit = main(['daemon', '--config', h.file], h.io);
+    await until(() => h.calls.started !== undefined);
+    h.signals.emit('SIGTERM');
+    h.release();
+    expect(await exit).toBe(0);
+    expect(h.calls.stopReasons).toEqual(['SIGTERM']);
+    expect(h.logs.filter((l) => l.event === 'daemon-stopping')).toEqual([expect.objectContaining({ reason: 'SIGTERM' })]);
   });
 
   it('a second stop signal while stopping exits at once with 1', async () => {
