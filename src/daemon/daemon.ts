@@ -199,8 +199,8 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   let reloading: Promise<unknown> = Promise.resolve();
   const startHttpApi = async (c: BgpConfig): Promise<void> => {
     try {
+      // fastify logs the bound address itself, as event api-listening (api/server.ts): one line per event.
       api = await startApi(apiDeps, c.api, { logger });
-      if (api) logger.info({ event: 'api-listening', url: api.url }, `API on ${api.url}`);
     } catch (err) {
       // The API is for operators; routing goes on without it.
       logger.error({ event: 'api-listen-failed', listen: c.api.listen, err: (err as Error).message }, 'cannot start the HTTP API');

@@ -4,13 +4,13 @@
 // time, reflector client), and /api/v1/status reports the package's version.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { useDaemons } from '../helpers/daemon.js';
+import { events, useDaemons } from '../helpers/daemon.js';
 
 const { start } = useDaemons();
 
 describe('API truths', () => {
   it('a neighbor written 2001:DB8:0::2 is the peer 2001:db8::2 everywhere; status carries the package version', async () => {
-    const { d } = await start(
+    const { d, lines } = await start(
       `
 routerId: 10.0.0.91
 asn: 65090
@@ -36,5 +36,7 @@ neighbors:
     expect(metrics).toMatch(/bgp_peer_state\{peer="2001:db8::2",peer_asn="65090",description="node-v6"\} 3/);
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect((await get('/api/v1/status')).body).toMatchObject({ version: pkg.version });
+    // One line per event (issue 13): the API's listening address is logged once, by fastify, with its event.
+    expect(events(lines, 'api-listening')).toEqual([expect.objectContaining({ address: d.apiUrl })]);
   });
 });
