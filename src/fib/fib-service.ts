@@ -21,8 +21,8 @@
 // Modes: with fib.enabled false the service keeps nothing (no desired table
 // work, no writer traffic) and only counts the changes it is handed; the
 // daemon asks the RIB not to build them at all. In dry run the recorder keeps
-// the last writes only, and the desired table's resolvable routes are what
-// the API shows as installed.
+// the last writes only, and the API lists the desired table's resolvable
+// routes as would-install, never installed (daemon/fib-view.ts).
 
 import type { BgpConfig } from '../config/schema.js';
 import { loopTurns } from '../lib/loop-turns.js';
