@@ -23,9 +23,15 @@ const onPath = (name: string) =>
     }
   });
 
-/** Skip reason, or undefined when etcd and etcdctl are installed; throws under CI=true. */
+/** Skip reason, or undefined when etcd, etcdctl and openssl (the TLS cases' certificates) are installed; throws under CI=true. */
 export function etcdGate(): string | undefined {
-  const reason = !onPath('etcd') ? 'etcd not found (apt-get install etcd-server)' : !onPath('etcdctl') ? 'etcdctl not found (apt-get install etcd-client)' : undefined;
+  const reason = !onPath('etcd')
+    ? 'etcd not found (apt-get install etcd-server)'
+    : !onPath('etcdctl')
+      ? 'etcdctl not found (apt-get install etcd-client)'
+      : !onPath('openssl')
+        ? 'openssl not found (apt-get install openssl)'
+        : undefined;
   if (reason === undefined) return undefined;
   if (process.env['CI'] === 'true') throw new Error(`etcd prerequisite missing under CI: ${reason}`);
   console.warn(`[etcd tests skipped] ${reason}`);
