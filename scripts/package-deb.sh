@@ -37,6 +37,9 @@ cp config/bgp-ts.schema.json "$lib/config/"
 cp -r node_modules "$lib/node_modules"
 (cd "$lib" && npm prune --omit=dev --ignore-scripts --offline --no-audit --no-fund >/dev/null)
 rm -f "$lib/package-lock.json" "$lib/node_modules/.package-lock.json"
+# What prune leaves of the dev tools: vitest's cache and the empty scope directories of removed packages.
+rm -rf "$lib/node_modules/.vite" "$lib/node_modules/.vite-temp"
+find "$lib/node_modules" -depth -type d -empty -delete
 chmod 0755 "$lib/dist/cli.js"
 ln -s ../lib/bgp-ts/dist/cli.js "$stage/usr/bin/bgp-ts"
 
