@@ -161,6 +161,21 @@ describe('health and errors', () => {
     expect(r.json()).toEqual({ ready: false, reasons: ['peer 2001:db8::3 is Active beyond its grace period'] });
   });
 
+  it('/readyz says when the FIB is a dry run, in notes, without holding readiness back (issue 13)', async () => {
+    const f = fakeDeps();
+    const stats = f.deps.fibStats();
+    f.deps.fibStats = () => ({ ...stats, mode: 'dry-run', reason: 'not root and no CAP_NET_ADMIN' });
+    app = await buildApi(f.deps, { metricsOptions: { defaultMetrics: false } });
+    const r = await app.inject('/readyz');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ ready: true, reasons: [], notes: ['the FIB is in dry run (not root and no CAP_NET_ADMIN): kernel routes are not written'] });
+    await app.close();
+    const k = fakeDeps();
+    k.deps.fibStats = () => ({ ...stats, mode: 'kernel' });
+    app = await buildApi(k.deps, { metricsOptions: { defaultMetrics: false } });
+    expect((await app.inject('/readyz')).json()).toEqual({ ready: true, reasons: [] });
+  });
+
   it('unknown path: 404 JSON', async () => {
     const { app } = await api();
     const r = await app.inject('/api/v2/peers');
