@@ -58,6 +58,8 @@ export interface ConfigDiff {
   readonly serviceCidrs: { readonly added: readonly string[]; readonly removed: readonly string[] };
   /** Global import/export rules or ebgpRequiresPolicy changed (the RIB's global policies). */
   readonly globalPolicyChanged: boolean;
+  /** Which side of the global policies changed: import (every peer soft-in) and export (every group re-exported). */
+  readonly globalPolicy: { readonly import: boolean; readonly export: boolean };
   /** The set of pools with export off (ipPools[].disableExport) changed: every peer is re-exported. */
   readonly exportDisabledPoolsChanged: boolean;
   /** Best paths must be recomputed (alwaysCompareMed changed). */
@@ -111,6 +113,7 @@ export function diffConfig(old: BgpConfig, next: BgpConfig): ConfigDiff {
     ipPools,
     serviceCidrs,
     globalPolicyChanged: changed('import') || changed('export') || changed('ebgpRequiresPolicy'),
+    globalPolicy: { import: changed('import') || changed('ebgpRequiresPolicy'), export: changed('export') || changed('ebgpRequiresPolicy') },
     exportDisabledPoolsChanged: !deepEqual(exportDisabled(old), exportDisabled(next)),
     redecide: changed('alwaysCompareMed'),
     fibChanged: changed('fib'),

@@ -14,7 +14,8 @@ import type { ReloadPlan } from '../config/reload-plan.js';
 import type { Logger } from '../lib/log.js';
 import type { Neighbors } from '../bgp/session/neighbors.js';
 import type { FibService } from '../fib/fib-service.js';
-import type { RibRunner } from './rib-runner.js';
+import type { ReloadPolicyChanges, RibRunner } from './rib-runner.js';
+import type { PeerConfig } from './peer-settings.js';
 
 export interface ReloadTargets {
   readonly logger: Logger;
@@ -40,8 +41,18 @@ export async function applyReloadPlan(next: BgpConfig, plan: ReloadPlan, t: Relo
   if (d.restartRequired.includes('listen')) await t.rebindListener(next);
   t.updateListenerSecurity(next); // keys added, changed, removed
   await t.neighbors.reload(next, d);
-  const softPeers = [...d.neighbors, ...d.listenRanges].some((c) => c.kind === 'soft' && (c.softIn || c.softOut));
-  t.runner.reload(next, { pools: d.exportDisabledPoolsChanged, policies: softPeers || d.globalPolicyChanged });
+  t.runner.reload(next, { pools: d.exportDisabledPoolsChanged, policies: policyChanges(d) });
   if (d.fibChanged || d.ipPools.added.length + d.ipPools.removed.length + d.ipPools.changed.length > 0) t.fib.reload(next);
   if (d.apiChanged) t.restartApi(next);
+}
+
+/** The plan's policy verdicts: each soft-changed entry whose own import or export rules changed, and the global side. */
+export function policyChanges(d: ReloadPlan['diff']): ReloadPolicyChanges {
+  const peers = new Map<PeerConfig, { import: boolean; export: boolean }>();
+  for (const c of [...d.neighbors, ...d.listenRanges]) {
+    if (c.kind !== 'soft') continue;
+    const verdict = { import: c.reasons.includes('import'), export: c.reasons.includes('export') };
+    if (verdict.import || verdict.export) peers.set(c.next, verdict);
+  }
+  return { peers, global: d.globalPolicy };
 }

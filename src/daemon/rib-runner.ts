@@ -23,12 +23,20 @@ import type { DecodedUpdate } from '../bgp/wire/update.js';
 import type { NegotiatedSession } from '../bgp/fsm/index.js';
 import type { PeerSession } from '../bgp/session/index.js';
 import { Rib, type FibChange, type PeerDownResult, type RibNotice } from '../rib/index.js';
-import { exportDisabledPools, findPeerConfig, ribPeerSettings, ribSettingsFromConfig } from './peer-settings.js';
+import { exportDisabledPools, findPeerConfig, ribPeerSettings, ribSettingsFromConfig, type PeerConfig } from './peer-settings.js';
 
 /**
  * Time one slice may take at most: RIB work, then pulling UPDATEs for
  * writable peers; never past the end of the loop turn it runs in.
  */
+
+/** The reload plan's policy verdicts (config/diff.ts), as the runner takes them. */
+export interface ReloadPolicyChanges {
+  /** Neighbor or listen-range entries of the new config whose own import and/or export rules changed. */
+  readonly peers: ReadonlyMap<PeerConfig, { readonly import: boolean; readonly export: boolean }>;
+  /** Which side of the global rules (or ebgpRequiresPolicy) changed. */
+  readonly global: { readonly import: boolean; readonly export: boolean };
+}
 export const SLICE_MS = 8;
 /** Of the slice, the part RIB work may take before output gets its turn. */
 const PROCESS_MS = 5;
@@ -188,8 +196,13 @@ export class RibRunner {
     this.flush(address, loopTurns.deadline(SLICE_MS));
   }
 
-  /** Reload: the origination list, pools with export off, and policies where the plan changed them. */
-  reload(next: BgpConfig, changes: { readonly pools: boolean; readonly policies: boolean }): void {
+  /**
+   * Reload: the origination list, pools with export off, and the policies the
+   * plan names as changed: `policies.peers` holds the soft verdicts of the
+   * neighbors and listen ranges whose import or export rules changed (keyed by
+   * their entry in `next`), `policies.global` which side of the global rules did.
+   */
+  reload(next: BgpConfig, changes: { readonly pools: boolean; readonly policies: ReloadPolicyChanges }): void {
     this.config = next;
     this.rib.setConfigOrigins(next.originate);
     if (changes.pools) {
@@ -197,11 +210,18 @@ export class RibRunner {
       this.rib.setExportDisabledPools(pools);
       this.opts.logger.info({ event: 'export-pools-reloaded', pools }, 'pools with export off changed: soft reconfiguration out');
     }
-    if (changes.policies) {
-      this.rib.setPolicies(ribSettingsFromConfig(next).policies!, (address) => {
-        const pc = findPeerConfig(next, address);
-        return { import: pc?.import ?? [], export: pc?.export ?? [] };
-      });
+    const { peers, global } = changes.policies;
+    if (peers.size > 0 || global.import || global.export) {
+      this.rib.setPolicies(
+        ribSettingsFromConfig(next).policies!,
+        (address) => {
+          const pc = findPeerConfig(next, address);
+          const verdict = pc === undefined ? undefined : peers.get(pc);
+          if (verdict === undefined) return undefined;
+          return { ...(verdict.import ? { import: pc!.import ?? [] } : {}), ...(verdict.export ? { export: pc!.export ?? [] } : {}) };
+        },
+        global,
+      );
       this.opts.logger.info({ event: 'policy-reloaded' }, 'policies changed: soft reconfiguration in and out');
     }
     this.schedule();

@@ -25,21 +25,6 @@ function samePeer(a: PeerInfo, b: PeerInfo): boolean {
   return a.asn === b.asn && a.localAsn === b.localAsn && a.bgpId === b.bgpId && a.rrClient === b.rrClient && a.allowOwnAs === b.allowOwnAs;
 }
 
-/** Compiled rules compared by content (they hold Sets, Maps, bigints and RegExps). */
-function sameRules(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  const text = (v: unknown): string =>
-    JSON.stringify(Array.isArray(v) && v.length === 0 ? null : (v ?? null), (_k, x: unknown) => {
-      if (typeof x === 'bigint') return `${x}n`;
-      if (x instanceof Set) return { set: [...x] };
-      if (x instanceof Map) return { map: [...x] };
-      if (x instanceof RegExp) return { re: x.source };
-      if (x instanceof WeakMap) return undefined;
-      return x;
-    });
-  return text(a) === text(b);
-}
-
 export interface LifecycleHost {
   readonly store: AttrStore;
   readonly jobs: RibJobs;
@@ -209,31 +194,36 @@ export class PeerLifecycle {
   }
 
   /**
-   * New global and per-peer policies (reload). Import policy is re-run (soft
-   * in) only for peers whose import rules changed, or all when the global
-   * import rules did. A change of the global export rules re-exports every
-   * group; a peer whose own export rules changed moves to the group of its
-   * new rules (made and filled when there is none), its session untouched.
+   * New global and per-peer policies (reload). The caller says what changed
+   * (the reload plan's verdicts, config/diff.ts); nothing here compares rules
+   * again. `changedFor(address)` gives a peer's new import and/or export rules
+   * when they changed (a key present means that side changed), undefined when
+   * neither did; `global` says which side of the global rules changed. Import
+   * policy is re-run (soft in) for a peer whose import rules changed, or for
+   * all when the global import rules did. A change of the global export rules
+   * re-exports every group; a peer whose own export rules changed moves to the
+   * group of its new rules (made and filled when there is none), its session
+   * untouched.
    */
-  setPolicies(policies: GlobalPolicies, rulesFor: (address: string) => Pick<RibPeerSettings, 'import' | 'export'> | undefined): void {
-    const old = this.policies;
+  setPolicies(
+    policies: GlobalPolicies,
+    changedFor: (address: string) => Pick<RibPeerSettings, 'import' | 'export'> | undefined,
+    global: { readonly import: boolean; readonly export: boolean } = { import: false, export: false },
+  ): void {
     this.policies = policies;
-    const requires = old.ebgpRequiresPolicy !== policies.ebgpRequiresPolicy;
-    const globalImport = requires || !sameRules(old.import, policies.import);
-    const globalExport = requires || !sameRules(old.export, policies.export);
     const jobs = this.host.jobs;
-    if (globalExport)
+    if (global.export)
       for (const g of this.host.publisher.groups.values()) {
         if (g.closed) continue;
         g.setExportPolicy(compilePeerPolicies(policies, { ...(g.exportRules ? { export: g.exportRules } : {}) }).export);
         jobs.add({ kind: 'dump', group: g, initial: false });
       }
     for (const [address, state] of this.peers) {
-      const rules = rulesFor(address) ?? state.settings;
-      const next = { ...state.settings, ...(rules.import ? { import: rules.import } : {}), ...(rules.export ? { export: rules.export } : {}) };
-      const importChanged = globalImport || !sameRules(state.settings.import, next.import);
-      const exportChanged = globalExport || !sameRules(state.settings.export, next.export);
+      const rules = changedFor(address);
+      const importChanged = global.import || rules?.import !== undefined;
+      const exportChanged = global.export || rules?.export !== undefined;
       if (!importChanged && !exportChanged) continue;
+      const next = { ...state.settings, ...(rules?.import ? { import: rules.import } : {}), ...(rules?.export ? { export: rules.export } : {}) };
       state.settings = next;
       const compiled = compilePeerPolicies(policies, next, address);
       if (importChanged) {

@@ -174,9 +174,13 @@ export class Rib {
     return this.lifecycle.softReset(address, direction);
   }
 
-  /** New global and per-peer policies (reload): only the peers whose rules changed are reconfigured (rib-peers.ts). */
-  setPolicies(policies: GlobalPolicies, rulesFor: (address: string) => Pick<RibPeerSettings, 'import' | 'export'> | undefined): void {
-    this.lifecycle.setPolicies(policies, rulesFor);
+  /** New global and per-peer policies (reload): the peers the caller names as changed are reconfigured (rib-peers.ts). */
+  setPolicies(
+    policies: GlobalPolicies,
+    changedFor: (address: string) => Pick<RibPeerSettings, 'import' | 'export'> | undefined,
+    global?: { readonly import: boolean; readonly export: boolean },
+  ): void {
+    this.lifecycle.setPolicies(policies, changedFor, global);
   }
 
   // ------------------------------------------------------------ origination (originate.ts)

@@ -158,6 +158,18 @@ describe('Rib: soft reconfiguration', () => {
     expect(r.peerStats(DST)?.byFamily['ipv4-unicast'].advertised).toBe(2);
   });
 
+  it('new global import rules apply when the caller says the global import side changed, and only then', () => {
+    const r = withRoutes();
+    const rejecting = compileGlobalPolicies({ ebgpRequiresPolicy: false, import: [{ match: { prefix: '10.244.2.0/26' }, action: 'reject' }] });
+    r.setPolicies(rejecting, () => undefined); // nothing named as changed: the RIB compares no rules, nobody is reconfigured
+    settle(r);
+    expect(sent(r, DST)).toEqual([]);
+    r.setPolicies(rejecting, () => undefined, { import: true, export: false });
+    settle(r);
+    expect(withdrawnOf(sent(r, DST))).toEqual(['10.244.2.0/26']);
+    expect(r.peerStats(SRC)?.byFamily['ipv4-unicast']).toMatchObject({ received: 2, accepted: 1 });
+  });
+
   it('an export policy setting LOCAL_PREF toward one peer; soft reset out re-sends only changes', () => {
     const r = withRoutes();
     const exp = { export: [{ match: { prefix: '10.244.1.0/26' }, action: 'accept' as const, set: { localPref: 250 } }] };
