@@ -317,6 +317,6 @@ export class BfdEngine {
     }
     if (to === 'Down' || to === 'AdminDown') e.lastDownDiagnostic = diagnostic;
     if (to === 'Down' && from !== 'AdminDown') e.downs.set(diagnostic, (e.downs.get(diagnostic) ?? 0) + 1);
-    this.opts.onStateChange({ peer: e.peer, from, to, diagnostic, remoteCpi: e.s.remoteCpi, at });
+    this.opts.onStateChange({ peer: e.peer, from, to, diagnostic, remoteCpi: e.s.remoteCpi, remoteState: e.s.remoteState, at });
   }
 }

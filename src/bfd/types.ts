@@ -29,6 +29,11 @@ export interface BfdStateChange {
   readonly diagnostic: BfdDiagnostic;
   /** The peer's C bit in its last packet (RFC 5882 §4.3.2). */
   readonly remoteCpi: boolean;
+  /**
+   * bfd.RemoteSessionState when the change happened: AdminDown means the peer
+   * took the session down on purpose, not a path failure (RFC 5882 §3.2).
+   */
+  readonly remoteState: BfdState;
   /** Wall-clock ms. */
   readonly at: number;
 }

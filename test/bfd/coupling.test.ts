@@ -45,7 +45,7 @@ class FakeService implements BfdService {
   async snapshot(): Promise<BfdSnapshot> { return { sessions: [], received: 0, dropped: {} }; }
   async stop() { this.calls.push('stop'); }
   emit(c: Partial<BfdStateChange> & { peer: string }) {
-    for (const l of this.listeners) l({ from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired', remoteCpi: false, at: 0, ...c });
+    for (const l of this.listeners) l({ from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired', remoteCpi: false, remoteState: 'Down', at: 0, ...c });
   }
 }
 
@@ -129,6 +129,16 @@ describe('RFC 5882 coupling', () => {
     expect(CEASE_BFD_DOWN).toBe(10);
   });
 
+  it('the peer signalling AdminDown (its BFD turned off, its shutdown) leaves the BGP session alone (RFC 5882 §3.2)', async () => {
+    const svc = new FakeService();
+    const s = fakeSession(false);
+    const c = new BfdCoupling({ createService: () => svc, logger: silentLogger(), session: () => s as never });
+    c.apply(config(BASE));
+    svc.emit({ peer: '192.0.2.2', diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' });
+    await new Promise((r) => setImmediate(r));
+    expect(s.calls).toEqual([]);
+  });
+
   it('with graceful restart and a clear C bit it closes without a NOTIFICATION (RFC 5882 §4.3.2)', async () => {
     const svc = new FakeService();
     const s = fakeSession(true);
@@ -151,7 +161,7 @@ describe('RFC 5882 coupling', () => {
   });
 
   it('verdicts: only a failure of an Up session of an Established peer acts; C bit set withdraws even with GR', () => {
-    const ch = (o: Partial<BfdStateChange>): BfdStateChange => ({ peer: 'x', from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired', remoteCpi: false, at: 0, ...o });
+    const ch = (o: Partial<BfdStateChange>): BfdStateChange => ({ peer: 'x', from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired', remoteCpi: false, remoteState: 'Down', at: 0, ...o });
     const est = { established: true, gracefulRestart: false };
     expect(verdictFor(ch({}), est)).toBe('cease-bfd-down');
     expect(verdictFor(ch({ diagnostic: 'neighbor-signaled-down' }), est)).toBe('cease-bfd-down');
@@ -160,5 +170,8 @@ describe('RFC 5882 coupling', () => {
     expect(verdictFor(ch({}), { established: false, gracefulRestart: false })).toBe('none');
     expect(verdictFor(ch({ remoteCpi: false }), { established: true, gracefulRestart: true })).toBe('graceful-restart-helper');
     expect(verdictFor(ch({ remoteCpi: true }), { established: true, gracefulRestart: true })).toBe('cease-bfd-down');
+    // RFC 5882 §3.2: the peer going AdminDown is no path failure, with or without graceful restart
+    expect(verdictFor(ch({ diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' }), est)).toBe('none');
+    expect(verdictFor(ch({ diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' }), { established: true, gracefulRestart: true })).toBe('none');
   });
 });

@@ -73,7 +73,7 @@ describe('BFD engine', () => {
     wire.clock.advance(5_000);
     wire.cut = true;
     wire.clock.advance(1_000);
-    expect(changes['a']!.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired' });
+    expect(changes['a']!.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired', remoteState: 'Down' });
     expect(a.snapshot().sessions[0]!.flaps).toBe(1);
   });
 
@@ -101,7 +101,8 @@ describe('BFD engine', () => {
     wire.clock.advance(5_000);
     a.remove('10.0.0.2');
     wire.clock.advance(10_000);
-    expect(changes['b']!.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diagnostic: 'neighbor-signaled-down' });
+    // remoteState AdminDown tells the coupling this was no path failure (RFC 5882 §3.2)
+    expect(changes['b']!.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' });
     expect(changes['b']!.filter((c) => c.to === 'Down')).toHaveLength(1);
     expect(a.snapshot().sessions).toEqual([]);
   });
