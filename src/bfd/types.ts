@@ -48,6 +48,12 @@ export interface BfdSessionView {
   readonly diagnostic: BfdDiagnostic;
   /** The reason of the latest change to Down or AdminDown. */
   readonly lastDownDiagnostic: BfdDiagnostic;
+  /**
+   * Why the session is not Up, when it is not (engine.ts downReason):
+   * no-packets-from-peer (BFD missing or off there), peer-admin-down,
+   * administratively-down, waiting-for-peer, or the last Down diagnostic.
+   */
+  readonly downReason?: string;
   readonly localDiscriminator: number;
   readonly remoteDiscriminator: number;
   readonly multiplier: number;
