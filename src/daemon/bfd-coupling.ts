@@ -111,6 +111,7 @@ export class BfdCoupling {
     this.configRef = config;
     const wanted = new Map<string, BfdSessionSpec>();
     for (const n of config.neighbors) {
+      if (n.shutdown) continue; // administratively down: no BFD (a running session is told AdminDown as it goes)
       const spec = bfdSpecFor(config, n, n.address);
       if (spec) wanted.set(spec.peer, spec);
     }

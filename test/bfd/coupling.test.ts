@@ -107,6 +107,21 @@ describe('RFC 5882 coupling', () => {
     expect(svc.calls.sort()).toEqual(['add 192.0.2.4 150/250x4', 'remove 192.0.2.3', 'update 192.0.2.2 150/250x4']);
   });
 
+  it('a neighbor shut down in the file runs no BFD: a running session is removed (AdminDown first), enabling it adds one', () => {
+    const svc = new FakeService();
+    const c = new BfdCoupling({ createService: () => svc, logger: silentLogger(), session: () => undefined });
+    const shut = BASE.replace('{ address: 192.0.2.2, asn: 64513, bfd: { enabled: true } }', '{ address: 192.0.2.2, asn: 64513, shutdown: true, bfd: { enabled: true } }');
+    c.apply(config(shut));
+    expect(svc.calls).toEqual(['add 192.0.2.3 100/250x5']);
+    expect(c.stateOf('192.0.2.2')).toBeUndefined();
+    svc.calls = [];
+    c.apply(config(BASE));
+    expect(svc.calls).toEqual(['add 192.0.2.2 200/250x4']);
+    svc.calls = [];
+    c.apply(config(shut));
+    expect(svc.calls).toEqual(['remove 192.0.2.2']); // the engine's remove sends AdminDown first (engine.test.ts)
+  });
+
   it('dynamic neighbors take their listen range bfd block and leave with the session', () => {
     const svc = new FakeService();
     const c = new BfdCoupling({ createService: () => svc, logger: silentLogger(), session: () => undefined });
