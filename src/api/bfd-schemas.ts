@@ -21,6 +21,9 @@ export const BfdSessionSchema = Type.Object({
   remoteState: BfdStateSchema,
   diagnostic: Type.String({ description: 'RFC 5880 §4.1 Diag of the latest state change, e.g. control-detection-time-expired' }),
   lastDownDiagnostic: Type.String(),
+  downReason: Type.Optional(
+    Type.String({ description: 'why the session is not Up: no-packets-from-peer, peer-admin-down, administratively-down, waiting-for-peer, or the last Down diagnostic' }),
+  ),
   localDiscriminator: Count,
   remoteDiscriminator: Count,
   multiplier: Count,

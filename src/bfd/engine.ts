@@ -76,6 +76,18 @@ export function canonicalAddress(text: string): { family: 4 | 6; address: string
   return { family: address.includes(':') ? 6 : 4, address };
 }
 
+/**
+ * Why a session is not Up, in one word for the API and `bgp-ts bfd`: a peer
+ * that never sent us a valid packet has BFD missing or off (issue: "shows
+ * Down with a reason"), one that says AdminDown turned it off on purpose.
+ */
+export function downReason(state: BfdState, remoteState: BfdState, packetsIn: number, lastDown: BfdDiagnostic): string {
+  if (state === 'AdminDown') return 'administratively-down';
+  if (packetsIn === 0) return 'no-packets-from-peer';
+  if (remoteState === 'AdminDown') return 'peer-admin-down';
+  return lastDown === 'none' ? 'waiting-for-peer' : lastDown;
+}
+
 export function toTimers(t: { minRx: number; minTx: number; multiplier: number }): BfdTimers {
   return { desiredMinTxUs: Math.round(t.minTx * 1000), requiredMinRxUs: Math.round(t.minRx * 1000), detectMult: t.multiplier };
 }
@@ -184,6 +196,7 @@ export class BfdEngine {
       remoteState: s.remoteState,
       diagnostic: s.localDiag,
       lastDownDiagnostic: e.lastDownDiagnostic,
+      ...(s.state !== 'Up' ? { downReason: downReason(s.state, s.remoteState, e.packetsIn, e.lastDownDiagnostic) } : {}),
       localDiscriminator: s.localDiscr,
       remoteDiscriminator: s.remoteDiscr,
       multiplier: s.detectMult,
@@ -317,6 +330,6 @@ export class BfdEngine {
     }
     if (to === 'Down' || to === 'AdminDown') e.lastDownDiagnostic = diagnostic;
     if (to === 'Down' && from !== 'AdminDown') e.downs.set(diagnostic, (e.downs.get(diagnostic) ?? 0) + 1);
-    this.opts.onStateChange({ peer: e.peer, from, to, diagnostic, remoteCpi: e.s.remoteCpi, at });
+    this.opts.onStateChange({ peer: e.peer, from, to, diagnostic, remoteCpi: e.s.remoteCpi, remoteState: e.s.remoteState, at });
   }
 }

@@ -29,6 +29,11 @@ export interface BfdStateChange {
   readonly diagnostic: BfdDiagnostic;
   /** The peer's C bit in its last packet (RFC 5882 §4.3.2). */
   readonly remoteCpi: boolean;
+  /**
+   * bfd.RemoteSessionState when the change happened: AdminDown means the peer
+   * took the session down on purpose, not a path failure (RFC 5882 §3.2).
+   */
+  readonly remoteState: BfdState;
   /** Wall-clock ms. */
   readonly at: number;
 }
@@ -43,6 +48,12 @@ export interface BfdSessionView {
   readonly diagnostic: BfdDiagnostic;
   /** The reason of the latest change to Down or AdminDown. */
   readonly lastDownDiagnostic: BfdDiagnostic;
+  /**
+   * Why the session is not Up, when it is not (engine.ts downReason):
+   * no-packets-from-peer (BFD missing or off there), peer-admin-down,
+   * administratively-down, waiting-for-peer, or the last Down diagnostic.
+   */
+  readonly downReason?: string;
   readonly localDiscriminator: number;
   readonly remoteDiscriminator: number;
   readonly multiplier: number;

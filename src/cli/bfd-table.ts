@@ -12,7 +12,7 @@ export function formatBfd(list: ApiBfdList): string {
   const rows = list.sessions.map((s) => [
     s.peer,
     s.state,
-    s.state === 'Up' ? 'none' : s.lastDownDiagnostic,
+    s.state === 'Up' ? 'none' : (s.downReason ?? s.lastDownDiagnostic),
     s.state === 'Up' ? duration(s.uptimeSeconds) : '-',
     ms(s.txIntervalMs),
     ms(s.rxIntervalMs),

@@ -60,6 +60,9 @@ export function verdictFor(change: BfdStateChange, bgp: { established: boolean; 
   // Only a failure of a session that was Up counts (RFC 5882 §3.2); AdminDown from the peer is no failure.
   if (change.from !== 'Up' || change.to !== 'Down') return 'none';
   if (change.diagnostic !== 'control-detection-time-expired' && change.diagnostic !== 'neighbor-signaled-down') return 'none';
+  // RFC 5882 §3.2: the peer signalling AdminDown (its shutdown, its BFD turned off for us, its
+  // daemon stopping) says nothing about the path: "SHOULD NOT indicate a connectivity failure".
+  if (change.remoteState === 'AdminDown') return 'none';
   if (!bgp.established) return 'none';
   // RFC 5882 §4.3.2: C bit clear + graceful restart: maybe a control-plane restart; help it.
   if (bgp.gracefulRestart && !change.remoteCpi) return 'graceful-restart-helper';
@@ -108,6 +111,7 @@ export class BfdCoupling {
     this.configRef = config;
     const wanted = new Map<string, BfdSessionSpec>();
     for (const n of config.neighbors) {
+      if (n.shutdown) continue; // administratively down: no BFD (a running session is told AdminDown as it goes)
       const spec = bfdSpecFor(config, n, n.address);
       if (spec) wanted.set(spec.peer, spec);
     }
@@ -183,7 +187,7 @@ export class BfdCoupling {
     const verdict = verdictFor(c, { established: negotiated !== undefined, gracefulRestart: negotiated?.gracefulRestart ?? false });
     const level = c.to === 'Up' || verdict === 'none' ? 'info' : 'warn';
     this.opts.logger[level](
-      { event: 'bfd-state-changed', peer: c.peer, from: c.from, to: c.to, diagnostic: c.diagnostic, remoteCpi: c.remoteCpi, action: verdict },
+      { event: 'bfd-state-changed', peer: c.peer, from: c.from, to: c.to, diagnostic: c.diagnostic, remoteCpi: c.remoteCpi, remoteState: c.remoteState, action: verdict },
       `BFD ${c.from} -> ${c.to} (${c.diagnostic})`,
     );
     if (!session || verdict === 'none') return;

@@ -215,6 +215,9 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       return { ok: false, errors };
     }
     current = next;
+    // BFD first: a neighbor removed or shut down tells its BFD peer AdminDown before our
+    // Cease (RFC 5880 §6.8.16); new timers go by Poll / Final (§6.8.3), never a reset
+    bfd.apply(next);
     await applyReloadPlan(next, plan, {
       logger,
       neighbors,
@@ -240,7 +243,6 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         });
       },
     });
-    bfd.apply(next); // timers by Poll / Final (RFC 5880 §6.8.3), never a reset
     for (const d of plan.deferred) logger.warn({ event: 'config-change-deferred', change: d }, d);
     logger.info({ event: 'config-applied', changes: plan.changes }, `config applied: ${plan.changes.length} change(s)`);
     return { ok: true, changes: plan.changes, deferred: plan.deferred };

@@ -76,6 +76,8 @@ describe('bgp-ts bfd', () => {
     expect(lines.find((l) => l.startsWith('192.0.2.2'))).toMatch(/Up\s+none\s+1m15s\s+300ms\s+300ms\s+3\/3\s+900ms\s+2/);
     expect(lines.find((l) => l.startsWith('192.0.2.9'))).toMatch(/Down\s+control-detection-time-expired\s+-/);
     expect(lines.at(-1)).toBe('dropped: ttl 3, bad-version 1');
+    const silent = formatBfd({ sessions: [session({ peer: '192.0.2.7', state: 'Down', downReason: 'no-packets-from-peer', flaps: 0 })], received: 0, dropped: {} });
+    expect(silent).toMatch(/192\.0\.2\.7\s+Down\s+no-packets-from-peer\s+-/);
     expect(formatBfd({ sessions: [], received: 0, dropped: {} })).toMatch(/no BFD sessions/);
   });
 });

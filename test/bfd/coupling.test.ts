@@ -45,7 +45,7 @@ class FakeService implements BfdService {
   async snapshot(): Promise<BfdSnapshot> { return { sessions: [], received: 0, dropped: {} }; }
   async stop() { this.calls.push('stop'); }
   emit(c: Partial<BfdStateChange> & { peer: string }) {
-    for (const l of this.listeners) l({ from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired', remoteCpi: false, at: 0, ...c });
+    for (const l of this.listeners) l({ from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired', remoteCpi: false, remoteState: 'Down', at: 0, ...c });
   }
 }
 
@@ -107,6 +107,21 @@ describe('RFC 5882 coupling', () => {
     expect(svc.calls.sort()).toEqual(['add 192.0.2.4 150/250x4', 'remove 192.0.2.3', 'update 192.0.2.2 150/250x4']);
   });
 
+  it('a neighbor shut down in the file runs no BFD: a running session is removed (AdminDown first), enabling it adds one', () => {
+    const svc = new FakeService();
+    const c = new BfdCoupling({ createService: () => svc, logger: silentLogger(), session: () => undefined });
+    const shut = BASE.replace('{ address: 192.0.2.2, asn: 64513, bfd: { enabled: true } }', '{ address: 192.0.2.2, asn: 64513, shutdown: true, bfd: { enabled: true } }');
+    c.apply(config(shut));
+    expect(svc.calls).toEqual(['add 192.0.2.3 100/250x5']);
+    expect(c.stateOf('192.0.2.2')).toBeUndefined();
+    svc.calls = [];
+    c.apply(config(BASE));
+    expect(svc.calls).toEqual(['add 192.0.2.2 200/250x4']);
+    svc.calls = [];
+    c.apply(config(shut));
+    expect(svc.calls).toEqual(['remove 192.0.2.2']); // the engine's remove sends AdminDown first (engine.test.ts)
+  });
+
   it('dynamic neighbors take their listen range bfd block and leave with the session', () => {
     const svc = new FakeService();
     const c = new BfdCoupling({ createService: () => svc, logger: silentLogger(), session: () => undefined });
@@ -127,6 +142,16 @@ describe('RFC 5882 coupling', () => {
     await new Promise((r) => setImmediate(r));
     expect(s.calls).toEqual([['stop', { subcode: CEASE_BFD_DOWN, reason: 'bfd-down' }], ['start']]);
     expect(CEASE_BFD_DOWN).toBe(10);
+  });
+
+  it('the peer signalling AdminDown (its BFD turned off, its shutdown) leaves the BGP session alone (RFC 5882 §3.2)', async () => {
+    const svc = new FakeService();
+    const s = fakeSession(false);
+    const c = new BfdCoupling({ createService: () => svc, logger: silentLogger(), session: () => s as never });
+    c.apply(config(BASE));
+    svc.emit({ peer: '192.0.2.2', diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' });
+    await new Promise((r) => setImmediate(r));
+    expect(s.calls).toEqual([]);
   });
 
   it('with graceful restart and a clear C bit it closes without a NOTIFICATION (RFC 5882 §4.3.2)', async () => {
@@ -151,7 +176,7 @@ describe('RFC 5882 coupling', () => {
   });
 
   it('verdicts: only a failure of an Up session of an Established peer acts; C bit set withdraws even with GR', () => {
-    const ch = (o: Partial<BfdStateChange>): BfdStateChange => ({ peer: 'x', from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired', remoteCpi: false, at: 0, ...o });
+    const ch = (o: Partial<BfdStateChange>): BfdStateChange => ({ peer: 'x', from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired', remoteCpi: false, remoteState: 'Down', at: 0, ...o });
     const est = { established: true, gracefulRestart: false };
     expect(verdictFor(ch({}), est)).toBe('cease-bfd-down');
     expect(verdictFor(ch({ diagnostic: 'neighbor-signaled-down' }), est)).toBe('cease-bfd-down');
@@ -160,5 +185,8 @@ describe('RFC 5882 coupling', () => {
     expect(verdictFor(ch({}), { established: false, gracefulRestart: false })).toBe('none');
     expect(verdictFor(ch({ remoteCpi: false }), { established: true, gracefulRestart: true })).toBe('graceful-restart-helper');
     expect(verdictFor(ch({ remoteCpi: true }), { established: true, gracefulRestart: true })).toBe('cease-bfd-down');
+    // RFC 5882 §3.2: the peer going AdminDown is no path failure, with or without graceful restart
+    expect(verdictFor(ch({ diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' }), est)).toBe('none');
+    expect(verdictFor(ch({ diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' }), { established: true, gracefulRestart: true })).toBe('none');
   });
 });

@@ -73,8 +73,8 @@ describe('BFD engine', () => {
     wire.clock.advance(5_000);
     wire.cut = true;
     wire.clock.advance(1_000);
-    expect(changes['a']!.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired' });
-    expect(a.snapshot().sessions[0]!.flaps).toBe(1);
+    expect(changes['a']!.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diagnostic: 'control-detection-time-expired', remoteState: 'Down' });
+    expect(a.snapshot().sessions[0]!).toMatchObject({ flaps: 1, downReason: 'control-detection-time-expired' });
   });
 
   it('drops and counts malformed datagrams and TTL below 255; the session stays Up', () => {
@@ -96,14 +96,28 @@ describe('BFD engine', () => {
     expect(changes['a']!.length).toBe(atUp);
   });
 
+  it('a peer that never answers (BFD missing or off there) is Down with the reason no-packets-from-peer; Up has none', () => {
+    const { wire, a } = pair();
+    a.add({ peer: '10.0.0.3', minRx: 300, minTx: 300, multiplier: 3 }); // nobody receives for 10.0.0.3
+    wire.clock.advance(10_000);
+    const byPeer = new Map(a.snapshot().sessions.map((s) => [s.peer, s]));
+    expect(byPeer.get('10.0.0.3')).toMatchObject({ state: 'Down', packetsIn: 0, downReason: 'no-packets-from-peer', flaps: 0 });
+    expect(byPeer.get('10.0.0.2')!.state).toBe('Up');
+    expect(byPeer.get('10.0.0.2')!.downReason).toBeUndefined();
+  });
+
   it('remove tells the peer AdminDown: it goes Down with neighbor-signaled-down, and stays Down', () => {
-    const { wire, a, changes } = pair();
+    const { wire, a, b, changes } = pair();
     wire.clock.advance(5_000);
     a.remove('10.0.0.2');
+    wire.clock.advance(50);
+    expect(b.snapshot().sessions[0]!.downReason).toBe('peer-admin-down');
     wire.clock.advance(10_000);
-    expect(changes['b']!.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diagnostic: 'neighbor-signaled-down' });
+    // remoteState AdminDown tells the coupling this was no path failure (RFC 5882 §3.2)
+    expect(changes['b']!.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' });
     expect(changes['b']!.filter((c) => c.to === 'Down')).toHaveLength(1);
     expect(a.snapshot().sessions).toEqual([]);
+    expect(b.snapshot().sessions[0]!.downReason).toBe('neighbor-signaled-down'); // its AdminDowns ended: the last Down diagnostic
   });
 
   it('new timers take effect by Poll/Final without a flap', () => {

@@ -159,7 +159,7 @@ describe('model: BGPPeer', () => {
   const tor = (spec: Record<string, unknown>) => bgpPeer('tor', { peerIP: '10.0.0.254', asNumber: 65100, ...spec });
   it('global peer with every option mapped', () => {
     const n = neighbor(
-      [A, tor({ keepOriginalNextHop: true, maxRestartTime: '2m', keepaliveTime: '10s', ttlSecurity: 1, numAllowedLocalASNumbers: 2, localASNumber: 65010 })],
+      [A, tor({ keepOriginalNextHop: true, maxRestartTime: '3m', keepaliveTime: '10s', ttlSecurity: 1, numAllowedLocalASNumbers: 2, localASNumber: 65010 })],
       '10.0.0.254',
     );
     expect(n).toEqual({
@@ -175,7 +175,7 @@ describe('model: BGPPeer', () => {
       ttlSecurity: 1,
       allowAsIn: 2,
       addPath: 'both',
-      gracefulRestart: { enabled: true, restartTime: 120 },
+      gracefulRestart: { enabled: true, restartTime: 180 }, // maxRestartTime (not the 120 s default)
     });
   });
   it('nextHopMode wins over keepOriginalNextHop; sourceAddress None leaves the source to the kernel; a port rides with peerIP', () => {

@@ -109,6 +109,30 @@ describe('FIB service', () => {
     expect(kernel().has(P('10.244.1.0/26'))).toBe(false);
   });
 
+  it('a reload switching a pool ipip -> crossSubnet -> ipip re-programs its installed routes (an IPPool ipipMode change from the datastore)', async () => {
+    const { bridge, kernel, start, logs } = setup();
+    await start();
+    bridge.bestPathChanges([
+      { prefix: P('10.244.1.0/26'), nextHops: [{ address: '10.0.0.2' }] }, // next hop in our subnet
+      { prefix: P('10.244.2.0/26'), nextHops: [{ address: '10.0.9.2' }] }, // next hop in another subnet
+    ]);
+    await settle();
+    expect(kernel().get(P('10.244.1.0/26'))!.nextHops).toEqual([{ gateway: '10.0.0.2', ifindex: 3, onlink: true }]);
+    const withMode = (mode: string) => {
+      const r = parseConfig(['routerId: 10.0.0.1', 'asn: 64512', 'ipPools:', `  - { cidr: 10.244.0.0/16, mode: ${mode} }`, 'fib: { enabled: true, protocol: 201 }'].join('\n'));
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      return r.config;
+    };
+    bridge.reload(withMode('crossSubnet'));
+    await settle();
+    expect(kernel().get(P('10.244.1.0/26'))!.nextHops).toEqual([{ gateway: '10.0.0.2', ifindex: undefined, onlink: false }]); // same subnet: direct now
+    expect(kernel().get(P('10.244.2.0/26'))!.nextHops[0]).toMatchObject({ gateway: '10.0.9.2', ifindex: 3, onlink: true }); // other subnet: still ipip
+    expect(logs.some((l) => l['event'] === 'fib-forms-changed' && l['reason'] === 'reload')).toBe(true);
+    bridge.reload(withMode('ipip'));
+    await settle();
+    expect(kernel().get(P('10.244.1.0/26'))!.nextHops).toEqual([{ gateway: '10.0.0.2', ifindex: 3, onlink: true }]);
+  });
+
   it('processes a large batch in several slices, yielding to the event loop', async () => {
     const { bridge, kernel, start } = setup({ realClock: true });
     await start();

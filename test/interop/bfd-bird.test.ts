@@ -1,7 +1,8 @@
 // Interop, BFD against BIRD 2 (`protocol bfd {}` and `bfd on` in its BGP
 // protocols, RFC 5882 on both sides): IPv4 and IPv6 single-hop sessions
 // (RFC 5881) come Up on both sides (`birdc show bfd sessions`) at 300 ms x 3,
-// BGP Established over them, nothing changes for 30 s, and when bgp-ts stops
+// BGP Established over them, nothing changes for 30 s, new timers on reload
+// are renegotiated by Poll/Final without a flap, and when bgp-ts stops
 // (AdminDown first, RFC 5880 §6.8.16) BIRD's sessions go Down.
 
 import { mkdirSync } from 'node:fs';
@@ -84,6 +85,26 @@ describe.skipIf(reason !== undefined)(`BFD against BIRD 2${reason ? ` (skipped: 
   it('stays Up for 30 s on both sides', async () => {
     const since = dut.mark();
     await sleep(30_000);
+    expect(dut.filter(eventIs('bfd-state-changed'), since)).toEqual([]);
+    expect(dut.filter(eventIs('session-down'), since)).toEqual([]);
+    expect((await bird.bfdSessions()).every((r) => r.state === 'Up')).toBe(true);
+  });
+
+  it('new timers on reload go through Poll/Final: BIRD renegotiates to 500 ms x 3, nobody flaps', async () => {
+    const since = dut.mark();
+    dut.config = { ...dut.config, neighbors: (dut.config.neighbors ?? []).map((n) => ({ ...n, bfd: { enabled: true, minRx: 500, minTx: 500 } })) };
+    await dut.reload();
+    // BIRD's Interval = max(its DesiredMinTx 300, our RequiredMinRx); Timeout = our multiplier x max(its RequiredMinRx 300, our DesiredMinTx)
+    await pollUntil(async () => {
+      const rows = await bird.bfdSessions();
+      return rows.length === 2 && rows.every((r) => r.state === 'Up' && r.intervalMs === 500 && r.timeoutMs === 1500) ? rows : undefined;
+    }, { timeoutMs: 10_000, what: 'BIRD: both sessions renegotiated to 500 ms x 3' });
+    const ours = await pollUntil(async () => {
+      const l = await dut.apiGet<BfdList>('/api/v1/bfd');
+      return l.sessions.every((x) => x.state === 'Up' && x.txIntervalMs === 500 && x.detectionTimeMs === 1500) ? l : undefined;
+    }, { timeoutMs: 10_000, what: 'bgp-ts: both at 500 ms, detection 1.5 s' });
+    expect(ours.sessions.every((x) => x.flaps === 0)).toBe(true);
+    await sleep(2_000);
     expect(dut.filter(eventIs('bfd-state-changed'), since)).toEqual([]);
     expect(dut.filter(eventIs('session-down'), since)).toEqual([]);
     expect((await bird.bfdSessions()).every((r) => r.state === 'Up')).toBe(true);

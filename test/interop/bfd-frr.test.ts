@@ -10,7 +10,8 @@
 // (TTL 64, bad version/length, zero discriminators) dropped and counted with
 // the session untouched, bfdd killed: BFD Down (detection time expired) and
 // the BGP session closed with Cease / BFD Down (RFC 9384), then re-established
-// without BFD; AdminDown reaches bfdd when bgp-ts stops.
+// without BFD; bfdd shutting its peer (AdminDown) takes BFD Down but leaves
+// BGP Established (RFC 5882 §3.2); AdminDown reaches bfdd when bgp-ts stops.
 
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -178,7 +179,7 @@ describe.skipIf(reason !== undefined)(`BFD against FRR bfdd${reason ? ` (skipped
   it('a peer without BFD (no bfdd peer for the IPv6 neighbor): BGP Established, BFD Down with a reason, no flap', async () => {
     await dut.waitForEvent(eventIs('session-established', { peer: PEER.v6 }), 30_000);
     const v = await ours(PEER.v6);
-    expect(v).toMatchObject({ state: 'Down', flaps: 0 });
+    expect(v).toMatchObject({ state: 'Down', flaps: 0, packetsIn: 0, downReason: 'no-packets-from-peer' });
     expect(dut.filter(eventIs('session-down', { peer: PEER.v6 }))).toEqual([]);
     const peer = await dut.apiGet<{ state: string; bfd?: { state: string } }>(`/api/v1/peers/${encodeURIComponent(PEER.v6)}`);
     expect(peer).toMatchObject({ state: 'Established', bfd: { state: 'Down' } });
@@ -242,9 +243,26 @@ describe.skipIf(reason !== undefined)(`BFD against FRR bfdd${reason ? ` (skipped
     expect(await ours(PEER.v4)).toMatchObject({ state: 'Down', lastDownDiagnostic: 'control-detection-time-expired', flaps: 1 });
   });
 
-  it('bfdd back: Up again; bgp-ts stopping sends AdminDown (FRR: neighbor signaled down, no detection expiry)', async () => {
+  it('bfdd back: Up again; FRR shutting its BFD peer (AdminDown) leaves BGP alone (RFC 5882 §3.2)', async () => {
     await startBfdd();
     await pollUntil(async () => (await frrPeer())?.status === 'up', { timeoutMs: 15_000, what: 'FRR: BFD up again' });
+    await pollUntil(async () => (await ours(PEER.v4))?.state === 'Up', { timeoutMs: 10_000, what: 'bgp-ts: BFD up again' });
+    const since = dut.mark();
+    const peerConf = (...last: string[]) =>
+      run('vtysh', ['--vty_socket', bfddDir, '-d', 'bfdd', '-c', 'configure terminal', '-c', 'bfd', '-c', `peer ${DUT.v4} local-address ${PEER.v4}`, ...last.flatMap((c) => ['-c', c])]);
+    await peerConf('shutdown');
+    const down = await dut.waitForEvent(eventIs('bfd-state-changed', { peer: PEER.v4, from: 'Up', to: 'Down' }), 5_000, since);
+    expect(down).toMatchObject({ diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown', action: 'none' });
+    await sleep(2_000);
+    expect(dut.filter(eventIs('session-down', { peer: PEER.v4 }), since)).toEqual([]);
+    expect((await dut.apiGet<{ state: string }>(`/api/v1/peers/${PEER.v4}`)).state).toBe('Established');
+    await peerConf('no shutdown');
+    await pollUntil(async () => (await ours(PEER.v4))?.state === 'Up', { timeoutMs: 10_000, what: 'bgp-ts: BFD up after no shutdown' });
+    expect(dut.filter(eventIs('session-down', { peer: PEER.v4 }), since)).toEqual([]);
+  });
+
+  it('bgp-ts stopping sends AdminDown (FRR: neighbor signaled down, no detection expiry)', async () => {
+    await pollUntil(async () => (await frrPeer())?.status === 'up', { timeoutMs: 15_000, what: 'FRR: BFD up' });
     await dut.stop();
     const p = await pollUntil(async () => {
       const x = await frrPeer();
