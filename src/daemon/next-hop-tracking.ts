@@ -4,9 +4,10 @@
 // resolution mode) shared by every path using it, and the lookups the RIB's
 // decision context calls. A kernel change re-resolves the cached entries (a
 // few thousand at most) once per turn; the next hops whose answer changed
-// start a walk over the Loc-RIB's prefixes, sliced through the loop-turn
-// budget, that re-decides exactly the prefixes with a candidate using one of
-// them. A change arriving during a walk is kept for the next walk.
+// start a walk, sliced through the loop-turn budget, over the Loc-RIB's index
+// from next hop to prefixes (loc-rib.ts indexNextHops): exactly the prefixes
+// with a candidate using one of them are re-decided, nothing else is visited.
+// A change arriving during a walk is kept for the next walk.
 //
 // Mode per path: a one-hop eBGP peer (its address on one of our connected
 // subnets) must give a next hop on a connected subnet (RFC 4271 §5.1.3 b,
@@ -51,6 +52,8 @@ export interface NextHopTrackingStats {
   readonly kernelRoutes: number;
   readonly walks: number;
   readonly redecided: number;
+  /** Prefixes the walks looked at (the index's entries for the changed next hops). */
+  readonly visited: number;
   /** A walk is under way or queued. */
   readonly busy: boolean;
 }
@@ -69,12 +72,15 @@ export class NextHopTracking {
   private oneHop = new WeakMap<PeerInfo, boolean>();
   private dirtyKernel = false;
   private pendingChanged = new Set<string>();
-  private walking: { changed: ReadonlySet<string>; it: Iterator<PrefixKey> } | undefined;
+  private walking: { changed: ReadonlyMap<string, number>; it: Iterator<[number, PrefixKey]> } | undefined;
   private walks = 0;
   private redecided = 0;
+  private visited = 0;
 
   constructor(private readonly opts: NextHopTrackingOptions) {
     this.resolver = new NextHopResolver({ tables: opts.tables, protocol: opts.protocol });
+    // The walk reads the next hop -> prefixes index; the Loc-RIB keeps it from now on.
+    opts.rib.locRib.indexNextHops();
   }
 
   /** The start-up dump (before the lookups are handed to the RIB). */
@@ -109,7 +115,7 @@ export class NextHopTracking {
   }
 
   stats(): NextHopTrackingStats {
-    return { nextHops: this.cache.size, kernelRoutes: this.resolver.size(), walks: this.walks, redecided: this.redecided, busy: this.dirtyKernel || this.resolving !== undefined || this.walking !== undefined };
+    return { nextHops: this.cache.size, kernelRoutes: this.resolver.size(), walks: this.walks, redecided: this.redecided, visited: this.visited, busy: this.dirtyKernel || this.resolving !== undefined || this.walking !== undefined };
   }
 
   private modeOf(peer: PeerInfo): ResolveMode {
@@ -188,11 +194,21 @@ export class NextHopTracking {
   }
 
   private startWalk(): void {
-    const changed = this.pendingChanged;
+    // Changed next hops in order: a prefix using several of them is re-decided under the first only.
+    const changed = new Map<string, number>();
+    for (const a of this.pendingChanged) changed.set(a, changed.size);
     this.pendingChanged = new Set();
     this.walks++;
-    this.walking = { changed, it: this.opts.rib.locRib.prefixes() };
+    this.walking = { changed, it: this.affected(changed) };
     this.opts.turns.schedule(this.walkSlice);
+  }
+
+  /** The prefixes using each changed next hop, from the Loc-RIB's index, with the next hop's order. */
+  private *affected(changed: ReadonlyMap<string, number>): Generator<[number, PrefixKey]> {
+    for (const [nh, order] of changed) {
+      const set = this.opts.rib.locRib.prefixesVia(nh);
+      if (set) for (const p of set) yield [order, p];
+    }
   }
 
   /** One slice of the walk: re-decide the prefixes with a candidate whose next hop changed. */
@@ -200,7 +216,7 @@ export class NextHopTracking {
     const w = this.walking;
     if (!w) return;
     const deadline = this.opts.turns.deadline(WALK_SLICE_MS);
-    const loc = this.opts.rib.locRib;
+    const several = w.changed.size > 1;
     let any = false;
     for (let n = 0; ; n++) {
       if ((n & 255) === 255 && performance.now() >= deadline) {
@@ -210,22 +226,28 @@ export class NextHopTracking {
       }
       const r = w.it.next();
       if (r.done) break;
-      const prefix = r.value;
-      const family = prefixFamily(prefix);
-      for (const c of loc.candidates(prefix)) {
-        const nh = family === 'ipv4-unicast' ? c.attrs.nextHopV4 : c.attrs.nextHopV6;
-        if (nh !== undefined && w.changed.has(nh)) {
-          this.opts.rib.redecide(prefix);
-          this.redecided++;
-          any = true;
-          break;
-        }
-      }
+      const [order, prefix] = r.value;
+      this.visited++;
+      if (several && this.seenEarlier(prefix, order, w.changed)) continue;
+      this.opts.rib.redecide(prefix);
+      this.redecided++;
+      any = true;
     }
     this.walking = undefined;
     if (any) this.opts.changed();
     if (this.pendingChanged.size > 0) this.startWalk();
   };
+
+  /** Whether a candidate of `prefix` uses a changed next hop walked before the one of `order` (it was re-decided then). */
+  private seenEarlier(prefix: PrefixKey, order: number, changed: ReadonlyMap<string, number>): boolean {
+    const v4 = prefixFamily(prefix) === 'ipv4-unicast';
+    for (const c of this.opts.rib.locRib.candidates(prefix)) {
+      const nh = v4 ? c.attrs.nextHopV4 : c.attrs.nextHopV6;
+      const o = nh === undefined ? undefined : changed.get(nh);
+      if (o !== undefined && o < order) return true;
+    }
+    return false;
+  }
 }
 
 /**

@@ -6,6 +6,12 @@
 // candidate (the common case: each pod block comes from one node) stores the
 // shared Path itself, so it costs one table entry; only contested prefixes
 // get a PrefixEntry.
+//
+// Next-hop tracking (RFC 4271 §9.1.2) asks which prefixes a next hop's change
+// touches: once indexNextHops() is called, an index from each candidate's
+// next hop (of the prefix's family) to the prefixes using it is kept with
+// every update and withdraw, so a resolution change re-decides exactly those
+// prefixes instead of walking the table.
 
 import { prefixFamily, type Family, type PrefixKey } from '../lib/prefix.js';
 import type { AttrStore } from './attr-store.js';
@@ -36,9 +42,16 @@ function sameSet(a: readonly Path[], b: readonly Path[]): boolean {
   return true;
 }
 
+/** The next hop a candidate forwards `prefix` to (its family's: RFC 4271 §5.1.3, RFC 2545 §3). */
+function nextHopFor(prefix: PrefixKey, path: Path): string | undefined {
+  return typeof prefix === 'number' ? path.attrs.nextHopV4 : path.attrs.nextHopV6;
+}
+
 export class LocRib {
   private readonly table = new PrefixTable<Slot>();
   private paths = 0;
+  /** Next hop (text) -> the prefixes with a candidate using it; kept only after indexNextHops(). */
+  private byNextHop: Map<string, Set<PrefixKey>> | undefined;
 
   /**
    * `store`, when given, gets one reference per candidate held, so attribute
@@ -54,6 +67,7 @@ export class LocRib {
     const map = this.table;
     const slot = map.get(prefix);
     this.store?.retain(path.attrs);
+    if (this.byNextHop) this.indexAdd(prefix, path);
     if (slot === undefined) {
       this.paths++;
       if (checkEligibility(path, this.ctx, prefixFamily(prefix)) === undefined) {
@@ -66,6 +80,7 @@ export class LocRib {
     if (slot instanceof Path) {
       if (sameCandidate(slot, path)) {
         this.store?.release(slot.attrs);
+        if (this.byNextHop) this.indexDrop(prefix, slot, [path]);
         return this.settle(map, prefix, slot, [path]);
       }
       this.paths++;
@@ -73,8 +88,10 @@ export class LocRib {
     }
     const idx = slot.candidates.findIndex((c) => sameCandidate(c, path));
     if (idx >= 0) {
-      this.store?.release(slot.candidates[idx]!.attrs);
+      const old = slot.candidates[idx]!;
+      this.store?.release(old.attrs);
       slot.candidates[idx] = path;
+      if (this.byNextHop) this.indexDrop(prefix, old, slot.candidates);
     } else {
       this.paths++;
       slot.candidates.push(path);
@@ -92,14 +109,59 @@ export class LocRib {
       this.paths--;
       this.store?.release(slot.attrs);
       map.delete(prefix);
+      if (this.byNextHop) this.indexDrop(prefix, slot, []);
       return 'best';
     }
     const idx = slot.candidates.findIndex((c) => c.peer === peer && c.pathId === pathId);
     if (idx < 0) return 'none';
     this.paths--;
-    this.store?.release(slot.candidates[idx]!.attrs);
+    const old = slot.candidates[idx]!;
+    this.store?.release(old.attrs);
     slot.candidates.splice(idx, 1);
+    if (this.byNextHop) this.indexDrop(prefix, old, slot.candidates);
     return this.settle(map, prefix, slot, slot.candidates);
+  }
+
+  /**
+   * Starts keeping the next hop -> prefixes index (next-hop tracking calls it
+   * once); built from what is held now, then kept by update and withdraw.
+   */
+  indexNextHops(): void {
+    if (this.byNextHop) return;
+    this.byNextHop = new Map();
+    for (const [prefix, slot] of this.table.entries()) {
+      if (slot instanceof Path) this.indexAdd(prefix, slot);
+      else for (const c of slot.candidates) this.indexAdd(prefix, c);
+    }
+  }
+
+  /** The prefixes with a candidate whose next hop (of the prefix's family) is `nextHop`; needs indexNextHops(). */
+  prefixesVia(nextHop: string): ReadonlySet<PrefixKey> | undefined {
+    return this.byNextHop?.get(nextHop);
+  }
+
+  /** Distinct next hops in the index (0 when not kept). */
+  indexedNextHops(): number {
+    return this.byNextHop?.size ?? 0;
+  }
+
+  private indexAdd(prefix: PrefixKey, path: Path): void {
+    const nh = nextHopFor(prefix, path);
+    if (nh === undefined) return;
+    let set = this.byNextHop!.get(nh);
+    if (!set) this.byNextHop!.set(nh, (set = new Set()));
+    set.add(prefix);
+  }
+
+  /** `gone` left the prefix; `remaining` are its candidates now: drop the entry unless one still uses the next hop. */
+  private indexDrop(prefix: PrefixKey, gone: Path, remaining: readonly Path[]): void {
+    const nh = nextHopFor(prefix, gone);
+    if (nh === undefined) return;
+    for (const c of remaining) if (nextHopFor(prefix, c) === nh) return;
+    const set = this.byNextHop!.get(nh);
+    if (!set) return;
+    set.delete(prefix);
+    if (set.size === 0) this.byNextHop!.delete(nh);
   }
 
   /** Re-runs the decision for a prefix after the context changed (next-hop reachability, IGP cost, policy). */

@@ -19,7 +19,15 @@ const staticRoute = (dst: string, gateway: string, priority = 0): KernelRoute =>
   family: 'ipv4-unicast', dst: prefixParse(dst)!, table: 254, protocol: 4, type: 'unicast', scope: 0, onlink: false, gateway, priority,
 });
 const ADDR: KernelAddress = { family: 'ipv4-unicast', index: 2, address: '10.0.0.1', prefixLength: 24, subnet: v4KeyParse('10.0.0.0/24')!, scope: 0 };
-const settle = () => new Promise((r) => setTimeout(r, 30));
+
+
+/** Waits (turn by turn, up to a few seconds) until the tracker has nothing queued or walking. */
+async function idle(t: NextHopTracking): Promise<void> {
+  const until = Date.now() + 5_000;
+  do await new Promise((r) => setImmediate(r));
+  while (t.stats().busy && Date.now() < until);
+  expect(t.stats().busy).toBe(false);
+}
 
 function setup() {
   const rib = new Rib({ routerId: v4Parse('10.0.0.1')!, asn: LOCAL_AS, isReflector: false, clientToClient: true, alwaysCompareMed: false, ecmp: 1 });
@@ -51,31 +59,52 @@ describe('NextHopTracking', () => {
     // Same metric: the lower router ID (far) wins.
     t.event({ kind: 'route', change: 'new', route: staticRoute('10.9.0.0/24', '10.0.0.2', 0) });
     t.event({ kind: 'route', change: 'del', route: staticRoute('10.9.0.0/24', '10.0.0.2', 10) });
-    await settle();
+    await idle(t);
     expect(rib.locRib.best(P[0]!)).toBe(far);
-    expect(t.stats()).toMatchObject({ nextHops: 2, walks: 1, redecided: 3 });
+    // Only the three prefixes using 10.9.0.7 are looked at (the index), not `other`.
+    expect(t.stats()).toMatchObject({ nextHops: 2, walks: 1, redecided: 3, visited: 3 });
     expect(changes()).toBeGreaterThan(0);
     // The static route goes: the far path is ineligible, near takes over.
     t.event({ kind: 'route', change: 'del', route: staticRoute('10.9.0.0/24', '10.0.0.2', 0) });
-    await settle();
+    await idle(t);
     for (const p of P) expect(rib.locRib.best(p)).toBe(near);
     expect(rib.explain(P[0]!).find((c) => c.path === far)).toMatchObject({ status: 'ineligible', ineligible: 'next-hop-unreachable' });
     expect(t.stats()).toMatchObject({ walks: 2, redecided: 6 });
     // It comes back.
     t.event({ kind: 'route', change: 'new', route: staticRoute('10.9.0.0/24', '10.0.0.2', 0) });
-    await settle();
+    await idle(t);
     for (const p of P) expect(rib.locRib.best(p)).toBe(far);
-    expect(t.stats()).toMatchObject({ walks: 3, redecided: 9 });
+    expect(t.stats()).toMatchObject({ walks: 3, redecided: 9, visited: 9 });
     // The published changes reach the RIB's FIB output.
     rib.process(1_000);
     expect(rib.takeFibChanges().map((c) => c.prefix)).toEqual(expect.arrayContaining(P));
+  });
+
+  it('a prefix using two next hops that change together is re-decided once; withdrawn prefixes leave the index', async () => {
+    const { rib, t, ibgpA, ibgpB, path } = setup();
+    const a = path(ibgpA, '10.9.0.7');
+    const b = path(ibgpB, '10.9.0.8');
+    const both = v4Key(v4Parse('10.244.30.0')!, 26);
+    const onlyB = v4Key(v4Parse('10.244.31.0')!, 26);
+    const gone = v4Key(v4Parse('10.244.32.0')!, 26);
+    rib.locRib.update(both, a);
+    rib.locRib.update(both, b);
+    rib.locRib.update(onlyB, path(ibgpB, '10.9.0.8'));
+    rib.locRib.update(gone, path(ibgpA, '10.9.0.7'));
+    rib.locRib.withdraw(gone, ibgpA);
+    t.event({ kind: 'route', change: 'del', route: staticRoute('10.9.0.0/24', '10.0.0.2', 10) });
+    await idle(t);
+    expect(rib.locRib.best(both)).toBeUndefined();
+    expect(rib.locRib.best(onlyB)).toBeUndefined();
+    // both (once), onlyB; `gone` is no longer in the index.
+    expect(t.stats()).toMatchObject({ walks: 1, redecided: 2, visited: 3 });
   });
 
   it('a route that changes no cached answer starts no walk', async () => {
     const { rib, t, ibgpA, path } = setup();
     rib.locRib.update(v4Key(v4Parse('10.244.9.0')!, 26), path(ibgpA, '10.9.0.7'));
     t.event({ kind: 'route', change: 'new', route: staticRoute('192.0.2.0/24', '10.0.0.2') });
-    await settle();
+    await idle(t);
     expect(t.stats()).toMatchObject({ nextHops: 1, walks: 0, redecided: 0 });
   });
 
