@@ -21,7 +21,7 @@ import { prefixFamily } from '../lib/prefix.js';
 import type { KernelAddress } from '../fib/netlink/interfaces.js';
 import type { KernelRoute } from '../fib/netlink/messages.js';
 import type { RtnlEvent } from '../fib/netlink/events.js';
-import { NextHopResolver, type Resolution, type ResolveMode } from '../fib/next-hop-resolver.js';
+import { NextHopResolver, type ConnectedSubnets, type Resolution, type ResolveMode } from '../fib/next-hop-resolver.js';
 import type { KernelFeed } from '../fib/factory.js';
 import type { Path, PeerInfo, Rib } from '../rib/index.js';
 import type { AttrSet } from '../rib/attr-store.js';
@@ -43,6 +43,8 @@ export interface NextHopTrackingOptions {
   readonly logger: Logger;
   readonly tables: readonly number[];
   readonly protocol: number;
+  /** The FIB host context's addresses (one answer to "on my subnet" for crossSubnet and here); absent = our own. */
+  readonly subnets?: ConnectedSubnets;
   /** Called after a slice re-decided something: the RIB runner publishes it. */
   readonly changed: () => void;
 }
@@ -78,7 +80,7 @@ export class NextHopTracking {
   private visited = 0;
 
   constructor(private readonly opts: NextHopTrackingOptions) {
-    this.resolver = new NextHopResolver({ tables: opts.tables, protocol: opts.protocol });
+    this.resolver = new NextHopResolver({ tables: opts.tables, protocol: opts.protocol }, opts.subnets);
     // The walk reads the next hop -> prefixes index; the Loc-RIB keeps it from now on.
     opts.rib.locRib.indexNextHops();
   }
@@ -105,7 +107,8 @@ export class NextHopTracking {
 
   /** A monitor notification: the resolver takes it; re-resolution runs once per turn. */
   event(ev: RtnlEvent): void {
-    const changed = ev.kind === 'route' ? this.resolver.route(ev.change, ev.route) : ev.kind === 'addr' ? this.resolver.address(ev.change, ev.address) : false;
+    // An address event counts even when the resolver's (shared) subnets already took it from the host context.
+    const changed = ev.kind === 'route' ? this.resolver.route(ev.change, ev.route) : ev.kind === 'addr' ? (this.resolver.address(ev.change, ev.address), true) : false;
     if (!changed) return;
     if (ev.kind === 'addr') this.oneHopReset();
     if (!this.dirtyKernel) {
@@ -257,7 +260,7 @@ export class NextHopTracking {
  * before), with a warning: never a lost route.
  */
 export async function startNextHopTracking(feed: KernelFeed, opts: NextHopTrackingOptions): Promise<NextHopTracking | undefined> {
-  const t = new NextHopTracking(opts);
+  const t = new NextHopTracking({ ...opts, ...(feed.subnets ? { subnets: feed.subnets } : {}) });
   feed.subscribe((ev) => t.event(ev));
   try {
     const [routes, addresses] = await Promise.all([feed.dumpRoutes(), feed.dumpAddresses()]);

@@ -27,6 +27,7 @@ import type { FibWriter } from './types.js';
 import type { KernelAddress } from './netlink/interfaces.js';
 import type { KernelRoute as NlKernelRoute } from './netlink/messages.js';
 import type { RtnlEvent } from './netlink/events.js';
+import type { ConnectedSubnets } from './next-hop-resolver.js';
 
 /** kernel: netlink writer; dry-run: fib.dryRun, or not allowed to write (no privilege); disabled: fib.enabled false. */
 export type FibMode = 'kernel' | 'dry-run' | 'disabled';
@@ -54,6 +55,8 @@ export interface FibBackend {
 export interface KernelFeed {
   dumpRoutes(): Promise<NlKernelRoute[]>;
   dumpAddresses(): Promise<KernelAddress[]>;
+  /** The host context's addresses, fed before the subscribers hear of a change: next-hop tracking resolves over them. */
+  readonly subnets?: ConnectedSubnets;
   /** Every route and address notification of the monitor, after the FIB's own handling. */
   subscribe(fn: (ev: RtnlEvent) => void): void;
 }
@@ -144,6 +147,7 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
     kernelFeed: {
       dumpRoutes: () => socket.dumpRoutes(0),
       dumpAddresses: () => socket.dumpAddresses(0),
+      subnets: host.subnets,
       subscribe: (fn) => void feeds.push(fn),
     },
     async start() {
