@@ -13,11 +13,18 @@
 // subnets) must give a next hop on a connected subnet (RFC 4271 §5.1.3 b,
 // §6.3 b); iBGP and multihop eBGP next hops resolve recursively over the
 // kept non-bgp-ts routes. IGP cost = the resolving route's kernel metric.
+//
+// RFC 4271 §6.3: a semantically incorrect NEXT_HOP (loopback, unspecified,
+// multicast, link-local without an interface, one of ours) is logged as
+// `next-hop-invalid`, at most once a minute per (peer, next hop, reason) with
+// the count of repeats held back; the path stays in the Adj-RIB-In, ineligible
+// with its reason, and the session stays up.
 
 import type { Logger } from '../lib/log.js';
 import type { LoopTurns } from '../lib/loop-turns.js';
 import type { Family, PrefixKey } from '../lib/prefix.js';
-import { prefixFamily } from '../lib/prefix.js';
+import { prefixFamily, prefixToString } from '../lib/prefix.js';
+import type { IneligibleReason } from '../rib/decision/context.js';
 import type { KernelAddress } from '../fib/netlink/interfaces.js';
 import type { KernelRoute } from '../fib/netlink/messages.js';
 import type { RtnlEvent } from '../fib/netlink/events.js';
@@ -34,6 +41,11 @@ interface Entry {
 
 const UNRESOLVED: Resolution = Object.freeze({ reachable: false });
 
+/** One `next-hop-invalid` line per (peer, next hop, reason) per this many ms. */
+export const INVALID_LOG_INTERVAL_MS = 60_000;
+/** Rate-limit entries kept before the oldest are forgotten. */
+const INVALID_LOG_KEYS = 4096;
+
 /** How long one walk slice may run, ms (never past the turn's budget). */
 const WALK_SLICE_MS = 6;
 
@@ -47,6 +59,8 @@ export interface NextHopTrackingOptions {
   readonly subnets?: ConnectedSubnets;
   /** Called after a slice re-decided something: the RIB runner publishes it. */
   readonly changed: () => void;
+  /** Milliseconds now (tests); performance.now() by default. */
+  readonly now?: () => number;
 }
 
 export interface NextHopTrackingStats {
@@ -56,6 +70,8 @@ export interface NextHopTrackingStats {
   readonly redecided: number;
   /** Prefixes the walks looked at (the index's entries for the changed next hops). */
   readonly visited: number;
+  /** Paths that arrived with a semantically incorrect next hop (RFC 4271 §6.3). */
+  readonly invalidNextHops: number;
   /** A walk is under way or queued. */
   readonly busy: boolean;
 }
@@ -78,6 +94,9 @@ export class NextHopTracking {
   private walks = 0;
   private redecided = 0;
   private visited = 0;
+  /** `${peer}|${nextHop}|${reason}` -> when it was last logged and how many were held back since. */
+  private readonly invalidLogged = new Map<string, { at: number; held: number }>();
+  private invalid = 0;
 
   constructor(private readonly opts: NextHopTrackingOptions) {
     this.resolver = new NextHopResolver({ tables: opts.tables, protocol: opts.protocol }, opts.subnets);
@@ -97,7 +116,27 @@ export class NextHopTracking {
       ownAddress: (address: string) => this.isOwn(address),
       nextHopReachable: (route: Path, family: Family) => this.entry(route, family).reachable,
       igpCost: (route: Path, family: Family) => this.entry(route, family).metric,
+      nextHopFaultSeen: (route: Path, family: Family, reason: IneligibleReason, prefix: PrefixKey) => this.nextHopInvalid(route, family, reason, prefix),
     };
+  }
+
+  /** RFC 4271 §6.3: log a semantically incorrect NEXT_HOP, rate-limited per (peer, next hop, reason). */
+  private nextHopInvalid(route: Path, family: Family, reason: IneligibleReason, prefix: PrefixKey): void {
+    this.invalid++;
+    const nextHop = (family === 'ipv4-unicast' ? route.attrs.nextHopV4 : route.attrs.nextHopV6) ?? '(none)';
+    const key = `${route.peer.address}|${nextHop}|${reason}`;
+    const now = (this.opts.now ?? (() => performance.now()))();
+    const seen = this.invalidLogged.get(key);
+    if (seen && now - seen.at < INVALID_LOG_INTERVAL_MS) {
+      seen.held++;
+      return;
+    }
+    if (!seen && this.invalidLogged.size >= INVALID_LOG_KEYS) this.invalidLogged.delete(this.invalidLogged.keys().next().value!);
+    this.invalidLogged.set(key, { at: now, held: 0 });
+    this.opts.logger.warn(
+      { event: 'next-hop-invalid', peer: route.peer.address, asn: route.peer.asn, nextHop, reason, family, prefix: prefixToString(prefix), ...(seen ? { heldBack: seen.held } : {}) },
+      `${route.peer.address} sent ${prefixToString(prefix)} with next hop ${nextHop} (${reason}): kept, not used; the session stays up`,
+    );
   }
 
   /** The resolution a path's next hop has now (explain, tests). */
@@ -118,7 +157,7 @@ export class NextHopTracking {
   }
 
   stats(): NextHopTrackingStats {
-    return { nextHops: this.cache.size, kernelRoutes: this.resolver.size(), walks: this.walks, redecided: this.redecided, visited: this.visited, busy: this.dirtyKernel || this.resolving !== undefined || this.walking !== undefined };
+    return { nextHops: this.cache.size, kernelRoutes: this.resolver.size(), walks: this.walks, redecided: this.redecided, visited: this.visited, invalidNextHops: this.invalid, busy: this.dirtyKernel || this.resolving !== undefined || this.walking !== undefined };
   }
 
   private modeOf(peer: PeerInfo): ResolveMode {

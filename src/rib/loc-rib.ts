@@ -18,6 +18,7 @@ import type { AttrStore } from './attr-store.js';
 import type { DecisionContext, DecisionReason } from './decision/context.js';
 import { decideBest, explain, type CandidateExplanation, type Decision } from './decision/decide.js';
 import { checkEligibility } from './decision/eligibility.js';
+import { nextHopFault } from './decision/next-hop.js';
 import { PrefixTable } from './prefix-table.js';
 import { Path, sameCandidate, type PeerInfo } from './route.js';
 
@@ -68,6 +69,13 @@ export class LocRib {
     const slot = map.get(prefix);
     this.store?.retain(path.attrs);
     if (this.byNextHop) this.indexAdd(prefix, path);
+    const seen = this.ctx.nextHopFaultSeen;
+    if (seen) {
+      // RFC 4271 §6.3: a semantically incorrect NEXT_HOP is logged; the path stays, ineligible.
+      const family = prefixFamily(prefix);
+      const fault = nextHopFault(path, family, this.ctx);
+      if (fault) seen(path, family, fault, prefix);
+    }
     if (slot === undefined) {
       this.paths++;
       if (checkEligibility(path, this.ctx, prefixFamily(prefix)) === undefined) {

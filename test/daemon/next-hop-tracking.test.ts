@@ -4,8 +4,9 @@
 // over when a static route goes and handing back when it returns; one cache
 // entry per distinct next hop; a one-hop eBGP peer's next hop must be on a
 // connected subnet; the IGP-cost step uses the resolving route's metric.
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { NextHopTracking } from '../../src/daemon/next-hop-tracking.js';
+import { INVALID_LOG_INTERVAL_MS, NextHopTracking } from '../../src/daemon/next-hop-tracking.js';
 import { LoopTurns } from '../../src/lib/loop-turns.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { prefixParse, v4Key, v4KeyParse, v4Parse } from '../../src/lib/prefix.js';
@@ -122,5 +123,37 @@ describe('NextHopTracking', () => {
     const p = v4Key(v4Parse('10.244.50.0')!, 26);
     rib.locRib.update(p, path(ibgpA, '10.0.0.1'));
     expect(rib.explain(p)[0]).toMatchObject({ status: 'ineligible', ineligible: 'next-hop-own-address' });
+  });
+
+  it('a semantically wrong next hop is logged, rate-limited per peer and next hop; the path is kept, ineligible', () => {
+    const rib = new Rib({ routerId: v4Parse('10.0.0.1')!, asn: LOCAL_AS, isReflector: false, clientToClient: true, alwaysCompareMed: false, ecmp: 1 });
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+    let now = 0;
+    const t = new NextHopTracking({ rib, turns: new LoopTurns(), logger, tables: [254], protocol: 201, changed: () => undefined, now: () => now });
+    t.load([], [ADDR]);
+    rib.setNextHopLookups(t.lookups());
+    const peer = makePeer({ address: '10.0.0.2', asn: LOCAL_AS, localAsn: LOCAL_AS, bgpId: v4Parse('10.0.0.2')! });
+    const invalid = () => lines.filter((l) => l['event'] === 'next-hop-invalid');
+    const cases: [string, string][] = [['127.0.0.1', 'next-hop-loopback'], ['0.0.0.0', 'next-hop-unspecified'], ['224.0.0.1', 'next-hop-multicast'], ['10.0.0.1', 'next-hop-own-address']];
+    cases.forEach(([nh, reason], i) => {
+      const p = v4Key(v4Parse(`10.244.${60 + i}.0`)!, 26);
+      rib.locRib.update(p, new Path(peer, rib.store.intern({ origin: 0, asPath: [], nextHop: nh, localPref: 100 })));
+      expect(rib.locRib.best(p)).toBeUndefined();
+      expect(rib.locRib.candidates(p)).toHaveLength(1);
+      expect(rib.explain(p)[0]).toMatchObject({ status: 'ineligible', ineligible: reason });
+      expect(invalid().at(-1)).toMatchObject({ level: 40, peer: '10.0.0.2', nextHop: nh, reason, prefix: `10.244.${60 + i}.0/26` });
+    });
+    expect(invalid()).toHaveLength(4);
+    // More routes with the loopback next hop within the minute: no new line...
+    const loop = rib.store.intern({ origin: 0, asPath: [], nextHop: '127.0.0.1', localPref: 100 });
+    for (let i = 0; i < 5; i++) rib.locRib.update(v4Key(v4Parse(`10.245.${i}.0`)!, 26), new Path(peer, loop));
+    expect(invalid()).toHaveLength(4);
+    // ...after it, one line saying how many were held back.
+    now += INVALID_LOG_INTERVAL_MS;
+    rib.locRib.update(v4Key(v4Parse('10.245.9.0')!, 26), new Path(peer, loop));
+    expect(invalid()).toHaveLength(5);
+    expect(invalid().at(-1)).toMatchObject({ nextHop: '127.0.0.1', heldBack: 5 });
+    expect(t.stats().invalidNextHops).toBe(10);
   });
 });

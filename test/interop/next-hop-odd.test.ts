@@ -4,7 +4,8 @@
 // IPv4 session (what OpenBGPD sent), and one good block. None of the bad ones
 // is installed in the dut's kernel table, explain names why for each
 // (RFC 4271 §5.1.3, §6.3), the good one is installed, and the session stays
-// Established: a wrong next hop is logged and ignored, never a NOTIFICATION.
+// Established: a wrong next hop is logged (`next-hop-invalid`) and ignored,
+// never a NOTIFICATION.
 
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -113,6 +114,9 @@ describe.skipIf(reason !== undefined)(`odd next hops from ExaBGP${reason ? ` (sk
         { timeoutMs: 10_000, what: `explain ${prefix}` },
       );
       expect(e.candidates, prefix).toEqual([expect.objectContaining({ status: 'ineligible', ineligible: why })]);
+      // RFC 4271 §6.3: logged (one warning per peer, next hop and reason a minute).
+      const logged = await dut.waitForEvent((l) => l.event === 'next-hop-invalid' && l['prefix'] === prefix, 10_000);
+      expect(logged, prefix).toMatchObject({ level: 'warn', peer: PEER, reason: why });
     }
     // A little later: still nothing bad in the kernel, still Established.
     await new Promise((r) => setTimeout(r, 1000));
