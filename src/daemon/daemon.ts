@@ -130,6 +130,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       onBest?.(updates);
     },
     onIdle: (idle) => restart.setRibIdle(idle),
+    interfaceFor: (local, peer) => backend.host.interfaceFor(local, peer),
   });
   // fib.enabled false and nobody else listening: the RIB builds no per-prefix FIB
   // changes at all, unless debug logging wants a best-path-changed line for each.

@@ -143,6 +143,20 @@ export class HostContext {
 
   private readonly onLocalSubnet = (address: string): boolean => this.subnets.connectedSubnet(address) !== undefined;
 
+  /**
+   * The interface a one-hop session runs over: the one holding `local` (our
+   * end of the socket) on a subnet that also holds `peer`; undefined for a
+   * multihop session. A link-local next hop from that peer is reached there.
+   */
+  interfaceFor(local: string, peer: string): string | undefined {
+    for (const a of this.addresses.values()) {
+      const one = new ConnectedSubnets();
+      one.address('new', a);
+      if (one.isOwn(local) && one.connectedSubnet(peer) !== undefined) return this.byIndex.get(a.index)?.name;
+    }
+    return undefined;
+  }
+
   ifName(ifindex: number): string | undefined {
     return this.byIndex.get(ifindex)?.name;
   }

@@ -7,6 +7,11 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { INVALID_LOG_INTERVAL_MS, NextHopTracking } from '../../src/daemon/next-hop-tracking.js';
+import { toBestPathChange } from '../../src/daemon/rib-to-fib.js';
+import { HostContext } from '../../src/fib/host-context.js';
+import { checkEligibility } from '../../src/rib/decision/eligibility.js';
+import { DEFAULT_DECISION_CONTEXT } from '../../src/rib/decision/context.js';
+import { prefixParse as pp } from '../../src/lib/prefix.js';
 import { LoopTurns } from '../../src/lib/loop-turns.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { prefixParse, v4Key, v4KeyParse, v4Parse } from '../../src/lib/prefix.js';
@@ -155,5 +160,28 @@ describe('NextHopTracking', () => {
     expect(invalid()).toHaveLength(5);
     expect(invalid().at(-1)).toMatchObject({ nextHop: '127.0.0.1', heldBack: 5 });
     expect(t.stats().invalidNextHops).toBe(10);
+  });
+
+  it('a one-hop session gets its interface (PeerInfo.interface): link-local next hops from it are eligible and go to the FIB with it', () => {
+    const host = new HostContext();
+    host.handle({ kind: 'link', change: 'new', link: { index: 3, name: 'eth1', up: true, lowerUp: true, flags: 1 } });
+    host.handle({ kind: 'addr', change: 'new', address: { family: 'ipv6-unicast', index: 3, address: 'fe80::1', prefixLength: 64, subnet: pp('fe80::/64')!, scope: 253 } });
+    host.handle({ kind: 'addr', change: 'new', address: { ...ADDR, index: 3 } });
+    expect(host.interfaceFor('fe80::1', 'fe80::2')).toBe('eth1');
+    expect(host.interfaceFor('10.0.0.1', '10.0.0.9')).toBe('eth1');
+    expect(host.interfaceFor('10.0.0.1', '10.9.0.9')).toBeUndefined(); // multihop: no interface
+    const rib = new Rib({ routerId: v4Parse('10.0.0.1')!, asn: LOCAL_AS, isReflector: false, clientToClient: true, alwaysCompareMed: false, ecmp: 1 });
+    const mpReach = (nextHop: string) => ({ mpReach: { family: 'ipv6-unicast' as const, nextHop, nlri: { family: 'ipv6-unicast' as const, prefixes: [] } } });
+    const attrs = rib.store.intern({ origin: 0, asPath: [{ type: 2, asns: [65001] }], ...mpReach('fe80::2') });
+    const peerInit = { address: 'fe80::2', asn: 65001, localAsn: LOCAL_AS, bgpId: v4Parse('10.0.0.9')! };
+    const withIf = new Path(makePeer({ ...peerInit, interface: host.interfaceFor('fe80::1', 'fe80::2')! }), attrs);
+    const without = new Path(makePeer(peerInit), attrs);
+    expect(checkEligibility(withIf, DEFAULT_DECISION_CONTEXT, 'ipv6-unicast')).toBeUndefined();
+    expect(checkEligibility(without, DEFAULT_DECISION_CONTEXT, 'ipv6-unicast')).toBe('next-hop-link-local');
+    const prefix = pp('2001:db8:44::/48')!;
+    expect(toBestPathChange({ prefix, paths: [withIf], local: false }).nextHops).toEqual([{ address: 'fe80::2', interface: 'eth1' }]);
+    // A global next hop needs no interface.
+    const global = new Path(withIf.peer, rib.store.intern({ origin: 0, asPath: [{ type: 2, asns: [65001] }], ...mpReach('2001:db8::2') }));
+    expect(toBestPathChange({ prefix, paths: [global], local: false }).nextHops).toEqual([{ address: '2001:db8::2' }]);
   });
 });
