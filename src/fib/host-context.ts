@@ -149,6 +149,11 @@ export class HostContext {
    * multihop session. A link-local next hop from that peer is reached there.
    */
   interfaceFor(local: string, peer: string): string | undefined {
+    // An IPv6 link-local socket address may carry its zone ("fe80::1%eth1"): that is the interface.
+    const zone = /%(.+)$/.exec(local)?.[1] ?? /%(.+)$/.exec(peer)?.[1];
+    if (zone !== undefined && [...this.byIndex.values()].some((l) => l.name === zone)) return zone;
+    local = local.replace(/%.*$/, '');
+    peer = peer.replace(/%.*$/, '');
     for (const a of this.addresses.values()) {
       const one = new ConnectedSubnets();
       one.address('new', a);

@@ -168,6 +168,7 @@ describe('NextHopTracking', () => {
     host.handle({ kind: 'addr', change: 'new', address: { family: 'ipv6-unicast', index: 3, address: 'fe80::1', prefixLength: 64, subnet: pp('fe80::/64')!, scope: 253 } });
     host.handle({ kind: 'addr', change: 'new', address: { ...ADDR, index: 3 } });
     expect(host.interfaceFor('fe80::1', 'fe80::2')).toBe('eth1');
+    expect(host.interfaceFor('fe80::1%eth1', 'fe80::2%eth1')).toBe('eth1');
     expect(host.interfaceFor('10.0.0.1', '10.0.0.9')).toBe('eth1');
     expect(host.interfaceFor('10.0.0.1', '10.9.0.9')).toBeUndefined(); // multihop: no interface
     const rib = new Rib({ routerId: v4Parse('10.0.0.1')!, asn: LOCAL_AS, isReflector: false, clientToClient: true, alwaysCompareMed: false, ecmp: 1 });
