@@ -293,6 +293,16 @@ export class NextHopTracking {
 }
 
 /**
+ * The tables a next hop resolves in: the FIB's table, and those the kernel
+ * falls back to when it checks a gateway of a route in another table (its full
+ * lookup: main 254 and default 253; the local table 255 holds only our own
+ * addresses, which the resolver knows as such).
+ */
+export function nextHopTables(fibTable: number): number[] {
+  return [...new Set([fibTable, 254, 253])];
+}
+
+/**
  * Subscribes first, then dumps (a change between the two is seen at least
  * once: the resolver's updates are idempotent), then hands the lookups to the
  * RIB. A failed dump leaves tracking off (every next hop resolvable, as

@@ -6,7 +6,7 @@
 // connected subnet; the IGP-cost step uses the resolving route's metric.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { INVALID_LOG_INTERVAL_MS, NextHopTracking } from '../../src/daemon/next-hop-tracking.js';
+import { INVALID_LOG_INTERVAL_MS, NextHopTracking, nextHopTables } from '../../src/daemon/next-hop-tracking.js';
 import { toBestPathChange } from '../../src/daemon/rib-to-fib.js';
 import { HostContext } from '../../src/fib/host-context.js';
 import { checkEligibility } from '../../src/rib/decision/eligibility.js';
@@ -184,5 +184,15 @@ describe('NextHopTracking', () => {
     // A global next hop needs no interface.
     const global = new Path(withIf.peer, rib.store.intern({ origin: 0, asPath: [{ type: 2, asns: [65001] }], ...mpReach('2001:db8::2') }));
     expect(toBestPathChange({ prefix, paths: [global], local: false }).nextHops).toEqual([{ address: '2001:db8::2' }]);
+  });
+
+  it('next hops resolve in the FIB\'s table and the ones the kernel falls back to for a gateway (main, default)', () => {
+    expect(nextHopTables(254)).toEqual([254, 253]);
+    expect(nextHopTables(100)).toEqual([100, 254, 253]);
+    const rib = new Rib({ routerId: v4Parse('10.0.0.1')!, asn: LOCAL_AS, isReflector: false, clientToClient: true, alwaysCompareMed: false, ecmp: 1 });
+    const t = new NextHopTracking({ rib, turns: new LoopTurns(), logger: silentLogger(), tables: nextHopTables(100), protocol: 201, changed: () => undefined });
+    t.load([staticRoute('10.9.0.0/24', '10.0.0.2')], [ADDR]); // in main (254), with the FIB writing table 100
+    const peer = makePeer({ address: '10.0.0.2', asn: LOCAL_AS, localAsn: LOCAL_AS, bgpId: v4Parse('10.0.0.2')! });
+    expect(t.resolution(new Path(peer, rib.store.intern({ origin: 0, asPath: [], nextHop: '10.9.0.7' })), 'ipv4-unicast').reachable).toBe(true);
   });
 });
