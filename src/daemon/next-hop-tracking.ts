@@ -144,16 +144,35 @@ export class NextHopTracking {
     return this.entry(route, family);
   }
 
+  /**
+   * After a monitor overrun (notifications lost): the dumps replace what was
+   * kept, and every cached next hop is resolved again. Our addresses are
+   * re-read only when not shared (the host context re-reads shared ones).
+   */
+  reload(routes: readonly KernelRoute[], addresses: readonly KernelAddress[] | undefined): void {
+    this.resolver.replaceRoutes(routes);
+    if (addresses) {
+      this.resolver.subnets.clear();
+      for (const a of addresses) this.resolver.address('new', a);
+    }
+    this.oneHopReset();
+    this.markDirty();
+  }
+
+  private markDirty(): void {
+    if (!this.dirtyKernel) {
+      this.dirtyKernel = true;
+      if (!this.resolving) this.opts.turns.schedule(() => this.reresolve());
+    }
+  }
+
   /** A monitor notification: the resolver takes it; re-resolution runs once per turn. */
   event(ev: RtnlEvent): void {
     // An address event counts even when the resolver's (shared) subnets already took it from the host context.
     const changed = ev.kind === 'route' ? this.resolver.route(ev.change, ev.route) : ev.kind === 'addr' ? (this.resolver.address(ev.change, ev.address), true) : false;
     if (!changed) return;
     if (ev.kind === 'addr') this.oneHopReset();
-    if (!this.dirtyKernel) {
-      this.dirtyKernel = true;
-      if (!this.resolving) this.opts.turns.schedule(() => this.reresolve());
-    }
+    this.markDirty();
   }
 
   stats(): NextHopTrackingStats {
@@ -311,6 +330,11 @@ export function nextHopTables(fibTable: number): number[] {
 export async function startNextHopTracking(feed: KernelFeed, opts: NextHopTrackingOptions): Promise<NextHopTracking | undefined> {
   const t = new NextHopTracking({ ...opts, ...(feed.subnets ? { subnets: feed.subnets } : {}) });
   feed.subscribe((ev) => t.event(ev));
+  feed.onOverflow?.(() => {
+    Promise.all([feed.dumpRoutes(), feed.subnets ? undefined : feed.dumpAddresses()])
+      .then(([routes, addresses]) => t.reload(routes, addresses))
+      .catch((err: Error) => opts.logger.warn({ event: 'next-hop-tracking', err: err.message }, 'cannot re-read the kernel routes after a monitor overrun: next hops resolve as last known'));
+  });
   try {
     const [routes, addresses] = await Promise.all([feed.dumpRoutes(), feed.dumpAddresses()]);
     t.load(routes, addresses);

@@ -59,6 +59,8 @@ export interface KernelFeed {
   readonly subnets?: ConnectedSubnets;
   /** Every route and address notification of the monitor, after the FIB's own handling. */
   subscribe(fn: (ev: RtnlEvent) => void): void;
+  /** The monitor overran its socket (ENOBUFS): notifications were lost, dump again. */
+  onOverflow?(fn: () => void): void;
 }
 
 export interface FibFactoryOptions {
@@ -139,6 +141,7 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
   });
   let monitor: NetlinkMonitor | undefined;
   const feeds: ((ev: RtnlEvent) => void)[] = [];
+  const overflowFeeds: (() => void)[] = [];
   return {
     mode: 'kernel',
     writer: kernel,
@@ -149,6 +152,7 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
       dumpAddresses: () => socket.dumpAddresses(0),
       subnets: host.subnets,
       subscribe: (fn) => void feeds.push(fn),
+      onOverflow: (fn) => void overflowFeeds.push(fn),
     },
     async start() {
       // Monitor first, then dump: a change between the two is seen at least once.
@@ -162,6 +166,7 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
           onOverflow: () => {
             kernel.overflow();
             void host.load(socket).catch((e: Error) => logger.warn({ event: 'fib-host-reload-failed', err: e.message }, 'cannot re-read links and addresses'));
+            for (const f of overflowFeeds) f();
           },
           onError: (reason) => logger.warn({ event: 'fib-monitor-error', reason }, 'netlink monitor error'),
         },

@@ -222,6 +222,12 @@ export class NextHopResolver {
     return { reachable: true, metric: best.metric, via: best.text };
   }
 
+  /** Replaces every kept route with a fresh dump (after the monitor lost notifications). */
+  replaceRoutes(routes: readonly KernelRoute[]): void {
+    this.routes.clear();
+    for (const r of routes) this.route('new', r);
+  }
+
   /** Kept routes (a figure for the API and tests). */
   size(): number {
     let n = 0;

@@ -195,4 +195,20 @@ describe('NextHopTracking', () => {
     const peer = makePeer({ address: '10.0.0.2', asn: LOCAL_AS, localAsn: LOCAL_AS, bgpId: v4Parse('10.0.0.2')! });
     expect(t.resolution(new Path(peer, rib.store.intern({ origin: 0, asPath: [], nextHop: '10.9.0.7' })), 'ipv4-unicast').reachable).toBe(true);
   });
+
+  it('after a monitor overrun the dump replaces the kept routes: a route deleted meanwhile is gone', async () => {
+    const { rib, t, ibgpA, path } = setup();
+    const p = v4Key(v4Parse('10.244.70.0')!, 26);
+    const far = path(ibgpA, '10.9.0.7');
+    rib.locRib.update(p, far);
+    expect(rib.locRib.best(p)).toBe(far);
+    // The static route went while the monitor's socket overflowed: no event, only the new dump.
+    t.reload([], [ADDR]);
+    await idle(t);
+    expect(rib.locRib.best(p)).toBeUndefined();
+    expect(t.stats().kernelRoutes).toBe(0);
+    t.reload([staticRoute('10.9.0.0/24', '10.0.0.2')], undefined);
+    await idle(t);
+    expect(rib.locRib.best(p)).toBe(far);
+  });
 });
