@@ -57,7 +57,13 @@ export interface FrrOptions {
 
 /** uid and gid of the `frr` user zebra runs as (as root it wants the frrvty group, which root lacks). */
 function frrUser(): { uid: number; gid: number } {
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'frr'], { encoding: 'utf8' }).trim());
+  const id = (flag: string): number => {
+    try {
+      return Number(execFileSync('id', [flag, 'frr'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    } catch {
+      throw new Error('FRR with zebra needs the frr user that the Debian package creates (apt-get install frr)');
+    }
+  };
   return { uid: id('-u'), gid: id('-g') };
 }
 
@@ -115,6 +121,7 @@ export class FrrPeer extends PeerProcess implements PeerRouter {
   }
 
   private async startZebra(): Promise<void> {
+    if (!existsSync(FRR_ZEBRA)) throw new Error(`${FRR_ZEBRA} not found (apt-get install frr)`);
     if (!this.zebraDir) {
       this.zebraDir = mkdtempSync(join(tmpdir(), 'bgpts-zebra-'));
       registerDirectory(this.zebraDir);
