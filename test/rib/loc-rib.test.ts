@@ -121,6 +121,21 @@ describe('LocRib', () => {
     expect(rib.indexedNextHops()).toBe(0);
   });
 
+  it('the next hop index lists each prefix once through withdraw and re-announce churn', () => {
+    const { rib, mk } = setup();
+    rib.indexNextHops();
+    const r = mk(a, { nextHop: '10.0.0.1' });
+    const Q = P + 64 * 64;
+    rib.update(Q, mk(b, { nextHop: '10.0.0.1' }));
+    for (let i = 0; i < 500; i++) {
+      rib.update(P, r);
+      rib.withdraw(P, a);
+    }
+    rib.update(P, r);
+    rib.update(P, r); // the same path again: no new entry
+    expect([...rib.prefixesVia('10.0.0.1')!].sort((x, y) => Number(x) - Number(y))).toEqual([P, Q]);
+  });
+
   it('holds one reference per candidate and frees sets as candidates go', () => {
     const { store, rib, mk } = setup();
     const ra = mk(a);
