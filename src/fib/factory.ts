@@ -165,8 +165,13 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
           },
           onOverflow: () => {
             kernel.overflow();
-            void host.load(socket).catch((e: Error) => logger.warn({ event: 'fib-host-reload-failed', err: e.message }, 'cannot re-read links and addresses'));
-            for (const f of overflowFeeds) f();
+            // Next-hop tracking re-reads after the host context has (they share its addresses).
+            void host
+              .load(socket)
+              .catch((e: Error) => logger.warn({ event: 'fib-host-reload-failed', err: e.message }, 'cannot re-read links and addresses'))
+              .finally(() => {
+                for (const f of overflowFeeds) f();
+              });
           },
           onError: (reason) => logger.warn({ event: 'fib-monitor-error', reason }, 'netlink monitor error'),
         },
