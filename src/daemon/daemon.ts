@@ -44,7 +44,7 @@ import { PeerHistory } from './peer-history.js';
 import type { ClusterSync } from './cluster-sync.js';
 import { applyReloadPlan } from './reload.js';
 import { RibRunner } from './rib-runner.js';
-import { nextHopTables, startNextHopTracking, type NextHopTracking } from './next-hop-tracking.js';
+import { NextHopFaultLog, nextHopTables, startNextHopTracking, type NextHopTracking } from './next-hop-tracking.js';
 import { loopTurns } from '../lib/loop-turns.js';
 import { toBestPathChange } from './rib-to-fib.js';
 import { BfdCoupling } from './bfd-coupling.js';
@@ -184,6 +184,8 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
   }
   // RFC 4271 §9.1.2: next hops resolve against the kernel's tables (kernel mode only; a dry run resolves all).
   const nextHops = backend.kernelFeed ? await startNextHopTracking(backend.kernelFeed, { rib: runner.rib, turns: loopTurns, logger, tables: nextHopTables(config.fib.table), protocol: config.fib.protocol, changed: () => runner.schedule() }) : undefined;
+  // Without tracking the validity rules still apply (RFC 4271 §6.3): a wrong next hop is logged all the same.
+  if (!nextHops) runner.rib.setNextHopLookups({ nextHopFaultSeen: new NextHopFaultLog(logger).seen });
   restart.begin(config, fib.isConverging, fib.preservedFamilies());
   let listener = await listen(config);
   bfd.apply(config); // RFC 5882 §4.2: BGP does not wait for BFD

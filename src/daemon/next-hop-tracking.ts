@@ -49,6 +49,42 @@ const INVALID_LOG_KEYS = 4096;
 /** How long one walk slice may run, ms (never past the turn's budget). */
 const WALK_SLICE_MS = 6;
 
+/**
+ * RFC 4271 §6.3: logs a semantically incorrect NEXT_HOP as `next-hop-invalid`,
+ * once per INVALID_LOG_INTERVAL_MS per (peer, next hop, reason), with how many
+ * were held back since. Used by the tracker, and alone when the FIB does not
+ * write the kernel (no tracking, but the validity rules still apply).
+ */
+export class NextHopFaultLog {
+  /** Paths seen with a semantically incorrect next hop. */
+  count = 0;
+  private readonly logged = new Map<string, { at: number; held: number }>();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** The decision context's nextHopFaultSeen. */
+  readonly seen = (route: Path, family: Family, reason: IneligibleReason, prefix: PrefixKey): void => {
+    this.count++;
+    const nextHop = (family === 'ipv4-unicast' ? route.attrs.nextHopV4 : route.attrs.nextHopV6) ?? '(none)';
+    const key = `${route.peer.address}|${nextHop}|${reason}`;
+    const now = this.now();
+    const seen = this.logged.get(key);
+    if (seen && now - seen.at < INVALID_LOG_INTERVAL_MS) {
+      seen.held++;
+      return;
+    }
+    if (!seen && this.logged.size >= INVALID_LOG_KEYS) this.logged.delete(this.logged.keys().next().value!);
+    this.logged.set(key, { at: now, held: 0 });
+    this.logger.warn(
+      { event: 'next-hop-invalid', peer: route.peer.address, asn: route.peer.asn, nextHop, reason, family, prefix: prefixToString(prefix), ...(seen ? { heldBack: seen.held } : {}) },
+      `${route.peer.address} sent ${prefixToString(prefix)} with next hop ${nextHop} (${reason}): kept, not used; the session stays up`,
+    );
+  };
+}
+
 export interface NextHopTrackingOptions {
   readonly rib: Rib;
   readonly turns: LoopTurns;
@@ -95,13 +131,13 @@ export class NextHopTracking {
   private redecided = 0;
   private visited = 0;
   /** `${peer}|${nextHop}|${reason}` -> when it was last logged and how many were held back since. */
-  private readonly invalidLogged = new Map<string, { at: number; held: number }>();
-  private invalid = 0;
+  private readonly invalid: NextHopFaultLog;
 
   constructor(private readonly opts: NextHopTrackingOptions) {
     this.resolver = new NextHopResolver({ tables: opts.tables, protocol: opts.protocol }, opts.subnets);
     // The walk reads the next hop -> prefixes index; the Loc-RIB keeps it from now on.
     opts.rib.locRib.indexNextHops();
+    this.invalid = new NextHopFaultLog(opts.logger, opts.now);
   }
 
   /** The start-up dump (before the lookups are handed to the RIB). */
@@ -116,27 +152,8 @@ export class NextHopTracking {
       ownAddress: (address: string) => this.isOwn(address),
       nextHopReachable: (route: Path, family: Family) => this.entry(route, family).reachable,
       igpCost: (route: Path, family: Family) => this.entry(route, family).metric,
-      nextHopFaultSeen: (route: Path, family: Family, reason: IneligibleReason, prefix: PrefixKey) => this.nextHopInvalid(route, family, reason, prefix),
+      nextHopFaultSeen: this.invalid.seen,
     };
-  }
-
-  /** RFC 4271 §6.3: log a semantically incorrect NEXT_HOP, rate-limited per (peer, next hop, reason). */
-  private nextHopInvalid(route: Path, family: Family, reason: IneligibleReason, prefix: PrefixKey): void {
-    this.invalid++;
-    const nextHop = (family === 'ipv4-unicast' ? route.attrs.nextHopV4 : route.attrs.nextHopV6) ?? '(none)';
-    const key = `${route.peer.address}|${nextHop}|${reason}`;
-    const now = (this.opts.now ?? (() => performance.now()))();
-    const seen = this.invalidLogged.get(key);
-    if (seen && now - seen.at < INVALID_LOG_INTERVAL_MS) {
-      seen.held++;
-      return;
-    }
-    if (!seen && this.invalidLogged.size >= INVALID_LOG_KEYS) this.invalidLogged.delete(this.invalidLogged.keys().next().value!);
-    this.invalidLogged.set(key, { at: now, held: 0 });
-    this.opts.logger.warn(
-      { event: 'next-hop-invalid', peer: route.peer.address, asn: route.peer.asn, nextHop, reason, family, prefix: prefixToString(prefix), ...(seen ? { heldBack: seen.held } : {}) },
-      `${route.peer.address} sent ${prefixToString(prefix)} with next hop ${nextHop} (${reason}): kept, not used; the session stays up`,
-    );
   }
 
   /** The resolution a path's next hop has now (explain, tests). */
@@ -176,7 +193,7 @@ export class NextHopTracking {
   }
 
   stats(): NextHopTrackingStats {
-    return { nextHops: this.cache.size, kernelRoutes: this.resolver.size(), walks: this.walks, redecided: this.redecided, visited: this.visited, invalidNextHops: this.invalid, busy: this.dirtyKernel || this.resolving !== undefined || this.walking !== undefined };
+    return { nextHops: this.cache.size, kernelRoutes: this.resolver.size(), walks: this.walks, redecided: this.redecided, visited: this.visited, invalidNextHops: this.invalid.count, busy: this.dirtyKernel || this.resolving !== undefined || this.walking !== undefined };
   }
 
   private modeOf(peer: PeerInfo): ResolveMode {

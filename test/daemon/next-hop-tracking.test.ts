@@ -6,7 +6,7 @@
 // connected subnet; the IGP-cost step uses the resolving route's metric.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { INVALID_LOG_INTERVAL_MS, NextHopTracking, nextHopTables } from '../../src/daemon/next-hop-tracking.js';
+import { INVALID_LOG_INTERVAL_MS, NextHopFaultLog, NextHopTracking, nextHopTables } from '../../src/daemon/next-hop-tracking.js';
 import { toBestPathChange } from '../../src/daemon/rib-to-fib.js';
 import { HostContext } from '../../src/fib/host-context.js';
 import { checkEligibility } from '../../src/rib/decision/eligibility.js';
@@ -210,5 +210,18 @@ describe('NextHopTracking', () => {
     t.reload([staticRoute('10.9.0.0/24', '10.0.0.2')], undefined);
     await idle(t);
     expect(rib.locRib.best(p)).toBe(far);
+  });
+
+  it('without tracking (FIB not writing the kernel) a wrong next hop is still logged and ineligible', () => {
+    const rib = new Rib({ routerId: v4Parse('10.0.0.1')!, asn: LOCAL_AS, isReflector: false, clientToClient: true, alwaysCompareMed: false, ecmp: 1 });
+    const lines: Record<string, unknown>[] = [];
+    const log = new NextHopFaultLog(pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) }));
+    rib.setNextHopLookups({ nextHopFaultSeen: log.seen });
+    const peer = makePeer({ address: '10.0.0.2', asn: 65001, localAsn: LOCAL_AS, bgpId: v4Parse('10.0.0.2')! });
+    const p = v4Key(v4Parse('10.244.80.0')!, 26);
+    rib.locRib.update(p, new Path(peer, rib.store.intern({ origin: 0, asPath: [{ type: 2, asns: [65001] }], nextHop: '224.0.0.1' })));
+    expect(rib.explain(p)[0]).toMatchObject({ status: 'ineligible', ineligible: 'next-hop-multicast' });
+    expect(lines).toEqual([expect.objectContaining({ event: 'next-hop-invalid', reason: 'next-hop-multicast', nextHop: '224.0.0.1' })]);
+    expect(log.count).toBe(1);
   });
 });
