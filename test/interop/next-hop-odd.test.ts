@@ -2,12 +2,12 @@
 // (Debian's exabgp) announces, over one eBGP session, blocks with NEXT_HOP
 // 0.0.0.0, 224.0.0.1 and our own address, an IPv6 block with `::1` over the
 // IPv4 session (what OpenBGPD sent), one good block, and an IPv6 block with a
-// link-local next hop (usable: the session is one hop, so it has an interface). None of the bad ones
-// is installed in the dut's kernel table, explain names why for each
-// (RFC 4271 §5.1.3, §6.3), the good ones are installed (the link-local one
-// with the session's interface), and the session stays
-// Established: a wrong next hop is logged (`next-hop-invalid`) and ignored,
-// never a NOTIFICATION.
+// link-local next hop (usable: the session is one hop, so it has an
+// interface). None of the bad ones is installed in the dut's kernel table,
+// explain names why for each (RFC 4271 §5.1.3, §6.3), the good ones are
+// installed (the link-local one with the session's interface), and the
+// session stays Established: a wrong next hop is logged (`next-hop-invalid`)
+// and ignored, never a NOTIFICATION.
 
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
