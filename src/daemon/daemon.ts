@@ -44,7 +44,7 @@ import { PeerHistory } from './peer-history.js';
 import type { ClusterSync } from './cluster-sync.js';
 import { applyReloadPlan } from './reload.js';
 import { RibRunner } from './rib-runner.js';
-import { startNextHopTracking, type NextHopTracking } from './next-hop-tracking.js';
+import { NextHopFaultLog, nextHopTables, startNextHopTracking, type NextHopTracking } from './next-hop-tracking.js';
 import { loopTurns } from '../lib/loop-turns.js';
 import { toBestPathChange } from './rib-to-fib.js';
 import { BfdCoupling } from './bfd-coupling.js';
@@ -130,6 +130,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       onBest?.(updates);
     },
     onIdle: (idle) => restart.setRibIdle(idle),
+    interfaceFor: (local, peer) => backend.host.interfaceFor(local, peer),
   });
   // fib.enabled false and nobody else listening: the RIB builds no per-prefix FIB
   // changes at all, unless debug logging wants a best-path-changed line for each.
@@ -182,7 +183,9 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     logger.error({ event: 'fib-start-failed', err: (err as Error).message }, 'FIB could not reconcile with the kernel at start');
   }
   // RFC 4271 §9.1.2: next hops resolve against the kernel's tables (kernel mode only; a dry run resolves all).
-  const nextHops = backend.kernelFeed ? await startNextHopTracking(backend.kernelFeed, { rib: runner.rib, turns: loopTurns, logger, tables: [config.fib.table], protocol: config.fib.protocol, changed: () => runner.schedule() }) : undefined;
+  const nextHops = backend.kernelFeed ? await startNextHopTracking(backend.kernelFeed, { rib: runner.rib, turns: loopTurns, logger, tables: nextHopTables(config.fib.table), protocol: config.fib.protocol, changed: () => runner.schedule() }) : undefined;
+  // Without tracking the validity rules still apply (RFC 4271 §6.3): a wrong next hop is logged all the same.
+  if (!nextHops) runner.rib.setNextHopLookups({ nextHopFaultSeen: new NextHopFaultLog(logger).seen });
   restart.begin(config, fib.isConverging, fib.preservedFamilies());
   let listener = await listen(config);
   bfd.apply(config); // RFC 5882 §4.2: BGP does not wait for BFD

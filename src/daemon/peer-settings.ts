@@ -71,7 +71,7 @@ function otherFamilyAddress(c: BgpConfig, pc: PeerConfig | undefined, want: 4 | 
 }
 
 /** The RIB's settings for a session that reached Established (RFC 4271 §8.2.2). */
-export function ribPeerSettings(c: BgpConfig, address: string, s: NegotiatedSession, localSocketAddress: string | undefined): RibPeerSettings {
+export function ribPeerSettings(c: BgpConfig, address: string, s: NegotiatedSession, localSocketAddress: string | undefined, iface?: string): RibPeerSettings {
   const pc = findPeerConfig(c, address);
   const local = normalizeAddress(localSocketAddress ?? '');
   const localFamily = local.includes(':') ? 6 : v4Parse(local) !== undefined ? 4 : 0;
@@ -86,6 +86,8 @@ export function ribPeerSettings(c: BgpConfig, address: string, s: NegotiatedSess
       bgpId: s.peerId,
       rrClient: pc?.routeReflectorClient ?? false,
       allowOwnAs: pc?.allowAsIn ?? 0,
+      // A one-hop session's interface: link-local next hops from it are usable (decision/next-hop.ts).
+      ...(iface !== undefined ? { interface: iface } : {}),
     }),
     families: s.families,
     codec: s.codec,

@@ -61,6 +61,8 @@ export interface RibRunnerOptions {
   readonly onIdle?: (idle: boolean) => void;
   /** Wait for an EoRR after a BoRR, ms (default REFRESH_STALE_MS). */
   readonly refreshStaleMs?: number;
+  /** The interface a one-hop session (our end `local`, theirs `peer`) runs over (the FIB's host context). */
+  readonly interfaceFor?: (local: string, peer: string) => string | undefined;
 }
 
 export class RibRunner {
@@ -104,7 +106,9 @@ export class RibRunner {
   /** RFC 4271 §8.2.2: Established. The RIB builds the peer's Adj-RIB-Out and queues the initial table. */
   peerUp(session: PeerSession, s: NegotiatedSession): void {
     const address = session.address;
-    const settings = ribPeerSettings(this.config, address, s, session.transport()?.local);
+    const local = session.transport()?.local;
+    const iface = local !== undefined ? this.opts.interfaceFor?.(local, address) : undefined;
+    const settings = ribPeerSettings(this.config, address, s, local, iface);
     const stale = this.rib.peerStats(address)?.stale ?? 0;
     this.rib.peerUp(settings);
     this.opts.logger.info(

@@ -12,6 +12,12 @@ const NO_NEXT_HOPS: readonly NextHopInput[] = [];
 /** One next-hop list per interned attribute set (STYLE.md §6) and family: a million routes from one node share it. */
 const singleHop: Record<'v4' | 'v6', WeakMap<object, readonly NextHopInput[]>> = { v4: new WeakMap(), v6: new WeakMap() };
 
+/** RFC 4291 §2.5.6 fe80::/10: reached only out of the session's interface, which goes with it. */
+function hopOf(address: string, p: FibChange['paths'][number]): NextHopInput {
+  const linkLocal = /^fe[89ab]/i.test(address);
+  return linkLocal && p.peer.interface !== undefined ? { address, interface: p.peer.interface } : { address };
+}
+
 /** Next hop per path of the multipath set, by the prefix's family; no paths: withdrawn. */
 export function toBestPathChange(c: FibChange): BestPathChange {
   if (c.local) return { prefix: c.prefix, local: c.blackhole ? LOCAL_BLACKHOLE : LOCAL_NO_BLACKHOLE };
@@ -24,15 +30,17 @@ export function toBestPathChange(c: FibChange): BestPathChange {
     let hops = cache.get(attrs);
     if (!hops) {
       const address = v4 ? attrs.nextHopV4 : attrs.nextHopV6;
-      hops = address === undefined ? NO_NEXT_HOPS : [{ address }];
-      cache.set(attrs, hops);
+      const hop = address === undefined ? undefined : hopOf(address, c.paths[0]!);
+      hops = hop === undefined ? NO_NEXT_HOPS : [hop];
+      // A link-local hop carries its session's interface: not shared with another session's routes.
+      if (hop?.interface === undefined) cache.set(attrs, hops);
     }
     return { prefix: c.prefix, nextHops: hops };
   }
   const nextHops: NextHopInput[] = [];
   for (const p of c.paths) {
     const address = v4 ? p.attrs.nextHopV4 : p.attrs.nextHopV6;
-    if (address !== undefined && !nextHops.some((n) => n.address === address)) nextHops.push({ address });
+    if (address !== undefined && !nextHops.some((n) => n.address === address)) nextHops.push(hopOf(address, p));
   }
   return { prefix: c.prefix, nextHops };
 }

@@ -27,6 +27,7 @@ import type { FibWriter } from './types.js';
 import type { KernelAddress } from './netlink/interfaces.js';
 import type { KernelRoute as NlKernelRoute } from './netlink/messages.js';
 import type { RtnlEvent } from './netlink/events.js';
+import type { ConnectedSubnets } from './next-hop-resolver.js';
 
 /** kernel: netlink writer; dry-run: fib.dryRun, or not allowed to write (no privilege); disabled: fib.enabled false. */
 export type FibMode = 'kernel' | 'dry-run' | 'disabled';
@@ -54,8 +55,12 @@ export interface FibBackend {
 export interface KernelFeed {
   dumpRoutes(): Promise<NlKernelRoute[]>;
   dumpAddresses(): Promise<KernelAddress[]>;
+  /** The host context's addresses, fed before the subscribers hear of a change: next-hop tracking resolves over them. */
+  readonly subnets?: ConnectedSubnets;
   /** Every route and address notification of the monitor, after the FIB's own handling. */
   subscribe(fn: (ev: RtnlEvent) => void): void;
+  /** The monitor overran its socket (ENOBUFS): notifications were lost, dump again. */
+  onOverflow?(fn: () => void): void;
 }
 
 export interface FibFactoryOptions {
@@ -136,6 +141,7 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
   });
   let monitor: NetlinkMonitor | undefined;
   const feeds: ((ev: RtnlEvent) => void)[] = [];
+  const overflowFeeds: (() => void)[] = [];
   return {
     mode: 'kernel',
     writer: kernel,
@@ -144,7 +150,9 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
     kernelFeed: {
       dumpRoutes: () => socket.dumpRoutes(0),
       dumpAddresses: () => socket.dumpAddresses(0),
+      subnets: host.subnets,
       subscribe: (fn) => void feeds.push(fn),
+      onOverflow: (fn) => void overflowFeeds.push(fn),
     },
     async start() {
       // Monitor first, then dump: a change between the two is seen at least once.
@@ -157,7 +165,13 @@ export async function createFibWriter(config: BgpConfig, opts: FibFactoryOptions
           },
           onOverflow: () => {
             kernel.overflow();
-            void host.load(socket).catch((e: Error) => logger.warn({ event: 'fib-host-reload-failed', err: e.message }, 'cannot re-read links and addresses'));
+            // Next-hop tracking re-reads after the host context has (they share its addresses).
+            void host
+              .load(socket)
+              .catch((e: Error) => logger.warn({ event: 'fib-host-reload-failed', err: e.message }, 'cannot re-read links and addresses'))
+              .finally(() => {
+                for (const f of overflowFeeds) f();
+              });
           },
           onError: (reason) => logger.warn({ event: 'fib-monitor-error', reason }, 'netlink monitor error'),
         },

@@ -7,7 +7,9 @@
 // link and address notifications; every change that alters the form context
 // is reported so the desired table is re-resolved. Without netlink (dry run)
 // the links come from /sys/class/net and the addresses from
-// os.networkInterfaces().
+// os.networkInterfaces(). The addresses also feed `subnets`, the
+// ConnectedSubnets next-hop tracking resolves over (next-hop-resolver.ts):
+// crossSubnet's "is the node on my subnet" is that object's answer.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -15,12 +17,15 @@ import { prefixParse, v4KeyParse, type PrefixKey } from '../lib/prefix.js';
 import type { LinkState } from './modes.js';
 import type { KernelAddress, KernelLink } from './netlink/interfaces.js';
 import type { RtnlEvent } from './netlink/events.js';
+import { ConnectedSubnets } from './next-hop-resolver.js';
 
 /** The host half of compileFormContext's input. */
 export interface HostInput {
   readonly links: ReadonlyMap<string, LinkState>;
   readonly localSubnets: readonly PrefixKey[];
   readonly tunnelName: string;
+  /** Is this address on a subnet of ours? (the next-hop resolver's answer; crossSubnet asks it) */
+  readonly onLocalSubnet?: (address: string) => boolean;
 }
 
 /** What HostContext needs of the netlink request socket. */
@@ -37,6 +42,8 @@ export class HostContext {
   private readonly addresses = new Map<string, KernelAddress>();
   private cached: HostInput | undefined;
   private listeners: ((input: HostInput) => void)[] = [];
+  /** Our addresses and subnets, shared with next-hop tracking (kept before listeners hear of a change). */
+  readonly subnets = new ConnectedSubnets();
 
   constructor(readonly tunnelName = 'tunl0') {}
 
@@ -46,8 +53,12 @@ export class HostContext {
     const before = this.byIndex.size > 0 ? this.fingerprint() : undefined;
     this.byIndex.clear();
     this.addresses.clear();
+    this.subnets.clear();
     for (const l of links) this.byIndex.set(l.index, { name: l.name, up: l.up });
-    for (const a of addrs) this.addresses.set(addrKey(a), a);
+    for (const a of addrs) {
+      this.addresses.set(addrKey(a), a);
+      this.subnets.address('new', a);
+    }
     this.cached = undefined;
     const input = this.input();
     // A reload (after a monitor overrun) tells listeners what changed meanwhile.
@@ -59,6 +70,7 @@ export class HostContext {
   loadFromSystem(): HostInput {
     this.byIndex.clear();
     this.addresses.clear();
+    this.subnets.clear();
     let names: string[] = [];
     try {
       names = readdirSync('/sys/class/net');
@@ -86,6 +98,7 @@ export class HostContext {
         const prefixLength = Number(a.cidr.split('/')[1]);
         const ka: KernelAddress = { family: a.family === 'IPv4' ? 'ipv4-unicast' : 'ipv6-unicast', index, address: a.address, prefixLength, subnet, scope: 0 };
         this.addresses.set(addrKey(ka), ka);
+        this.subnets.address('new', ka);
       }
     }
     this.cached = undefined;
@@ -109,6 +122,7 @@ export class HostContext {
     } else if (ev.kind === 'addr') {
       if (ev.change === 'del') this.addresses.delete(addrKey(ev.address));
       else this.addresses.set(addrKey(ev.address), ev.address);
+      this.subnets.address(ev.change, ev.address);
     } else return false;
     this.cached = undefined;
     if (this.fingerprint() === before) return false;
@@ -123,8 +137,29 @@ export class HostContext {
     for (const [ifindex, l] of this.byIndex) links.set(l.name, { ifindex, up: l.up });
     const subnets = new Set<PrefixKey>();
     for (const a of this.addresses.values()) if (a.scope !== SCOPE_HOST) subnets.add(a.subnet);
-    this.cached = { links, localSubnets: [...subnets], tunnelName: this.tunnelName };
+    this.cached = { links, localSubnets: [...subnets], tunnelName: this.tunnelName, onLocalSubnet: this.onLocalSubnet };
     return this.cached;
+  }
+
+  private readonly onLocalSubnet = (address: string): boolean => this.subnets.connectedSubnet(address) !== undefined;
+
+  /**
+   * The interface a one-hop session runs over: the one holding `local` (our
+   * end of the socket) on a subnet that also holds `peer`; undefined for a
+   * multihop session. A link-local next hop from that peer is reached there.
+   */
+  interfaceFor(local: string, peer: string): string | undefined {
+    // An IPv6 link-local socket address may carry its zone ("fe80::1%eth1"): that is the interface.
+    const zone = /%(.+)$/.exec(local)?.[1] ?? /%(.+)$/.exec(peer)?.[1];
+    if (zone !== undefined && [...this.byIndex.values()].some((l) => l.name === zone)) return zone;
+    local = local.replace(/%.*$/, '');
+    peer = peer.replace(/%.*$/, '');
+    for (const a of this.addresses.values()) {
+      const one = new ConnectedSubnets();
+      one.address('new', a);
+      if (one.isOwn(local) && one.connectedSubnet(peer) !== undefined) return this.byIndex.get(a.index)?.name;
+    }
+    return undefined;
   }
 
   ifName(ifindex: number): string | undefined {

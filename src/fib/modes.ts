@@ -3,6 +3,8 @@
 //   ipip        -> <block> via <node IP> dev tunl0 onlink        (Always)
 //   direct      -> <block> via <node IP>, resolved by the kernel (Never)
 //   crossSubnet -> direct when the node IP is on a subnet of this host, else ipip
+//                  (the next-hop resolver's connected-subnet answer when the host
+//                  context supplies it, so next-hop tracking and crossSubnet agree)
 // plus a blackhole for the node's own blocks (not /32, /128), and the prefixes
 // never programmed (pools with program: false, service CIDRs learned from
 // others). IPIP (RFC 2003) carries IPv4 only, so IPv6 prefixes are always
@@ -64,8 +66,10 @@ export interface FormContext {
   readonly serviceCidrs: PrefixMatcher<true>;
   /** ifname -> state, from the link dump/monitor. */
   readonly links: ReadonlyMap<string, LinkState>;
-  /** Subnets of this host's own addresses (crossSubnet's "directly connected"). */
+  /** Subnets of this host's own addresses (crossSubnet's "directly connected"), when no onLocalSubnet is given. */
   readonly localSubnets: PrefixMatcher<true>;
+  /** crossSubnet's "is the node IP on a subnet of this host": the next-hop resolver's answer (next-hop-resolver.ts). */
+  readonly onLocalSubnet?: (address: string) => boolean;
   readonly tunnelName: string;
 }
 
@@ -158,9 +162,24 @@ export function compileFormContext(
     readonly links: ReadonlyMap<string, LinkState>;
     readonly localSubnets: readonly (string | PrefixKey)[];
     readonly tunnelName?: string;
+    readonly onLocalSubnet?: (address: string) => boolean;
   },
 ): FormContext {
+  const ask = host.onLocalSubnet;
+  // A context lives until the host's subnets change (it is compiled again then): ask once per next hop.
+  const memo = new Map<string, boolean>();
+  const onLocalSubnet = ask
+    ? (address: string): boolean => {
+        let v = memo.get(address);
+        if (v === undefined) {
+          if (memo.size > 65536) memo.clear();
+          memo.set(address, (v = ask(address)));
+        }
+        return v;
+      }
+    : undefined;
   return {
+    ...(onLocalSubnet ? { onLocalSubnet } : {}),
     pools: compilePools(config.ipPools),
     defaultMode: config.fib.defaultMode ?? 'direct',
     serviceCidrs: compilePrefixSet(config.serviceCidrs),
@@ -240,7 +259,8 @@ export function resolveNextHop(prefix: PrefixKey, mode: EncapMode, nextHop: Next
   }
   let encap = mode;
   if (encap === 'crossSubnet') {
-    encap = matchPrefix(ctx.localSubnets, nh.address * 64 + 32) ? 'direct' : 'ipip';
+    const local = ctx.onLocalSubnet ? ctx.onLocalSubnet(nh.text) : matchPrefix(ctx.localSubnets, nh.address * 64 + 32) !== undefined;
+    encap = local ? 'direct' : 'ipip';
   }
   if (encap === 'direct') return { kind: 'direct', gateway: nh.text };
   const tunnel = ctx.links.get(ctx.tunnelName);

@@ -17,6 +17,15 @@
 //
 // The metric reported for §9.1.2.2 e is the resolving route's priority
 // (RTA_PRIORITY, the kernel metric) and 0 on a connected subnet.
+//
+// The address half, ConnectedSubnets (our addresses and the subnets they
+// make), is one object shared by the FIB's host context and the resolver, so
+// "is this node on my subnet" has one answer: crossSubnet's direct-or-IPIP
+// choice (modes.ts) and a one-hop peer's connected next hop ask the same
+// thing. Addresses are kept by identity (ifindex, address, length), so a
+// repeated RTM_NEWADDR (an IPv6 lifetime update, the dump after subscribing)
+// changes nothing. Host-scope addresses (127.0.0.1/8, ::1) are our own but
+// make no neighbour's subnet.
 
 import type { KernelAddress } from './netlink/interfaces.js';
 import type { KernelRoute } from './netlink/messages.js';
@@ -47,6 +56,9 @@ interface KeptRoute {
 
 const UNREACHABLE: Resolution = Object.freeze({ reachable: false });
 
+/** ifa_scope RT_SCOPE_HOST (254). */
+const SCOPE_HOST = 254;
+
 /** Address bytes (4 or 16) of text, IPv4-mapped IPv6 as IPv4; undefined when no address. */
 function parse(text: string): { v4: number } | { v6: Buffer } | undefined {
   if (!text.includes(':')) {
@@ -59,6 +71,92 @@ function parse(text: string): { v4: number } | { v6: Buffer } | undefined {
   return { v6: b };
 }
 
+/** A canonical key for an address: IPv4 (and IPv4-mapped) as its number, IPv6 as hex. */
+function ownKey(text: string): string | undefined {
+  const p = parse(text);
+  return p === undefined ? undefined : 'v4' in p ? String(p.v4) : p.v6.toString('hex');
+}
+
+/** The longest prefix of the address for which `hit` answers. */
+function longest<T>(p: { v4: number } | { v6: Buffer }, hit: (k: PrefixKey) => T | undefined): T | undefined {
+  if ('v4' in p) {
+    for (let len = 32; len >= 0; len--) {
+      const masked = len === 0 ? 0 : (p.v4 & (0xffffffff << (32 - len))) >>> 0;
+      const h = hit(v4Key(masked, len));
+      if (h !== undefined) return h;
+    }
+    return undefined;
+  }
+  for (let len = 128; len >= 0; len--) {
+    const h = hit(v6KeyFromBytes(p.v6, 0, len));
+    if (h !== undefined) return h;
+  }
+  return undefined;
+}
+
+/** Our addresses and their subnets (RFC 4271 §5.1.3 a own address; §5.1.3 b / §6.3 b connected subnet). */
+export class ConnectedSubnets {
+  /** `${ifindex}/${address}/${length}` -> the address. */
+  private readonly addresses = new Map<string, KernelAddress>();
+  private readonly subnets = new Map<PrefixKey, number>();
+  private readonly own = new Map<string, number>();
+
+  /** An address notification or dump entry; true when our addresses or subnets changed. */
+  address(change: 'new' | 'del', a: KernelAddress): boolean {
+    const id = `${a.index}/${a.address}/${a.prefixLength}`;
+    const had = this.addresses.get(id);
+    if (change === 'new') {
+      if (had && had.scope === a.scope && had.subnet === a.subnet) return false;
+      if (had) this.count(had, -1);
+      this.addresses.set(id, a);
+      this.count(a, 1);
+      return true;
+    }
+    if (!had) return false;
+    this.addresses.delete(id);
+    this.count(had, -1);
+    return true;
+  }
+
+  /** Forgets every address (before a re-dump). */
+  clear(): void {
+    this.addresses.clear();
+    this.subnets.clear();
+    this.own.clear();
+  }
+
+  private count(a: KernelAddress, d: number): void {
+    const bump = <K>(m: Map<K, number>, k: K): void => {
+      const n = (m.get(k) ?? 0) + d;
+      if (n <= 0) m.delete(k);
+      else m.set(k, n);
+    };
+    bump(this.own, ownKey(a.address) ?? a.address);
+    if (a.scope !== SCOPE_HOST) bump(this.subnets, a.subnet);
+  }
+
+  /** RFC 4271 §5.1.3 a: is `address` one of ours? */
+  isOwn(address: string): boolean {
+    const k = ownKey(address);
+    return k !== undefined && this.own.has(k);
+  }
+
+  hasSubnet(k: PrefixKey): boolean {
+    return this.subnets.has(k);
+  }
+
+  /** The (longest) connected subnet `address` lies on, if any: crossSubnet's and a one-hop peer's question. */
+  connectedSubnet(address: string): PrefixKey | undefined {
+    const p = parse(address);
+    return p && longest(p, (k) => (this.subnets.has(k) ? k : undefined));
+  }
+
+  /** Addresses known. */
+  size(): number {
+    return this.addresses.size;
+  }
+}
+
 function routeKey(r: KernelRoute): string {
   return `${r.table}|${String(r.dst)}|${r.priority ?? 0}`;
 }
@@ -66,13 +164,13 @@ function routeKey(r: KernelRoute): string {
 export class NextHopResolver {
   /** dst prefix key → routes of that prefix (several tables or metrics), by identity key. */
   private readonly routes = new Map<PrefixKey, Map<string, KeptRoute>>();
-  /** Connected subnets of our addresses → how many addresses make them. */
-  private readonly subnets = new Map<PrefixKey, number>();
-  /** Our own addresses, canonical text → count. */
-  private readonly own = new Map<string, number>();
   private readonly tables: ReadonlySet<number>;
 
-  constructor(private readonly opts: ResolverOptions) {
+  /** `subnets`: the host context's, when the FIB keeps one (shared, see above); else a private one. */
+  constructor(
+    private readonly opts: ResolverOptions,
+    readonly subnets: ConnectedSubnets = new ConnectedSubnets(),
+  ) {
     this.tables = new Set(opts.tables);
   }
 
@@ -94,37 +192,25 @@ export class NextHopResolver {
 
   /** An address notification or dump entry; returns true when our addresses or subnets changed. */
   address(change: 'new' | 'del', a: KernelAddress): boolean {
-    const bump = (m: Map<string | PrefixKey, number>, k: string | PrefixKey, d: number): void => {
-      const n = (m.get(k) ?? 0) + d;
-      if (n <= 0) m.delete(k);
-      else m.set(k, n);
-    };
-    const d = change === 'new' ? 1 : -1;
-    const own = parse(a.address);
-    bump(this.own, own && 'v4' in own ? String(own.v4) : a.address, d);
-    bump(this.subnets, a.subnet, d);
-    return true;
+    return this.subnets.address(change, a);
   }
 
   /** RFC 4271 §5.1.3 a: is `address` one of ours? */
   isOwn(address: string): boolean {
-    const p = parse(address);
-    return this.own.has(p && 'v4' in p ? String(p.v4) : address);
+    return this.subnets.isOwn(address);
   }
 
   /** The connected subnet `address` lies on, if any. */
   connectedSubnet(address: string): PrefixKey | undefined {
-    const p = parse(address);
-    if (!p) return undefined;
-    return this.longest(p, (k) => (this.subnets.has(k) ? k : undefined));
+    return this.subnets.connectedSubnet(address);
   }
 
   resolve(address: string, mode: ResolveMode): Resolution {
     const p = parse(address);
     if (!p) return UNREACHABLE;
-    const subnet = this.longest(p, (k) => (this.subnets.has(k) ? k : undefined));
+    const subnet = longest(p, (k) => (this.subnets.hasSubnet(k) ? k : undefined));
     if (mode === 'connected') return subnet !== undefined ? { reachable: true, metric: 0, via: `connected ${prefixText(subnet)}` } : UNREACHABLE;
-    const best = this.longest(p, (k) => {
+    const best = longest(p, (k) => {
       const at = this.routes.get(k);
       if (subnet === k) return { usable: true, metric: 0, text: `connected ${prefixText(k)}` };
       if (!at) return undefined;
@@ -136,21 +222,10 @@ export class NextHopResolver {
     return { reachable: true, metric: best.metric, via: best.text };
   }
 
-  /** The first (longest) prefix containing the address for which `hit` answers. */
-  private longest<T>(p: { v4: number } | { v6: Buffer }, hit: (k: PrefixKey) => T | undefined): T | undefined {
-    if ('v4' in p) {
-      for (let len = 32; len >= 0; len--) {
-        const masked = len === 0 ? 0 : (p.v4 & (0xffffffff << (32 - len))) >>> 0;
-        const h = hit(v4Key(masked, len));
-        if (h !== undefined) return h;
-      }
-      return undefined;
-    }
-    for (let len = 128; len >= 0; len--) {
-      const h = hit(v6KeyFromBytes(p.v6, 0, len));
-      if (h !== undefined) return h;
-    }
-    return undefined;
+  /** Replaces every kept route with a fresh dump (after the monitor lost notifications). */
+  replaceRoutes(routes: readonly KernelRoute[]): void {
+    this.routes.clear();
+    for (const r of routes) this.route('new', r);
   }
 
   /** Kept routes (a figure for the API and tests). */

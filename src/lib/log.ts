@@ -32,7 +32,7 @@ export const LOG_EVENTS = [
   'listening',
   'max-prefix',
   'message-error',
-  'next-hop-changed', 'next-hop-tracking',
+  'next-hop-changed', 'next-hop-invalid', 'next-hop-tracking',
   'notification-received', 'notification-sent',
   'peer-soft-reset', 'peer-state',
   'policy-reloaded',

@@ -6,12 +6,23 @@
 // candidate (the common case: each pod block comes from one node) stores the
 // shared Path itself, so it costs one table entry; only contested prefixes
 // get a PrefixEntry.
+//
+// Next-hop tracking (RFC 4271 §9.1.2) asks which prefixes a next hop's change
+// touches: once indexNextHops() is called, an index from each candidate's
+// next hop (of the prefix's family) to the prefixes using it is kept with
+// every update and withdraw, so a resolution change re-decides exactly those
+// prefixes instead of walking the table. Per next hop it is a plain array
+// (IPv4 keys are doubles: a Set of them costs ~1 µs per insert at 1M) plus the
+// count of prefixes really using it; a prefix that leaves is dropped from the
+// count only, and the array is compacted when it holds twice too many or when
+// it is read.
 
 import { prefixFamily, type Family, type PrefixKey } from '../lib/prefix.js';
 import type { AttrStore } from './attr-store.js';
 import type { DecisionContext, DecisionReason } from './decision/context.js';
 import { decideBest, explain, type CandidateExplanation, type Decision } from './decision/decide.js';
 import { checkEligibility } from './decision/eligibility.js';
+import { nextHopFault } from './decision/next-hop.js';
 import { PrefixTable } from './prefix-table.js';
 import { Path, sameCandidate, type PeerInfo } from './route.js';
 
@@ -30,15 +41,39 @@ class PrefixEntry {
 
 type Slot = Path | PrefixEntry;
 
+const NO_PATHS: readonly Path[] = Object.freeze([]);
+
+/** Whether one of `paths` (but `skip`) forwards `prefix` to `nh`. */
+function usesNextHop(prefix: PrefixKey, paths: readonly Path[], nh: string, skip: Path | undefined): boolean {
+  for (let i = 0; i < paths.length; i++) {
+    const c = paths[i]!;
+    if (c !== skip && nextHopFor(prefix, c) === nh) return true;
+  }
+  return false;
+}
+
 function sameSet(a: readonly Path[], b: readonly Path[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
+/** The prefixes using one next hop: `list` may hold stale entries and repeats until compacted; `live` is exact. */
+interface NextHopPrefixes {
+  list: PrefixKey[];
+  live: number;
+}
+
+/** The next hop a candidate forwards `prefix` to (its family's: RFC 4271 §5.1.3, RFC 2545 §3). */
+function nextHopFor(prefix: PrefixKey, path: Path): string | undefined {
+  return typeof prefix === 'number' ? path.attrs.nextHopV4 : path.attrs.nextHopV6;
+}
+
 export class LocRib {
   private readonly table = new PrefixTable<Slot>();
   private paths = 0;
+  /** Next hop (text) -> the prefixes with a candidate using it; kept only after indexNextHops(). */
+  private byNextHop: Map<string, NextHopPrefixes> | undefined;
 
   /**
    * `store`, when given, gets one reference per candidate held, so attribute
@@ -54,8 +89,16 @@ export class LocRib {
     const map = this.table;
     const slot = map.get(prefix);
     this.store?.retain(path.attrs);
+    const seen = this.ctx.nextHopFaultSeen;
+    if (seen) {
+      // RFC 4271 §6.3: a semantically incorrect NEXT_HOP is logged; the path stays, ineligible.
+      const family = prefixFamily(prefix);
+      const fault = nextHopFault(path, family, this.ctx);
+      if (fault) seen(path, family, fault, prefix);
+    }
     if (slot === undefined) {
       this.paths++;
+      if (this.byNextHop) this.indexMove(prefix, undefined, path, NO_PATHS);
       if (checkEligibility(path, this.ctx, prefixFamily(prefix)) === undefined) {
         map.set(prefix, path);
         return 'best';
@@ -66,17 +109,22 @@ export class LocRib {
     if (slot instanceof Path) {
       if (sameCandidate(slot, path)) {
         this.store?.release(slot.attrs);
+        if (this.byNextHop) this.indexMove(prefix, slot, path, NO_PATHS);
         return this.settle(map, prefix, slot, [path]);
       }
       this.paths++;
+      if (this.byNextHop) this.indexMove(prefix, undefined, path, [slot]);
       return this.settle(map, prefix, slot, [slot, path]);
     }
     const idx = slot.candidates.findIndex((c) => sameCandidate(c, path));
     if (idx >= 0) {
-      this.store?.release(slot.candidates[idx]!.attrs);
+      const old = slot.candidates[idx]!;
+      this.store?.release(old.attrs);
+      if (this.byNextHop) this.indexMove(prefix, old, path, slot.candidates, old);
       slot.candidates[idx] = path;
     } else {
       this.paths++;
+      if (this.byNextHop) this.indexMove(prefix, undefined, path, slot.candidates);
       slot.candidates.push(path);
     }
     return this.settle(map, prefix, slot, slot.candidates);
@@ -92,14 +140,81 @@ export class LocRib {
       this.paths--;
       this.store?.release(slot.attrs);
       map.delete(prefix);
+      if (this.byNextHop) this.indexMove(prefix, slot, undefined, NO_PATHS);
       return 'best';
     }
     const idx = slot.candidates.findIndex((c) => c.peer === peer && c.pathId === pathId);
     if (idx < 0) return 'none';
     this.paths--;
-    this.store?.release(slot.candidates[idx]!.attrs);
+    const old = slot.candidates[idx]!;
+    this.store?.release(old.attrs);
     slot.candidates.splice(idx, 1);
+    if (this.byNextHop) this.indexMove(prefix, old, undefined, slot.candidates);
     return this.settle(map, prefix, slot, slot.candidates);
+  }
+
+  /**
+   * Starts keeping the next hop -> prefixes index (next-hop tracking calls it
+   * once); built from what is held now, then kept by update and withdraw.
+   */
+  indexNextHops(): void {
+    if (this.byNextHop) return;
+    this.byNextHop = new Map();
+    for (const [prefix, slot] of this.table.entries()) {
+      if (slot instanceof Path) this.indexMove(prefix, undefined, slot, NO_PATHS);
+      else slot.candidates.forEach((c, i) => this.indexMove(prefix, undefined, c, slot.candidates.slice(0, i)));
+    }
+  }
+
+  /** The prefixes with a candidate whose next hop (of the prefix's family) is `nextHop`, each once; needs indexNextHops(). */
+  prefixesVia(nextHop: string): readonly PrefixKey[] | undefined {
+    const e = this.byNextHop?.get(nextHop);
+    if (e && e.list.length !== e.live) this.compact(nextHop, e);
+    return e?.list;
+  }
+
+  /** Distinct next hops in the index (0 when not kept). */
+  indexedNextHops(): number {
+    return this.byNextHop?.size ?? 0;
+  }
+
+  /**
+   * A candidate of `prefix` went from `from` to `to` (either absent: added or
+   * removed); `others` are the prefix's other candidates (`skip`, if given, is
+   * among them and does not count). A next hop enters or leaves the prefix's
+   * index entries only when no other candidate uses it.
+   */
+  private indexMove(prefix: PrefixKey, from: Path | undefined, to: Path | undefined, others: readonly Path[], skip?: Path): void {
+    const a = from && nextHopFor(prefix, from);
+    const b = to && nextHopFor(prefix, to);
+    if (a === b) return;
+    const index = this.byNextHop!;
+    if (b !== undefined && !usesNextHop(prefix, others, b, skip)) {
+      let e = index.get(b);
+      if (!e) index.set(b, (e = { list: [], live: 0 }));
+      e.list.push(prefix);
+      e.live++;
+    }
+    if (a !== undefined && !usesNextHop(prefix, others, a, skip)) {
+      const e = index.get(a);
+      if (!e) return;
+      if (--e.live <= 0) index.delete(a);
+      else if (e.list.length > 2 * e.live + 64) this.compact(a, e);
+    }
+  }
+
+  /** Keeps the entries whose prefix still has a candidate using `nh`, each once. */
+  private compact(nh: string, e: NextHopPrefixes): void {
+    const seen = new Set<PrefixKey>();
+    const list: PrefixKey[] = [];
+    for (const p of e.list) {
+      if (seen.has(p)) continue;
+      if (!this.candidates(p).some((c) => nextHopFor(p, c) === nh)) continue;
+      seen.add(p);
+      list.push(p);
+    }
+    e.list = list;
+    e.live = list.length;
   }
 
   /** Re-runs the decision for a prefix after the context changed (next-hop reachability, IGP cost, policy). */

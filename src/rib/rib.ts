@@ -263,7 +263,7 @@ export class Rib {
    * our own addresses, resolvability and IGP cost join the decision context.
    * Prefixes already decided are re-decided only through redecide().
    */
-  setNextHopLookups(lookups: Pick<DecisionContext, 'ownAddress' | 'nextHopReachable' | 'igpCost'>): void {
+  setNextHopLookups(lookups: Pick<DecisionContext, 'ownAddress' | 'nextHopReachable' | 'igpCost' | 'nextHopFaultSeen'>): void {
     this.locRib.ctx = { ...this.decisionContext(), ...lookups };
   }
 

@@ -1,5 +1,7 @@
 // Route forms per IP pool (Calico ipipMode semantics), blackholes for own
 // blocks, skipped prefixes and IPv6 next hops.
+import { HostContext } from '../../src/fib/host-context.js';
+import { NextHopResolver } from '../../src/fib/next-hop-resolver.js';
 import { describe, expect, it } from 'vitest';
 import { prefixParse, type PrefixKey } from '../../src/lib/prefix.js';
 import {
@@ -68,6 +70,22 @@ describe('resolveForm: encapsulation per pool', () => {
       kind: 'direct',
       gateway: '192.168.1.200',
     });
+  });
+
+  it('crossSubnet asks the host\'s connected subnets, the ones next-hop tracking resolves over (one answer)', () => {
+    const host = new HostContext();
+    const eth0 = { family: 'ipv4-unicast' as const, index: 2, address: '192.168.2.1', prefixLength: 24, subnet: P('192.168.2.0/24'), scope: 0 };
+    host.handle({ kind: 'link', change: 'new', link: { index: 7, name: 'tunl0', up: true, lowerUp: true, flags: 1 } });
+    host.handle({ kind: 'addr', change: 'new', address: eth0 });
+    const form = () =>
+      resolveForm(P('10.244.3.0/26'), { address: '192.168.2.5' }, compileFormContext({ ipPools: [pool('10.244.0.0/16', 'crossSubnet')], serviceCidrs: [], fib: { defaultMode: 'direct' } }, host.input()));
+    const tracking = new NextHopResolver({ tables: [254], protocol: 201 }, host.subnets);
+    expect(form()).toEqual({ kind: 'direct', gateway: '192.168.2.5' });
+    expect(tracking.resolve('192.168.2.5', 'connected').reachable).toBe(true);
+    // The address goes: both answers change together.
+    host.handle({ kind: 'addr', change: 'del', address: eth0 });
+    expect(form()).toMatchObject({ kind: 'ipip', gateway: '192.168.2.5' });
+    expect(tracking.resolve('192.168.2.5', 'connected').reachable).toBe(false);
   });
 
   it('crossSubnet: ipip when the next hop is on another subnet', () => {

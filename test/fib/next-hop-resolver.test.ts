@@ -102,4 +102,28 @@ describe('NextHopResolver', () => {
   it('text that is no address resolves nothing', () => {
     expect(resolver().resolve('not-an-address', 'recursive').reachable).toBe(false);
   });
+
+  it('addresses are kept by identity: a repeated RTM_NEWADDR counts once, one RTM_DELADDR removes it', () => {
+    const r = new NextHopResolver({ tables: [254], protocol: OURS });
+    const a = addr('10.1.0.1', 24, '10.1.0.0/24');
+    expect(r.address('new', a)).toBe(true);
+    expect(r.address('new', a)).toBe(false); // the dump after subscribing, or a lifetime update
+    expect(r.address('del', a)).toBe(true);
+    expect(r.isOwn('10.1.0.1')).toBe(false);
+    expect(r.resolve('10.1.0.9', 'connected').reachable).toBe(false);
+    expect(r.address('del', a)).toBe(false);
+  });
+
+  it('a host-scope address is ours but makes no connected subnet', () => {
+    const r = new NextHopResolver({ tables: [254], protocol: OURS });
+    r.address('new', { ...addr('127.0.0.1', 8, '127.0.0.0/8'), scope: 254 });
+    expect(r.isOwn('127.0.0.1')).toBe(true);
+    expect(r.connectedSubnet('127.0.0.2')).toBeUndefined();
+  });
+
+  it('own IPv6 addresses match whatever way they are written', () => {
+    const r = resolver();
+    expect(r.isOwn('2001:db8:0:0:0:0:0:1')).toBe(true);
+    expect(r.isOwn('2001:DB8::1')).toBe(true);
+  });
 });

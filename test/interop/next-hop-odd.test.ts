@@ -1,10 +1,13 @@
 // Interop: a peer sending next hops that can never be used (issue 10). ExaBGP
 // (Debian's exabgp) announces, over one eBGP session, blocks with NEXT_HOP
 // 0.0.0.0, 224.0.0.1 and our own address, an IPv6 block with `::1` over the
-// IPv4 session (what OpenBGPD sent), and one good block. None of the bad ones
-// is installed in the dut's kernel table, explain names why for each
-// (RFC 4271 §5.1.3, §6.3), the good one is installed, and the session stays
-// Established: a wrong next hop is logged and ignored, never a NOTIFICATION.
+// IPv4 session (what OpenBGPD sent), one good block, and an IPv6 block with a
+// link-local next hop (usable: the session is one hop, so it has an
+// interface). None of the bad ones is installed in the dut's kernel table,
+// explain names why for each (RFC 4271 §5.1.3, §6.3), the good ones are
+// installed (the link-local one with the session's interface), and the
+// session stays Established: a wrong next hop is logged (`next-hop-invalid`)
+// and ignored, never a NOTIFICATION.
 
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -40,6 +43,8 @@ const BAD: Record<string, string> = {
   '2001:db8:31::/48': 'next-hop-loopback', // ::1 over the IPv4 session
 };
 const GOOD = '10.244.34.0/26';
+/** A link-local next hop over a one-hop session: usable, out of the session's interface (PeerInfo.interface). */
+const LINK_LOCAL = '2001:db8:34::/48';
 
 const CONFIG = `
 neighbor ${DUT} {
@@ -55,6 +60,7 @@ neighbor ${DUT} {
     route 10.244.33.0/26 next-hop ${DUT};
     route ${GOOD} next-hop ${PEER};
     route 2001:db8:31::/48 next-hop ::1;
+    route ${LINK_LOCAL} next-hop fe80::2;
   }
 }
 `;
@@ -100,7 +106,7 @@ describe.skipIf(reason !== undefined)(`odd next hops from ExaBGP${reason ? ` (sk
       }
       return out;
     };
-    await pollUntil(async () => ((await installed()).includes(GOOD) ? true : undefined), { timeoutMs: 30_000, what: `${GOOD} installed\n${exa.tail(20)}\n${dut.tail(10)}` });
+    await pollUntil(async () => ((await installed()).includes(GOOD) && (await installed()).includes(LINK_LOCAL) ? true : undefined), { timeoutMs: 30_000, what: `${GOOD} and ${LINK_LOCAL} installed\n${exa.tail(20)}\n${dut.tail(10)}` });
     for (const [prefix, why] of Object.entries(BAD)) {
       const e = await pollUntil(
         async () => {
@@ -113,10 +119,16 @@ describe.skipIf(reason !== undefined)(`odd next hops from ExaBGP${reason ? ` (sk
         { timeoutMs: 10_000, what: `explain ${prefix}` },
       );
       expect(e.candidates, prefix).toEqual([expect.objectContaining({ status: 'ineligible', ineligible: why })]);
+      // RFC 4271 §6.3: logged (one warning per peer, next hop and reason a minute).
+      const logged = await dut.waitForEvent((l) => l.event === 'next-hop-invalid' && l['prefix'] === prefix, 10_000);
+      expect(logged, prefix).toMatchObject({ level: 'warn', peer: PEER, reason: why });
     }
     // A little later: still nothing bad in the kernel, still Established.
     await new Promise((r) => setTimeout(r, 1000));
-    expect((await installed()).sort()).toEqual([GOOD]);
+    expect((await installed()).sort()).toEqual([GOOD, LINK_LOCAL].sort());
+    // The link-local next hop went to the kernel with the session's interface.
+    const { stdout } = await run('ip', ['-n', ns, '-j', '-6', 'route', 'show', LINK_LOCAL, 'proto', '201']);
+    expect(JSON.parse(stdout) as unknown[]).toEqual([expect.objectContaining({ gateway: 'fe80::2', dev: expect.any(String) })]);
     const peers = await dut.apiGet<{ peers: { state: string; messages: { sent: { notification: number } } }[] }>('/api/v1/peers');
     expect(peers.peers).toEqual([expect.objectContaining({ state: 'Established' })]);
     expect(peers.peers[0]!.messages.sent.notification).toBe(0);

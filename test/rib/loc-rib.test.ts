@@ -97,6 +97,45 @@ describe('LocRib', () => {
     expect(rib.best(P)).toBe(rb);
   });
 
+  it('keeps the next hop -> prefixes index through every kind of update and withdraw', () => {
+    const { rib, mk } = setup();
+    const Q = P + 64 * 64; // another /26
+    rib.update(P, mk(a, { nextHop: '10.0.0.1' })); // held before the index: indexNextHops reads it
+    rib.indexNextHops();
+    const via = (nh: string) => [...(rib.prefixesVia(nh) ?? [])].sort((x, y) => Number(x) - Number(y));
+    expect(via('10.0.0.1')).toEqual([P]);
+    rib.update(P, mk(b, { nextHop: '10.0.0.1' })); // second candidate, same next hop
+    rib.update(Q, mk(b, { nextHop: '10.0.0.2' }));
+    expect(via('10.0.0.1')).toEqual([P]);
+    expect(via('10.0.0.2')).toEqual([Q]);
+    rib.update(P, mk(a, { nextHop: '10.0.0.2' })); // a's candidate replaced: b still uses 10.0.0.1
+    expect(via('10.0.0.1')).toEqual([P]);
+    expect(via('10.0.0.2')).toEqual([P, Q]);
+    rib.withdraw(P, b); // the last user of 10.0.0.1 at P
+    expect(rib.prefixesVia('10.0.0.1')).toBeUndefined();
+    rib.update(Q, mk(b, { nextHop: '10.0.0.3' })); // a lone candidate replaced
+    expect(via('10.0.0.2')).toEqual([P]);
+    expect(via('10.0.0.3')).toEqual([Q]);
+    rib.withdraw(Q, b);
+    rib.withdraw(P, a);
+    expect(rib.indexedNextHops()).toBe(0);
+  });
+
+  it('the next hop index lists each prefix once through withdraw and re-announce churn', () => {
+    const { rib, mk } = setup();
+    rib.indexNextHops();
+    const r = mk(a, { nextHop: '10.0.0.1' });
+    const Q = P + 64 * 64;
+    rib.update(Q, mk(b, { nextHop: '10.0.0.1' }));
+    for (let i = 0; i < 500; i++) {
+      rib.update(P, r);
+      rib.withdraw(P, a);
+    }
+    rib.update(P, r);
+    rib.update(P, r); // the same path again: no new entry
+    expect([...rib.prefixesVia('10.0.0.1')!].sort((x, y) => Number(x) - Number(y))).toEqual([P, Q]);
+  });
+
   it('holds one reference per candidate and frees sets as candidates go', () => {
     const { store, rib, mk } = setup();
     const ra = mk(a);

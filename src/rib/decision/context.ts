@@ -2,7 +2,7 @@
 // string unions it reports with: ineligibility reasons, decision steps. Shared
 // by the API, logs and metrics, so the names are part of the contract.
 
-import type { Family } from '../../lib/prefix.js';
+import type { Family, PrefixKey } from '../../lib/prefix.js';
 import type { Path } from '../route.js';
 
 /** Why a candidate was excluded before the tie-breaking steps (RFC 4271 §9.1.2, RFC 4456 §8). */
@@ -55,6 +55,12 @@ export interface DecisionContext {
   readonly nextHopReachable?: (route: Path, family: Family) => boolean;
   /** RFC 4271 §9.1.2.2 e: IGP cost to the next hop; undefined = unknown (least preferred). Absent = step skipped. */
   readonly igpCost?: (route: Path, family: Family) => number | undefined;
+  /**
+   * RFC 4271 §6.3: "the error SHOULD be logged": called by LocRib.update for
+   * each incoming candidate whose NEXT_HOP is semantically incorrect (the shell
+   * logs it, rate-limited). The path is kept, ineligible; the session stays.
+   */
+  readonly nextHopFaultSeen?: (route: Path, family: Family, reason: IneligibleReason, prefix: PrefixKey) => void;
   /** Import policy verdict, for routes kept but rejected (soft reconfiguration). Absent = none rejected. */
   readonly policyRejected?: (route: Path) => boolean;
 }

@@ -1,26 +1,34 @@
-// FRR bgpd (8.4) as an interop peer, run without zebra (`-Z`): one bgpd per
-// namespace with its own config file (`-f`), vty socket directory and pid
-// file, queried with `vtysh --vty_socket DIR -d bgpd`. Originated prefixes
+// FRR bgpd (8.4) as an interop peer, by default run without zebra (`-Z`): one
+// bgpd per namespace with its own config file (`-f`), vty socket directory and
+// pid file, queried with `vtysh --vty_socket DIR -d bgpd`. With `{ zebra: true }`
+// a zebra runs beside it in the same namespace (its own zserv socket, `-z`, in
+// a directory of its own that the frr user may write: zebra drops root for it),
+// so bgpd learns interfaces and tracks next hops (NHT) as a deployed FRR does,
+// and installs what it selects in its namespace's kernel. Originated prefixes
 // are `network` statements (with `no bgp network import-check`, since there
 // is no zebra RIB to check against); outbound route-maps set the next hop per
 // family because without zebra bgpd knows no interface addresses.
 // FRR 8.4 needs `no bgp ebgp-requires-policy` (RFC 8212) for eBGP to pass routes.
-// Without zebra, bgpd takes every next hop as reachable: routes learned from
+// Without zebra (the default, which most tests rely on), bgpd takes every next hop as reachable: routes learned from
 // bgp-ts (iBGP next hops of other nodes included) are valid and can be best,
 // which the RIB interop tests assert. Route reflection (`route-reflector-client`,
 // `bgp cluster-id`) and graceful restart (`neighbor X graceful-restart`) are
 // per-neighbor options of the spec.
 
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from './exec.js';
+import { pollUntil, run } from './exec.js';
+import { registerDirectory, spawnIn, unregisterDirectory, type ManagedProcess } from './processes.js';
 import {
   PeerProcess,
   familiesOf,
   isV6,
   type BgpState,
   type PeerNeighbor,
+  type PeerSpec,
   type PeerRouter,
   type ReceivedNotification,
   type ReceivedRoute,
@@ -40,6 +48,24 @@ interface FrrPath {
 }
 
 export const FRR_BGPD = '/usr/lib/frr/bgpd';
+export const FRR_ZEBRA = '/usr/lib/frr/zebra';
+
+export interface FrrOptions {
+  /** Run zebra beside bgpd (next-hop tracking, interfaces, kernel routes) instead of `bgpd -Z`. */
+  readonly zebra?: boolean;
+}
+
+/** uid and gid of the `frr` user zebra runs as (as root it wants the frrvty group, which root lacks). */
+function frrUser(): { uid: number; gid: number } {
+  const id = (flag: string): number => {
+    try {
+      return Number(execFileSync('id', [flag, 'frr'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    } catch {
+      throw new Error('FRR with zebra needs the frr user that the Debian package creates (apt-get install frr)');
+    }
+  };
+  return { uid: id('-u'), gid: id('-g') };
+}
 
 const FRR_STATES: Record<string, BgpState> = {
   Idle: 'Idle',
@@ -53,12 +79,97 @@ const FRR_STATES: Record<string, BgpState> = {
 export class FrrPeer extends PeerProcess implements PeerRouter {
   readonly kind = 'frr' as const;
   private lastPid: number | undefined;
+  private zebraProc: ManagedProcess | undefined;
+  private zebraDir: string | undefined;
+  private lastZebraPid: number | undefined;
+
+  constructor(spec: PeerSpec, ns: string, dir: string, private readonly frrOptions: FrrOptions = {}) {
+    super(spec, ns, dir);
+  }
+
+  private get zserv(): string {
+    return join(this.zebraDir!, 'zserv.api');
+  }
 
   protected command(): { cmd: string; args: string[] } {
+    const zebra = this.frrOptions.zebra ? ['-z', this.zserv] : ['-Z'];
     return {
       cmd: FRR_BGPD,
-      args: ['-Z', '-S', '-f', join(this.dir, 'bgpd.conf'), '--vty_socket', this.dir, '-i', join(this.dir, 'bgpd.pid'), '-P', '0', '-p', '179'],
+      args: [...zebra, '-S', '-f', join(this.dir, 'bgpd.conf'), '--vty_socket', this.dir, '-i', join(this.dir, 'bgpd.pid'), '-P', '0', '-p', '179'],
     };
+  }
+
+  /** zebra first (bgpd connects to its zserv socket), in a directory the frr user owns. */
+  override async start(): Promise<void> {
+    if (this.frrOptions.zebra) await this.startZebra();
+    try {
+      await super.start();
+    } catch (e) {
+      await this.stopZebra('kill');
+      throw e;
+    }
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    await this.stopZebra('stop');
+  }
+
+  override async kill(): Promise<void> {
+    await super.kill();
+    await this.stopZebra('kill');
+  }
+
+  private async startZebra(): Promise<void> {
+    if (!existsSync(FRR_ZEBRA)) throw new Error(`${FRR_ZEBRA} not found (apt-get install frr)`);
+    if (!this.zebraDir) {
+      this.zebraDir = mkdtempSync(join(tmpdir(), 'bgpts-zebra-'));
+      registerDirectory(this.zebraDir);
+    }
+    const { uid, gid } = frrUser();
+    const dir = this.zebraDir;
+    const conf = join(dir, 'zebra.conf');
+    await writeFile(conf, 'hostname interop-zebra\nlog stdout informational\n');
+    chownSync(dir, uid, gid);
+    chownSync(conf, uid, gid);
+    rmSync(this.zserv, { force: true });
+    const proc = spawnIn(this.ns, 'zebra', FRR_ZEBRA, ['-u', 'frr', '-g', 'frr', '-f', conf, '--vty_socket', dir, '-i', join(dir, 'zebra.pid'), '-z', this.zserv, '-P', '0', '--log', 'stdout']);
+    this.zebraProc = proc;
+    this.lastZebraPid = proc.pid;
+    await pollUntil(
+      () => {
+        if (!proc.running) throw new Error(`zebra exited early (code ${proc.exitCode}):\n${proc.tail()}`);
+        return existsSync(this.zserv);
+      },
+      { timeoutMs: 15_000, what: 'zebra zserv socket' },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${proc.tail()}`);
+    });
+  }
+
+  private async stopZebra(how: 'stop' | 'kill'): Promise<void> {
+    const proc = this.zebraProc;
+    this.zebraProc = undefined;
+    if (proc) await (how === 'stop' ? proc.stop() : proc.kill());
+    if (this.lastZebraPid !== undefined) rmSync(`/var/tmp/frr/zebra.${this.lastZebraPid}`, { recursive: true, force: true });
+    if (this.zebraDir) {
+      // The directory goes with the process (restart() makes a new one).
+      rmSync(this.zebraDir, { recursive: true, force: true });
+      unregisterDirectory(this.zebraDir);
+      this.zebraDir = undefined;
+    }
+  }
+
+  override tail(n = 40): string {
+    const z = this.zebraProc?.tail(Math.ceil(n / 4));
+    return z ? `${super.tail(n)}\n${z}` : super.tail(n);
+  }
+
+  /** zebra's view (`show ip route json` and the like), for tests that check what FRR resolved. */
+  async zebraVtysh(...commands: string[]): Promise<string> {
+    if (!this.zebraDir) throw new Error('this FRR runs without zebra');
+    const { stdout } = await run('vtysh', ['--vty_socket', this.zebraDir, '-d', 'zebra', ...commands.flatMap((c) => ['-c', c])]);
+    return stdout;
   }
 
   private neighborLines(n: PeerNeighbor): string[] {
