@@ -89,6 +89,7 @@ const MEANING: Record<string, string> = {
   'fib.manageTunnel': 'create tunl0 when an ipip pool needs it',
   'fib.tunnelMtu': 'MTU of the tunl0 that bgp-ts creates',
   'fib.defaultMode': 'route form for prefixes outside every IP pool',
+  'fib.nodeSubnets': "crossSubnet's local subnets: a next hop inside one is reached direct, else over tunl0; absent: the host's connected subnets (a datastore supplies the Node's address prefix, as Calico does)",
   api: 'the HTTP API and /metrics',
   'api.listen': 'host:port, [v6]:port, or "none"; beyond loopback, writes need the token',
   'api.token': 'bearer token for write endpoints (at least 16 characters)',

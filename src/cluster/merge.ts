@@ -2,7 +2,7 @@
 // datastores: the file is the base). PURE. The merge works on the file as
 // written (before the loader's defaults), so "the operator pinned it" means
 // "the key is in the file":
-//   1. Keys the datastore never supplies (api, log, fib, policy, timers,
+//   1. Keys the datastore never supplies (api, log, fib but 6., policy, timers,
 //      listenRanges, datastore, ...) come from the file only.
 //   2. routerId, asn, clusterId: the file's value when the file has the key,
 //      else the datastore's.
@@ -13,6 +13,8 @@
 //      already have: an operator's neighbor entry replaces the datastore's
 //      for that address, whole.
 //   5. serviceCidrs: the union, the file's first.
+//   6. fib.nodeSubnets (crossSubnet's local subnets): the file's when set,
+//      else the datastore's (the prefixes of the Node's addresses).
 // The result is raw config text for the ordinary loader (schema + checks), so
 // a merged config is validated exactly like a file.
 
@@ -50,5 +52,9 @@ export function mergeOverlay(file: Readonly<Raw>, overlay: ClusterOverlay): Raw 
   const seen = new Set(services.map(prefixKey));
   for (const s of overlay.serviceCidrs) if (!seen.has(prefixKey(s))) services.push(s);
   out['serviceCidrs'] = services;
+  if (overlay.nodeSubnets !== undefined) {
+    const fib = isObj(file['fib']) ? file['fib'] : {};
+    if (fib['nodeSubnets'] === undefined) out['fib'] = { ...fib, nodeSubnets: [...overlay.nodeSubnets] };
+  }
   return out;
 }

@@ -88,6 +88,8 @@ export interface ClusterOverlay {
   readonly originate: readonly { readonly prefix: string; readonly communities?: readonly string[] }[];
   readonly ipPools: readonly { readonly cidr: string; readonly mode: 'ipip' | 'direct' | 'crossSubnet'; readonly program: boolean; readonly disableExport: boolean }[];
   readonly serviceCidrs: readonly string[];
+  /** The prefixes of this Node's ipv4Address / ipv6Address: crossSubnet's local subnets (fib.nodeSubnets). */
+  readonly nodeSubnets?: readonly string[];
 }
 
 /** What was supplied and why: the body of GET /api/v1/cluster's `supplied`. */
@@ -261,6 +263,7 @@ export function desiredFromResources(res: ClusterResources, nodeName: string): C
 
   const bindNodeIp = pick('bindMode') === 'NodeIP' && self !== undefined && addresses(self).length > 0;
   const port = pick('listenPort');
+  const nodeSubnets = [self?.ipv4?.subnet, self?.ipv6?.subnet].filter((x): x is string => x !== undefined);
   const overlay: ClusterOverlay = {
     ...(self?.ipv4 && { routerId: self.ipv4.address }),
     ...(self !== undefined && { asn: myAsn }),
@@ -270,6 +273,7 @@ export function desiredFromResources(res: ClusterResources, nodeName: string): C
     originate,
     ipPools: pools.map(({ name: _n, ...p }) => p),
     serviceCidrs: services,
+    ...(nodeSubnets.length > 0 && { nodeSubnets }),
   };
   return {
     overlay,

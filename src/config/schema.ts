@@ -174,6 +174,12 @@ export const FibSchema = Type.Object(
     tunnelMtu: Opt(Type.Integer({ minimum: 576, maximum: 65535 })),
     /** Encapsulation for prefixes outside every IP pool. */
     defaultMode: Type.Union([Type.Literal('direct'), Type.Literal('ipip')], { default: 'direct' }),
+    /**
+     * crossSubnet's "this node's subnets": a next hop inside one is reached direct, else over tunl0.
+     * Absent: the subnets of this host's addresses, as the kernel reports them. A datastore supplies
+     * the prefix of the Node's ipv4Address / ipv6Address, as Calico does (a file's value wins).
+     */
+    nodeSubnets: Opt(Type.Array(Prefix, { minItems: 1 })),
   },
   { additionalProperties: false },
 );

@@ -156,7 +156,7 @@ export function compileFormContext(
   config: {
     readonly ipPools: readonly IpPoolConfig[];
     readonly serviceCidrs: readonly string[];
-    readonly fib: Pick<FibConfig, 'defaultMode'>;
+    readonly fib: Pick<FibConfig, 'defaultMode'> & { readonly nodeSubnets?: readonly string[] | undefined };
   },
   host: {
     readonly links: ReadonlyMap<string, LinkState>;
@@ -165,7 +165,14 @@ export function compileFormContext(
     readonly onLocalSubnet?: (address: string) => boolean;
   },
 ): FormContext {
-  const ask = host.onLocalSubnet;
+  // fib.nodeSubnets (a datastore's Node prefix, or the operator's) decides crossSubnet alone when given.
+  const given = config.fib.nodeSubnets !== undefined && config.fib.nodeSubnets.length > 0 ? compilePrefixSet(config.fib.nodeSubnets) : undefined;
+  const ask = given
+    ? (address: string): boolean => {
+        const p = parseLenient(address.includes(':') ? `${address}/128` : `${address}/32`);
+        return p !== undefined && matchPrefix(given, p) !== undefined;
+      }
+    : host.onLocalSubnet;
   // A context lives until the host's subnets change (it is compiled again then): ask once per next hop.
   const memo = new Map<string, boolean>();
   const onLocalSubnet = ask

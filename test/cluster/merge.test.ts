@@ -28,6 +28,15 @@ const load = (raw: Record<string, unknown>) => {
   return r.config;
 };
 
+describe('merge: fib.nodeSubnets', () => {
+  it('the Node\'s prefix fills fib.nodeSubnets beside the file\'s other fib keys; a file that sets it wins', () => {
+    const base = { datastore: { type: 'etcdv3', endpoints: ['http://127.0.0.1:2379'], nodeName: 'node-a' } };
+    const c = load(mergeOverlay({ ...base, fib: { enabled: false, defaultMode: 'ipip' } }, overlay));
+    expect(c.fib).toMatchObject({ enabled: false, defaultMode: 'ipip', nodeSubnets: ['10.0.0.0/24'] });
+    expect(load(mergeOverlay({ ...base, fib: { nodeSubnets: ['10.0.0.0/16'] } }, overlay)).fib.nodeSubnets).toEqual(['10.0.0.0/16']);
+  });
+});
+
 describe('merge: the file is the base, the datastore fills in', () => {
   it('a file with only datastore and api keys becomes a whole, valid config', () => {
     const c = load(mergeOverlay({ datastore: { type: 'etcdv3', endpoints: ['http://127.0.0.1:2379'], nodeName: 'node-a' }, api: { listen: '127.0.0.1:9179' } }, overlay));

@@ -19,6 +19,10 @@ describe('model: this node', () => {
     expect(d.overlay).toMatchObject({ routerId: '10.0.0.5', asn: 64512 });
     expect(d.overlay.clusterId).toBeUndefined();
     expect(d.supplied.node).toEqual({ name: 'node-a', found: true, ipv4: '10.0.0.5', subnet: '10.0.0.0/24', asn: 64512 });
+    // The prefix is crossSubnet's local subnet (fib.nodeSubnets), as Calico's speaker decides it; IPv6 too.
+    expect(d.overlay.nodeSubnets).toEqual(['10.0.0.0/24']);
+    expect(desired([node('node-a', '10.0.0.5/24', { ipv6: 'fd00:1::5/64' })]).overlay.nodeSubnets).toEqual(['10.0.0.0/24', 'fd00:1::/64']);
+    expect(desired([B]).overlay.nodeSubnets).toBeUndefined(); // this node not in the datastore: the kernel's subnets stay
   });
   it('AS: node asNumber, else BGPConfiguration default, else 64512 (node.<name> does not set it)', () => {
     expect(desired([node('node-a', '10.0.0.5/24', { asNumber: 65001 }), bgpConfiguration('default', { asNumber: 65002 })]).overlay.asn).toBe(65001);

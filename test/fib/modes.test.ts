@@ -88,6 +88,22 @@ describe('resolveForm: encapsulation per pool', () => {
     expect(tracking.resolve('192.168.2.5', 'connected').reachable).toBe(false);
   });
 
+  it('crossSubnet with fib.nodeSubnets (a datastore\'s Node prefix): those subnets decide, not the host\'s connected ones', () => {
+    const host = new HostContext();
+    host.handle({ kind: 'link', change: 'new', link: { index: 7, name: 'tunl0', up: true, lowerUp: true, flags: 1 } });
+    host.handle({ kind: 'addr', change: 'new', address: { family: 'ipv4-unicast', index: 2, address: '192.168.2.1', prefixLength: 24, subnet: P('192.168.2.0/24'), scope: 0 } });
+    const form = (address: string, nodeSubnets?: string[]) =>
+      resolveForm(
+        P('10.244.3.0/26'),
+        { address },
+        compileFormContext({ ipPools: [pool('10.244.0.0/16', 'crossSubnet')], serviceCidrs: [], fib: { defaultMode: 'direct', nodeSubnets } }, host.input()),
+      );
+    // The Node says 192.168.2.1/25: .5 is on its subnet, .200 is not, though the kernel's /24 holds both.
+    expect(form('192.168.2.5', ['192.168.2.0/25'])).toEqual({ kind: 'direct', gateway: '192.168.2.5' });
+    expect(form('192.168.2.200', ['192.168.2.0/25'])).toMatchObject({ kind: 'ipip', gateway: '192.168.2.200', onlink: true });
+    expect(form('192.168.2.200')).toEqual({ kind: 'direct', gateway: '192.168.2.200' }); // without it: the kernel's subnets
+  });
+
   it('crossSubnet: ipip when the next hop is on another subnet', () => {
     const c = ctx({ pools: [pool('10.244.0.0/16', 'crossSubnet')], localSubnets: ['192.168.1.0/24'] });
     expect(resolveForm(P('10.244.3.0/26'), { address: '192.168.2.5' }, c)).toMatchObject({
