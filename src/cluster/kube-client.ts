@@ -80,6 +80,7 @@ export function kubeconfigConnection(path: string, read: (p: string) => Buffer =
     if (!isObj(v)) throw bad(`${list}: no entry named ${JSON.stringify(name)}`);
     return v;
   };
+  if (typeof doc['current-context'] !== 'string' || doc['current-context'] === '') throw bad('current-context: not set (kubectl config use-context NAME)');
   const context = named('contexts', doc['current-context'], 'context');
   const cluster = named('clusters', context['cluster'], 'cluster');
   const user = context['user'] === undefined ? {} : named('users', context['user'], 'user');
