@@ -20,7 +20,8 @@
 //   jittered exponential backoff (1 s doubling to 30 s) from its last
 //   resourceVersion.
 // Secrets (BGPPeer password, nodeMeshPassword) are read by name with a get,
-// in datastore.secretsNamespace, when a resource names them and every 60 s;
+// in datastore.secretsNamespace, when a resource names them, again when that
+// resource changes, and every 60 s (a Secret edited alone takes up to that);
 // a Secret that cannot be read while the server is down keeps its last value.
 
 import type { DatastoreConfig } from '../config/schema.js';
@@ -241,7 +242,9 @@ export class KubeBackend implements DatastoreBackend {
     rejected.delete(name);
     if (kind === 'BlockAffinity') {
       names?.add(name);
-      if (affinityNode(o) !== this.nodeName) return;
+      // another node's: not decoded (most are); one that names no node is decoded to say why
+      const owner = affinityNode(o);
+      if (owner !== undefined && owner !== this.nodeName) return;
     }
     const d = kind === 'Node' ? nodeFromKube(o) : kind === 'BlockAffinity' ? affinityFromKube(o) : crdFromKube(kind, o);
     if (d.ok) held.set(name, { value: d.value, text: JSON.stringify(d.value) });
@@ -285,6 +288,9 @@ export class KubeBackend implements DatastoreBackend {
       r.names.delete(name);
     } else this.convert(r.kind, e.object, r.held, r.rejected, r.names);
     const after = r.held.get(name)?.text ?? r.rejected.get(name);
+    // a changed peer or configuration re-reads the Secrets it names (publishSoon gets the
+    // unfetched ones): editing the resource after the Secret applies the Secret at once
+    if (before !== after && (r.kind === 'BGPPeer' || r.kind === 'BGPConfiguration')) for (const n of this.secretNamesOf(r.held.get(name)?.value as Resource | undefined)) this.secretsFetched.delete(n);
     if (before !== after || r.kind === 'BlockAffinity') this.publishSoon();
   }
 
@@ -349,13 +355,15 @@ export class KubeBackend implements DatastoreBackend {
     const out = new Set<string>();
     for (const r of this.reflectors) {
       if (r.kind !== 'BGPPeer' && r.kind !== 'BGPConfiguration') continue;
-      for (const { value } of r.held.values()) {
-        const v = value as Resource;
-        if (v.kind === 'BGPPeer' && v.password) out.add(v.password.name);
-        if (v.kind === 'BGPConfiguration' && v.name === 'default' && v.nodeMeshPassword) out.add(v.nodeMeshPassword.name);
-      }
+      for (const { value } of r.held.values()) for (const n of this.secretNamesOf(value as Resource)) out.add(n);
     }
     return out;
+  }
+
+  private secretNamesOf(v: Resource | undefined): string[] {
+    if (v?.kind === 'BGPPeer' && v.password) return [v.password.name];
+    if (v?.kind === 'BGPConfiguration' && v.name === 'default' && v.nodeMeshPassword) return [v.nodeMeshPassword.name];
+    return [];
   }
 
   /** Runs the model once for a burst of events (next turn), after every kind's first list. */

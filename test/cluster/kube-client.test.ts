@@ -136,7 +136,7 @@ describe('KubeClient over TLS with a kubeconfig', () => {
     const r = (n: string) => readFileSync(join(pki, n));
     server = createServer({ key: r('server.key'), cert: r('server.crt'), ca: r('ca.crt'), requestCert: true, rejectUnauthorized: false }, (req, res) => {
       const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-      seen.push({ ...(req.headers.authorization && { auth: req.headers.authorization }), ...(peer?.subject?.CN && { cn: peer.subject.CN }) });
+      seen.push({ ...(req.headers.authorization && { auth: req.headers.authorization }), ...(peer?.subject?.CN && { cn: String(peer.subject.CN) }) });
       res.writeHead(req.url?.startsWith('/api/v1/nodes/') ? 404 : 200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(req.url?.startsWith('/api/v1/nodes/') ? { kind: 'Status', status: 'Failure', code: 404, reason: 'NotFound', message: 'nodes "x" not found' } : { kind: 'NodeList', metadata: { resourceVersion: '7' }, items: [] }));
     });
