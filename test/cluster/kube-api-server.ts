@@ -16,8 +16,11 @@
 //   revision), like the real server.
 // Test controls: put/remove objects, compact history, cut every watch,
 // stop and restart on the same port (a server that is down), fail the next
-// requests to a path with a given Status code.
+// requests to a path with a given Status code. It listens on 127.0.0.1, or on
+// a unix socket for a daemon in a network namespace (through a forwarder
+// there, test/interop/cluster-kube.test.ts).
 
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -47,7 +50,11 @@ export class KubeApiServer {
   private snapshots = new Map<string, { rv: number; items: Obj[] }>();
   private failures: { prefix: string; code: number; left: number }[] = [];
 
-  constructor(private readonly bookmarkMs = 500) {}
+  /** `socketPath`: listen on a unix socket instead of 127.0.0.1 (a namespace reaches it through a forwarder). */
+  constructor(
+    private readonly bookmarkMs = 500,
+    private readonly socketPath?: string,
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -59,6 +66,11 @@ export class KubeApiServer {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    if (this.socketPath !== undefined) {
+      rmSync(this.socketPath, { force: true });
+      await new Promise<void>((resolve) => this.server!.listen(this.socketPath, resolve));
+      return;
+    }
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
