@@ -132,6 +132,11 @@ export class KubeApiServer {
     this.failures.push({ prefix, code, left: times });
   }
 
+  /** Writes `line` as it is into every open watch of `collection` (a broken server or proxy). */
+  sendRaw(collection: string, line: string): void {
+    for (const w of this.watches) if (w.collection === collection) w.res.write(line + '\n');
+  }
+
   openWatches(collection?: string): number {
     return [...this.watches].filter((w) => collection === undefined || w.collection === collection).length;
   }

@@ -109,6 +109,26 @@ describe('Kubernetes backend: bad objects, Secrets, block sources', () => {
     expect(b!.status().connected).toBe(true);
   });
 
+  it('a watch that sends garbage, an event without an object, or an ERROR that is not 410: re-watched from the last version, nothing withdrawn, no re-list', async () => {
+    api.put(`${CRD}/blockaffinities`, affinity('node-a', '10.244.1.0/26'));
+    make();
+    await synced();
+    const before = last();
+    const lists = () => api.requests.filter((r) => r.path === `${CRD}/blockaffinities` && r.query['watch'] === undefined).length;
+    const listed = lists();
+    for (const line of ['<html>502 Bad Gateway</html>', '{"type":"ADDED","object":"not-an-object"}', JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, reason: 'InternalError', message: 'etcd leader changed' } })]) {
+      const watches = api.requests.filter((r) => r.path === `${CRD}/blockaffinities` && r.query['watch'] === '1').length;
+      api.sendRaw(`${CRD}/blockaffinities`, line);
+      await until(() => api.requests.filter((r) => r.path === `${CRD}/blockaffinities` && r.query['watch'] === '1').length > watches && api.openWatches(`${CRD}/blockaffinities`) === 1, `re-watched after ${line}`);
+      expect(last()).toBe(before);
+    }
+    expect(lists()).toBe(listed); // from the last resourceVersion, not a new list
+    api.put(`${CRD}/blockaffinities`, affinity('node-a', '10.244.1.64/26'));
+    await until(() => blocks().includes('10.244.1.64/26'));
+    expect(blocks()).toEqual(['10.244.1.0/26', '10.244.1.64/26']);
+    await until(() => b!.status().connected);
+  });
+
   it('BGPPeer password.secretKeyRef: the Secret missing, then without the key, then right; every step said, no session with a wrong key', async () => {
     const ref = { secretKeyRef: { name: 'bgp-passwords', key: 'tor' } };
     api.put(`${CRD}/bgppeers`, crd('BGPPeer', 'tor', { peerIP: '10.0.0.1', asNumber: 65000, password: ref }));
