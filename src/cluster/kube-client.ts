@@ -155,7 +155,7 @@ export class KubeClient {
     let req: { destroy(e?: Error): void } | undefined;
     let aborted = false;
     const done = new Promise<void>((resolve, reject) => {
-      this.open(`${path}?${q}`, 0, (r) => (req = r)).then((res) => {
+      this.open(`${path}${path.includes('?') ? '&' : '?'}${q}`, 0, (r) => (req = r)).then((res) => {
         if ((res.statusCode ?? 0) >= 300) {
           void readAll(res).then((body) => reject(statusError(path, res.statusCode ?? 0, tryJson(body))), reject);
           return;

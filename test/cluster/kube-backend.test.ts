@@ -187,6 +187,7 @@ describe('Kubernetes backend against the fake API server', () => {
     api.put(`${CRD}/bgppeers`, crd('BGPPeer', 'tor', { peerIP: '10.0.0.1', asNumber: 65000, keepaliveTime: '20s', password: { secretKeyRef: { name: 'bgp-secrets', key: 'tor' } } }));
     await until(() => last()!.overlay.neighbors.some((x) => x.address === '10.0.0.1'));
     expect(last()!.overlay.neighbors.find((x) => x.address === '10.0.0.1')!.password).toBe('s3cret');
-    expect(api.requests.some((r) => r.path.endsWith('/secrets'))).toBe(false);
+    // one Secret, by name: never the namespace's list
+    expect(api.requests.filter((r) => r.path.includes('/secrets') && r.query['fieldSelector'] !== 'metadata.name=bgp-secrets')).toEqual([]);
   });
 });

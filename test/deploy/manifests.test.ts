@@ -158,11 +158,11 @@ describe('deploy/kubernetes manifests', () => {
     expect([...granted].sort()).toEqual(read.sort());
   });
 
-  it('the Role: get on Secrets by name only, in the namespace the configs read Secrets from', async () => {
+  it('the Role: list and watch on Secrets by name only (what the backend asks: fieldSelector metadata.name), in the namespace the configs read Secrets from', async () => {
     const roles = ofKind('Role');
     expect(roles).toHaveLength(1);
     const role = roles[0]!;
-    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: expect.any(Array), verbs: ['get'] }]);
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: expect.any(Array), verbs: ['list', 'watch'] }]);
     expect(role.rules[0].resourceNames.length).toBeGreaterThan(0);
     expect(JSON.stringify(role)).not.toContain('*');
     for (const pod of podSpecs) expect((await configOf(pod)).datastore!.secretsNamespace ?? 'kube-system').toBe(role.metadata.namespace);
