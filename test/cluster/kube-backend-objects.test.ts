@@ -162,6 +162,30 @@ describe('Kubernetes backend: bad objects, Secrets, block sources', () => {
     expect(asked.filter((r) => r.path !== '/api/v1/namespaces/kube-system/secrets' || r.query['fieldSelector'] !== 'metadata.name=bgp-passwords')).toEqual([]);
   });
 
+  it('a watched Secret survives the server going away (its value kept) and a 410 on re-watch (re-listed); a rotation after both applies', async () => {
+    const ref = { secretKeyRef: { name: 'bgp-passwords', key: 'tor' } };
+    api.put(secretsPath(), secret('bgp-passwords', { tor: 'first-key' }));
+    api.put(`${CRD}/bgppeers`, crd('BGPPeer', 'tor', { peerIP: '10.0.0.1', asNumber: 65000, password: ref }));
+    make();
+    await synced();
+    expect(neighbor('10.0.0.1')!.password).toBe('first-key');
+    const before = last();
+    await api.stop();
+    await until(() => b!.status().connected === false);
+    expect(b!.desired()).toBe(before);
+    expect(neighbor('10.0.0.1')!.password).toBe('first-key');
+    await api.start();
+    await until(() => b!.status().connected && api.openWatches(secretsPath()) === 1, 'reconnected, the Secret watched again');
+    expect(last()).toBe(before);
+    const lists = () => api.requests.filter((r) => r.path === secretsPath() && r.query['watch'] === undefined).length;
+    const listed = lists();
+    api.cutWatches();
+    api.put(secretsPath(), secret('bgp-passwords', { tor: 'second-key' }));
+    api.compact(); // the Secret's re-watch gets 410: a new list brings the rotated key
+    await until(() => neighbor('10.0.0.1')?.password === 'second-key');
+    expect(lists()).toBeGreaterThan(listed);
+  });
+
   it('a Secret not granted (403) rejects the peer with that reason; one in another namespace is not read', async () => {
     api.put('/api/v1/namespaces/default/secrets', secret('bgp-passwords', { tor: 'elsewhere' }, 'default'));
     api.fail('/api/v1/namespaces/kube-system/secrets', 403, 1000);
