@@ -34,5 +34,9 @@ export interface DatastoreBackend {
   desired(): ClusterDesired | undefined;
 }
 
-/** The node name the datastore knows us by: datastore.nodeName, else the hostname. */
-export const datastoreNodeName = (c: DatastoreConfig): string => c.nodeName ?? hostname();
+/**
+ * The node name the datastore knows us by: datastore.nodeName, else $NODENAME
+ * (Calico's variable; a DaemonSet fills it from the downward API's
+ * spec.nodeName, which can differ from the host's name), else the hostname.
+ */
+export const datastoreNodeName = (c: DatastoreConfig, env: NodeJS.ProcessEnv = process.env): string => c.nodeName ?? (env['NODENAME'] || undefined) ?? hostname();

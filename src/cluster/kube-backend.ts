@@ -19,9 +19,10 @@
 //   stays, status() says "unreachable since", and that kind retries with
 //   jittered exponential backoff (1 s doubling to 30 s) from its last
 //   resourceVersion.
-// Secrets (BGPPeer password, nodeMeshPassword) are read by name with a get,
-// in datastore.secretsNamespace, when a resource names them and every 60 s;
-// a Secret that cannot be read while the server is down keeps its last value.
+// Secrets (BGPPeer password, nodeMeshPassword) are watched by name in
+// datastore.secretsNamespace while a resource names them (kube-secrets.ts);
+// the first publish waits for their first list; a Secret that cannot be read
+// while the server is down keeps its last value.
 
 import type { DatastoreConfig } from '../config/schema.js';
 import type { Logger } from '../lib/log.js';
@@ -29,14 +30,14 @@ import { loopTurns } from '../lib/loop-turns.js';
 import { datastoreNodeName, type DatastoreBackend, type DatastoreStatus } from './backend.js';
 import type { ClusterResources, Rejected } from './etcd-keys.js';
 import { KubeApiError, KubeClient, inClusterConnection, kubeconfigConnection, type KubeConnection, type WatchEvent } from './kube-client.js';
-import { affinityFromKube, affinityNode, crdFromKube, KUBE_PATHS, nodeFromKube, objectName, secretFromKube, type KubeKind, type KubeNode } from './kube-objects.js';
+import { affinityFromKube, affinityNode, crdFromKube, KUBE_PATHS, nodeFromKube, objectName, type KubeKind, type KubeNode } from './kube-objects.js';
+import { KubeSecrets } from './kube-secrets.js';
 import { desiredFromResources, type ClusterDesired } from './model.js';
 import type { BlockAffinity, Resource } from './resources.js';
 
 const KINDS: readonly KubeKind[] = ['Node', 'BGPConfiguration', 'BGPPeer', 'IPPool', 'BGPFilter', 'BlockAffinity'];
 const PAGE = 500;
 const SLICE_MS = 4;
-const SECRET_REFRESH_MS = 60_000;
 const PLURAL: Record<KubeKind, string> = { Node: 'nodes', BGPConfiguration: 'bgpconfigurations', BGPPeer: 'bgppeers', IPPool: 'ippools', BGPFilter: 'bgpfilters', BlockAffinity: 'blockaffinities' };
 
 type Held = { readonly value: Resource | KubeNode | BlockAffinity; readonly text: string };
@@ -84,9 +85,7 @@ export class KubeBackend implements DatastoreBackend {
   private readonly namespace: string;
   private readonly backoff: { readonly initialMs: number; readonly maxMs: number };
   private readonly delay: (ms: number) => Promise<void>;
-  private secrets = new Map<string, ReadonlyMap<string, string>>();
-  private secretsFetched = new Set<string>();
-  private secretTimer: NodeJS.Timeout | undefined;
+  private readonly secrets: KubeSecrets;
   private current: ClusterDesired | undefined;
   private published = '';
   private publishQueued = false;
@@ -110,17 +109,24 @@ export class KubeBackend implements DatastoreBackend {
     this.backoff = opts.backoff ?? { initialMs: 1000, maxMs: 30_000 };
     this.delay = opts.delay ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.reflectors = KINDS.map((k) => new Reflector(k, this.backoff.initialMs));
+    this.secrets = new KubeSecrets({
+      client: this.client,
+      namespace: this.namespace,
+      log: opts.log,
+      backoff: this.backoff,
+      delay: this.delay,
+      ...(opts.watchTimeoutSeconds !== undefined && { watchTimeoutSeconds: opts.watchTimeoutSeconds }),
+      onChange: () => this.publishSoon(),
+    });
   }
 
   start(): void {
     for (const r of this.reflectors) void this.run(r);
-    this.secretTimer = setInterval(() => void this.refreshSecrets(true), SECRET_REFRESH_MS);
-    this.secretTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.secretTimer);
+    this.secrets.stop();
     for (const r of this.reflectors) r.watch?.abort();
     for (const w of this.wake.splice(0)) w();
   }
@@ -143,7 +149,7 @@ export class KubeBackend implements DatastoreBackend {
       resyncs: this.resyncs,
       ...(this.lastResyncMs !== undefined && { lastResyncMs: this.lastResyncMs }),
       ...(this.lastResync !== undefined && { lastResync: this.lastResync }),
-      keys: this.reflectors.reduce((n, r) => n + r.held.size + r.rejected.size, 0) + this.secrets.size,
+      keys: this.reflectors.reduce((n, r) => n + r.held.size + r.rejected.size, 0) + this.secrets.secrets.size,
     };
   }
 
@@ -225,7 +231,7 @@ export class KubeBackend implements DatastoreBackend {
       this.resyncs++;
       this.lastSync = new Date();
       this.lastResync = first && this.resyncs === 1 ? 'start' : `${PLURAL[r.kind]}: ${why}`;
-      await this.refreshSecrets(false);
+      await this.secrets.want(this.secretNames());
       this.publishSoon();
     }
   }
@@ -241,7 +247,9 @@ export class KubeBackend implements DatastoreBackend {
     rejected.delete(name);
     if (kind === 'BlockAffinity') {
       names?.add(name);
-      if (affinityNode(o) !== this.nodeName) return;
+      // another node's: not decoded (most are); one that names no node is decoded to say why
+      const owner = affinityNode(o);
+      if (owner !== undefined && owner !== this.nodeName) return;
     }
     const d = kind === 'Node' ? nodeFromKube(o) : kind === 'BlockAffinity' ? affinityFromKube(o) : crdFromKube(kind, o);
     if (d.ok) held.set(name, { value: d.value, text: JSON.stringify(d.value) });
@@ -309,53 +317,19 @@ export class KubeBackend implements DatastoreBackend {
     this.lastError = message;
   }
 
-  /** Gets the Secrets the resources name: new names only, or all of them (`all`, the periodic refresh). */
-  private async refreshSecrets(all: boolean): Promise<void> {
-    const wanted = this.secretNames();
-    let changed = false;
-    for (const name of [...this.secrets.keys()])
-      if (!wanted.has(name)) {
-        this.secrets.delete(name);
-        this.secretsFetched.delete(name);
-        changed = true;
-      }
-    for (const name of wanted) {
-      if (!all && this.secretsFetched.has(name)) continue;
-      const path = `/api/v1/namespaces/${this.namespace}/secrets/${encodeURIComponent(name)}`;
-      try {
-        const d = secretFromKube(await this.client.get(path));
-        this.secretsFetched.add(name);
-        const before = JSON.stringify([...(this.secrets.get(name) ?? [])]);
-        if (d.ok) this.secrets.set(name, d.value);
-        else {
-          this.secrets.delete(name);
-          this.opts.log.warn({ event: 'datastore-resource-rejected', key: `secrets/${this.namespace}/${name}`, error: d.error });
-        }
-        changed ||= before !== JSON.stringify([...(this.secrets.get(name) ?? [])]);
-      } catch (e) {
-        if (e instanceof KubeApiError && (e.code === 404 || e.code === 403)) {
-          // absent or not granted: the model rejects what names it, with the reason logged here
-          // not marked fetched: the next change or refresh asks again
-          this.opts.log.warn({ event: 'datastore-secret-unreadable', secret: `${this.namespace}/${name}`, error: e.message });
-          this.secretsFetched.delete(name);
-          changed ||= this.secrets.delete(name);
-        } // else: the server is away; the last value stays and the next refresh tries again
-      }
-    }
-    if (changed) this.publishSoon();
-  }
-
   private secretNames(): Set<string> {
     const out = new Set<string>();
     for (const r of this.reflectors) {
       if (r.kind !== 'BGPPeer' && r.kind !== 'BGPConfiguration') continue;
-      for (const { value } of r.held.values()) {
-        const v = value as Resource;
-        if (v.kind === 'BGPPeer' && v.password) out.add(v.password.name);
-        if (v.kind === 'BGPConfiguration' && v.name === 'default' && v.nodeMeshPassword) out.add(v.nodeMeshPassword.name);
-      }
+      for (const { value } of r.held.values()) for (const n of this.secretNamesOf(value as Resource)) out.add(n);
     }
     return out;
+  }
+
+  private secretNamesOf(v: Resource | undefined): string[] {
+    if (v?.kind === 'BGPPeer' && v.password) return [v.password.name];
+    if (v?.kind === 'BGPConfiguration' && v.name === 'default' && v.nodeMeshPassword) return [v.nodeMeshPassword.name];
+    return [];
   }
 
   /** Runs the model once for a burst of events (next turn), after every kind's first list. */
@@ -365,8 +339,11 @@ export class KubeBackend implements DatastoreBackend {
     setImmediate(() => {
       this.publishQueued = false;
       if (this.stopped) return;
-      if (this.secretNames().size !== this.secretsFetched.size || [...this.secretNames()].some((n) => !this.secretsFetched.has(n))) void this.refreshSecrets(false);
-      this.publish();
+      // starts and stops watches as resources name Secrets; a newly named one is listed
+      // first, so a peer is not published as rejected for a Secret about to arrive
+      void this.secrets.want(this.secretNames()).then(() => {
+        if (!this.stopped) this.publish();
+      });
     });
   }
 
@@ -389,7 +366,7 @@ export class KubeBackend implements DatastoreBackend {
       bgpFilters: map('BGPFilter', (v) => v) as ClusterResources['bgpFilters'],
       affinities,
       rejected,
-      secrets: this.secrets,
+      secrets: this.secrets.secrets,
     };
   }
 

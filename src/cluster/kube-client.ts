@@ -80,6 +80,7 @@ export function kubeconfigConnection(path: string, read: (p: string) => Buffer =
     if (!isObj(v)) throw bad(`${list}: no entry named ${JSON.stringify(name)}`);
     return v;
   };
+  if (typeof doc['current-context'] !== 'string' || doc['current-context'] === '') throw bad('current-context: not set (kubectl config use-context NAME)');
   const context = named('contexts', doc['current-context'], 'context');
   const cluster = named('clusters', context['cluster'], 'cluster');
   const user = context['user'] === undefined ? {} : named('users', context['user'], 'user');
@@ -154,7 +155,7 @@ export class KubeClient {
     let req: { destroy(e?: Error): void } | undefined;
     let aborted = false;
     const done = new Promise<void>((resolve, reject) => {
-      this.open(`${path}?${q}`, 0, (r) => (req = r)).then((res) => {
+      this.open(`${path}${path.includes('?') ? '&' : '?'}${q}`, 0, (r) => (req = r)).then((res) => {
         if ((res.statusCode ?? 0) >= 300) {
           void readAll(res).then((body) => reject(statusError(path, res.statusCode ?? 0, tryJson(body))), reject);
           return;

@@ -12,12 +12,17 @@
 //   older than the compacted history is an ERROR event whose object is a
 //   Status 410 "too old resource version", as kube-apiserver sends it;
 // - GET <collection>/<name> : one object, 404 NotFound as a Status;
+// - fieldSelector=metadata.name=<name> narrows a list or a watch to one
+//   object (how a client watches one Secret it may only read by name);
 // - every object gets metadata.resourceVersion from one counter (etcd's
 //   revision), like the real server.
 // Test controls: put/remove objects, compact history, cut every watch,
 // stop and restart on the same port (a server that is down), fail the next
-// requests to a path with a given Status code.
+// requests to a path with a given Status code. It listens on 127.0.0.1, or on
+// a unix socket for a daemon in a network namespace (through a forwarder
+// there, test/interop/cluster-kube.test.ts).
 
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -43,11 +48,15 @@ export class KubeApiServer {
   private compactedRv = 0;
   private readonly store = new Map<string, Map<string, Obj>>();
   private events: Event[] = [];
-  private watches = new Set<{ res: ServerResponse; collection: string; timer: NodeJS.Timeout; bookmark: NodeJS.Timeout }>();
+  private watches = new Set<{ res: ServerResponse; collection: string; name?: string; timer: NodeJS.Timeout; bookmark: NodeJS.Timeout }>();
   private snapshots = new Map<string, { rv: number; items: Obj[] }>();
   private failures: { prefix: string; code: number; left: number }[] = [];
 
-  constructor(private readonly bookmarkMs = 500) {}
+  /** `socketPath`: listen on a unix socket instead of 127.0.0.1 (a namespace reaches it through a forwarder). */
+  constructor(
+    private readonly bookmarkMs = 500,
+    private readonly socketPath?: string,
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -59,6 +68,11 @@ export class KubeApiServer {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    if (this.socketPath !== undefined) {
+      rmSync(this.socketPath, { force: true });
+      await new Promise<void>((resolve) => this.server!.listen(this.socketPath, resolve));
+      return;
+    }
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
@@ -120,6 +134,11 @@ export class KubeApiServer {
     this.failures.push({ prefix, code, left: times });
   }
 
+  /** Writes `line` as it is into every open watch of `collection` (a broken server or proxy). */
+  sendRaw(collection: string, line: string): void {
+    for (const w of this.watches) if (w.collection === collection) w.res.write(line + '\n');
+  }
+
   openWatches(collection?: string): number {
     return [...this.watches].filter((w) => collection === undefined || w.collection === collection).length;
   }
@@ -132,7 +151,7 @@ export class KubeApiServer {
 
   private emit(e: Event): void {
     this.events.push(e);
-    for (const w of this.watches) if (w.collection === e.collection) w.res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
+    for (const w of this.watches) if (w.collection === e.collection && (w.name === undefined || w.name === (e.object['metadata'] as Obj)['name'])) w.res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
   }
 
   private send(res: ServerResponse, code: number, body: unknown): void {
@@ -163,6 +182,12 @@ export class KubeApiServer {
     this.send(res, 200, obj);
   }
 
+  /** fieldSelector=metadata.name=X (or ==X): the one name a list or watch is narrowed to. */
+  private static selectedName(query: Record<string, string>): string | undefined {
+    const m = /^metadata\.name==?(.+)$/.exec(query['fieldSelector'] ?? '');
+    return m?.[1];
+  }
+
   private list(collection: string, query: Record<string, string>, res: ServerResponse): void {
     const limit = Number(query['limit'] ?? 0);
     let snap: { rv: number; items: Obj[] };
@@ -174,7 +199,10 @@ export class KubeApiServer {
       snap = s;
       offset = Number(off);
     } else {
-      const items = [...this.collection(collection).values()].sort((a, b) => ((a['metadata'] as Obj)['name'] as string).localeCompare((b['metadata'] as Obj)['name'] as string));
+      const only = KubeApiServer.selectedName(query);
+      const items = [...this.collection(collection).values()]
+        .filter((o) => only === undefined || (o['metadata'] as Obj)['name'] === only)
+        .sort((a, b) => ((a['metadata'] as Obj)['name'] as string).localeCompare((b['metadata'] as Obj)['name'] as string));
       snap = { rv: this.rv, items };
     }
     const page = limit > 0 ? snap.items.slice(offset, offset + limit) : snap.items.slice(offset);
@@ -204,11 +232,13 @@ export class KubeApiServer {
       res.end(JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${this.compactedRv})`) }) + '\n');
       return;
     }
-    for (const e of this.events) if (e.collection === collection && e.rv > from) res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
+    const only = KubeApiServer.selectedName(query);
+    for (const e of this.events) if (e.collection === collection && e.rv > from && (only === undefined || (e.object['metadata'] as Obj)['name'] === only)) res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
     const seconds = Number(query['timeoutSeconds'] ?? 1800);
     const w = {
       res,
       collection,
+      ...(only !== undefined && { name: only }),
       timer: setTimeout(() => {
         this.watches.delete(w);
         clearInterval(w.bookmark);

@@ -143,6 +143,40 @@ describe('Kubernetes backend against the fake API server', () => {
     expect(b!.status().connected).toBe(true);
   });
 
+  it('a kind that keeps failing (not 410) is retried by its own loop with doubling backoff, capped, reset once it works', async () => {
+    const delays: number[] = [];
+    api.fail(`${CRD}/bgppeers`, 500, 5); // the first list and four retries
+    b = new KubeBackend({
+      config: { type: 'kubernetes', nodeName: 'node-a' },
+      connection: { server: api.url, token: api.token },
+      onDesired: (d) => published.push(d),
+      log: silentLogger(),
+      backoff: { initialMs: 100, maxMs: 400 },
+      delay: (ms) => {
+        delays.push(ms);
+        return new Promise((r) => setTimeout(r, 5));
+      },
+    });
+    b.start();
+    await until(() => published.length > 0 && api.openWatches() === 6);
+    const near = (got: readonly number[], want: readonly number[]) => {
+      expect(got.length, JSON.stringify(got)).toBe(want.length);
+      got.forEach((g, i) => expect(g / want[i]!, `${g} vs ${want[i]}`).toBeGreaterThanOrEqual(0.8 - 1e-9));
+      got.forEach((g, i) => expect(g / want[i]!, `${g} vs ${want[i]}`).toBeLessThanOrEqual(1.2 + 1e-9));
+    };
+    near(delays, [100, 200, 400, 400, 400]); // +-20% jitter
+    expect(b.status().connected).toBe(true);
+    // every watch cut, and the bgppeers watch refused twice more: each kind retries from the
+    // initial delay again (it had recovered), bgppeers doubling while it keeps failing
+    delays.length = 0;
+    api.fail(`${CRD}/bgppeers`, 503, 2);
+    api.cutWatches();
+    await until(() => delays.length >= 8 && api.openWatches() === 6);
+    near([...delays].sort((x, y) => x - y), [100, 100, 100, 100, 100, 100, 200, 400]);
+    api.put(`${CRD}/blockaffinities`, affinity('node-a', '10.244.6.0/26'));
+    await until(() => blocks().includes('10.244.6.0/26'));
+  });
+
   it('a BGPPeer password from a Secret read by name; a missing Secret rejects that peer alone', async () => {
     api.put(`${CRD}/bgppeers`, crd('BGPPeer', 'tor', { peerIP: '10.0.0.1', asNumber: 65000, password: { secretKeyRef: { name: 'bgp-secrets', key: 'tor' } } }));
     make();
@@ -153,6 +187,7 @@ describe('Kubernetes backend against the fake API server', () => {
     api.put(`${CRD}/bgppeers`, crd('BGPPeer', 'tor', { peerIP: '10.0.0.1', asNumber: 65000, keepaliveTime: '20s', password: { secretKeyRef: { name: 'bgp-secrets', key: 'tor' } } }));
     await until(() => last()!.overlay.neighbors.some((x) => x.address === '10.0.0.1'));
     expect(last()!.overlay.neighbors.find((x) => x.address === '10.0.0.1')!.password).toBe('s3cret');
-    expect(api.requests.some((r) => r.path.endsWith('/secrets'))).toBe(false);
+    // one Secret, by name: never the namespace's list
+    expect(api.requests.filter((r) => r.path.includes('/secrets') && r.query['fieldSelector'] !== 'metadata.name=bgp-secrets')).toEqual([]);
   });
 });

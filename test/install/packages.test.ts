@@ -4,7 +4,9 @@
 // package (a missing iputils-ping once made 18 interop files time out).
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMON_BINARIES, PEER_BINARIES } from '../interop/harness/prerequisites.js';
 
@@ -12,12 +14,33 @@ const root = new URL('../../', import.meta.url);
 const listed = readFileSync(new URL('.ci/packages.txt', root), 'utf8')
   .split('\n')
   .map((l) => l.replace(/#.*/, '').trim())
-  .filter(Boolean);
+  .filter(Boolean)
+  .map((l) => l.split(/\s+/)[0]!);
 
 describe('.ci/packages.txt', () => {
   it('.ci/install-packages reads the same list', () => {
     const printed = execFileSync('bash', [new URL('.ci/install-packages', root).pathname, '--print'], { encoding: 'utf8' }).trim().split(' ');
     expect(printed).toEqual(listed);
+  });
+
+  it('a package marked unless:COMMAND is skipped where COMMAND is on PATH, installed where it is not', () => {
+    // A PATH holding only what the script itself runs, and a second one with a kubectl as well.
+    const bare = mkdtempSync(join(tmpdir(), 'bgpts-pkgs-'));
+    const withTool = mkdtempSync(join(tmpdir(), 'bgpts-pkgs-'));
+    try {
+      symlinkSync('/usr/bin/sed', join(bare, 'sed'));
+      writeFileSync(join(withTool, 'kubectl'), '#!/bin/sh\n');
+      chmodSync(join(withTool, 'kubectl'), 0o755);
+      const plan = (path: string) =>
+        execFileSync('/bin/bash', [new URL('.ci/install-packages', root).pathname, '--plan'], { encoding: 'utf8', env: { PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] })
+          .trim()
+          .split(' ');
+      expect(plan(bare)).toEqual(listed);
+      expect(plan(`${withTool}:${bare}`)).toEqual(listed.filter((p) => p !== 'kubernetes-client'));
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+      rmSync(withTool, { recursive: true, force: true });
+    }
   });
 
   it("the README's apt-get line names exactly these packages", () => {
