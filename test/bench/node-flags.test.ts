@@ -12,7 +12,7 @@ describe('the daemon\'s Node flags', () => {
   it('the wrapper caps the young generation and runs the packaged CLI', () => {
     const text = read('deploy/debian/bgp-ts');
     expect(text.startsWith('#!/bin/sh\n')).toBe(true);
-    expect(wrapperNodeFlags(text)).toEqual(['--max-semi-space-size=4']);
+    expect(wrapperNodeFlags(text)).toEqual(['--max-semi-space-size=8']);
     expect(text).toMatch(/^exec node .* \/usr\/lib\/bgp-ts\/dist\/cli\.js "\$@"$/m);
   });
 
