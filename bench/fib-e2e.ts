@@ -38,6 +38,7 @@ import { createFibWriter } from '../src/fib/factory.js';
 import { NetlinkMonitor } from '../src/fib/netlink/transport.js';
 import { v4Key, v4KeyToString, type PrefixKey } from '../src/lib/prefix.js';
 import { feederPrefix } from './lib/bgp-feeder.js';
+import { daemonNodeFlags } from './lib/node-flags.js';
 
 export interface FibE2eFigure {
   readonly routes: number;
@@ -283,7 +284,7 @@ log: { level: warn }
       );
       // The daemon's log (level warn) goes to a file, printed when the run fails.
       const logFile = join(dir, 'daemon.log');
-      const flags = (process.env.BGP_TS_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+      const flags = daemonNodeFlags();
       const daemon = spawn('sh', ['-c', `exec ip netns exec ${nodeNs} ${process.execPath} ${flags.join(' ')} ${CLI} daemon --config ${config} >${logFile} 2>&1`], { stdio: 'ignore' });
       failureLog = () => readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
       children.push(daemon);

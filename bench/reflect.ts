@@ -22,9 +22,11 @@
 // last write (the kernel took the last byte) to the receiver's last prefix.
 //
 // The daemon runs from the same build as this file (build/bench/src/cli.js,
-// i.e. the code of dist/cli.js); BGP_TS_CLI overrides it, BGP_TS_NODE_FLAGS
-// adds node flags (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or
-// "--trace-gc" with BENCH_DAEMON_STDOUT=1 to see the daemon's output).
+// i.e. the code of dist/cli.js) with the shipped Node flags (those of the
+// Debian wrapper, bench/lib/node-flags.ts); BGP_TS_CLI overrides the CLI,
+// BGP_TS_NODE_FLAGS replaces the flags (e.g. "--max-semi-space-size=4
+// --cpu-prof --cpu-prof-dir=/tmp/prof" or "--trace-gc" with
+// BENCH_DAEMON_STDOUT=1 to see the daemon's output; empty for none).
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -39,6 +41,7 @@ import { v4Key, v4Parse } from '../src/lib/prefix.js';
 import { packUpdates, packWithdrawUpdates } from '../src/rib/update-packer.js';
 import { startBirdDaemon } from './lib/bird.js';
 import { procCpuSeconds } from './lib/proc-stats.js';
+import { daemonNodeFlags } from './lib/node-flags.js';
 
 const AS = 64512;
 const RR = '127.0.0.71';
@@ -233,7 +236,7 @@ neighbors:
   - { address: ${RECEIVER}, asn: ${AS}, passive: true, routeReflectorClient: true }
 `,
   );
-  const flags = (process.env.BGP_TS_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  const flags = daemonNodeFlags();
   const child = spawn(process.execPath, [...flags, CLI, 'daemon', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));

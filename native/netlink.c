@@ -35,8 +35,17 @@
 // the dump allocation), so a read continues while at least this much is free.
 #define MIN_FREE (64 * 1024)
 #define READ_BUF (1024 * 1024)
-// Datagrams handed to JS per readable event before yielding back to libuv.
+// Request sockets: datagrams handed to JS per readable event before yielding
+// back to libuv (a dump is read burst by burst; the kernel refills it on read).
 #define MAX_DGRAMS_PER_EVENT 256
+// Monitor sockets (joined to multicast groups) are read until EAGAIN, one
+// READ_BUF at a time handed to JS, so a burst of notifications (the echoes of
+// our own route writes: one per route, thousands per loop turn) never
+// outgrows the receive queue between two turns. Bounded per readable event by
+// bytes and time so the loop is not starved; the poll is level-triggered, so
+// what is left is read on the very next turn.
+#define DRAIN_MAX_BYTES (16 * 1024 * 1024)
+#define DRAIN_MAX_NS (10ULL * 1000 * 1000)
 
 typedef struct {
   int fd;
@@ -46,6 +55,7 @@ typedef struct {
   napi_ref on_data;  // function(buffer|null, errno)
   napi_async_context async;
   unsigned char *buf;
+  int drain;  // read until EAGAIN (monitor sockets), not MAX_DGRAMS_PER_EVENT
   int closed;
   int finalized;
 } nl_socket;
@@ -107,15 +117,14 @@ static void deliver(nl_socket *s, napi_value buffer, int err, int drained) {
 // rest), then hands JS the data and any error together. Data read after an overrun
 // is still valid: the kernel drops new messages, never queued ones. So acks
 // that did arrive are delivered before the ENOBUFS that reports the others.
+// A draining socket repeats this, one buffer per callback, until the queue is
+// empty or the per-event bound is reached.
 static void on_readable(uv_poll_t *handle, int status, int events) {
   nl_socket *s = (nl_socket *)handle->data;
   if (s == NULL || s->closed) return;
   napi_env env = s->env;
-  napi_handle_scope scope;
-  napi_open_handle_scope(env, &scope);
   (void)events;
-  size_t used = 0;
-  int err = 0, drained = 0;
+  int err = 0;
   if (status < 0) {
     // libuv stops the watcher and reports UV_EBADF when epoll says EPOLLERR,
     // which is how the kernel signals a pending socket error such as ENOBUFS.
@@ -126,35 +135,49 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     err = soerr != 0 ? -soerr : status;
     uv_poll_start(s->poll, UV_READABLE, on_readable);
   }
-  for (int n = 0; n < MAX_DGRAMS_PER_EVENT && READ_BUF - used >= MIN_FREE; n++) {
-    struct sockaddr_nl from;
-    struct iovec iov = {s->buf + used, READ_BUF - used};
-    struct msghdr msg = {&from, sizeof from, &iov, 1, NULL, 0, 0};
-    ssize_t r = recvmsg(s->fd, &msg, MSG_DONTWAIT);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        drained = 1;  // queue empty: the kernel clears its congestion state now
+  uint64_t t0 = s->drain ? uv_hrtime() : 0;
+  size_t total = 0;
+  for (;;) {
+    napi_handle_scope scope;
+    napi_open_handle_scope(env, &scope);
+    size_t used = 0;
+    int drained = 0, stop = 0;
+    for (int n = 0; (s->drain || n < MAX_DGRAMS_PER_EVENT) && READ_BUF - used >= MIN_FREE; n++) {
+      struct sockaddr_nl from;
+      struct iovec iov = {s->buf + used, READ_BUF - used};
+      struct msghdr msg = {&from, sizeof from, &iov, 1, NULL, 0, 0};
+      ssize_t r = recvmsg(s->fd, &msg, MSG_DONTWAIT);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          drained = 1;  // queue empty: the kernel clears its congestion state now
+          break;
+        }
+        if (err == 0) err = -errno;
+        if (errno == ENOBUFS) continue;  // reported once; keep draining
+        stop = 1;
         break;
       }
-      if (err == 0) err = -errno;
-      if (errno == ENOBUFS) continue;  // reported once; keep draining
-      break;
+      if (msg.msg_flags & MSG_TRUNC) {
+        if (err == 0) err = -EMSGSIZE;
+        continue;
+      }
+      if (from.nl_pid != 0) continue;  // only the kernel talks to us
+      used += (size_t)r;
     }
-    if (msg.msg_flags & MSG_TRUNC) {
-      if (err == 0) err = -EMSGSIZE;
-      continue;
-    }
-    if (from.nl_pid != 0) continue;  // only the kernel talks to us
-    used += (size_t)r;
+    total += used;
+    // One call carries both the data and the error, so JS settles the acks that
+    // arrived before it learns of the overrun and sends nothing in between.
+    napi_value out = NULL;
+    void *data;
+    if (used > 0 && napi_create_buffer_copy(env, used, s->buf, &data, &out) != napi_ok) out = NULL;
+    if (out != NULL || err != 0) deliver(s, out, err, drained);
+    napi_close_handle_scope(env, scope);
+    err = 0;
+    // The callback may have closed the socket.
+    if (!s->drain || drained || stop || s->closed) break;
+    if (total >= DRAIN_MAX_BYTES || uv_hrtime() - t0 >= DRAIN_MAX_NS) break;
   }
-  // One call carries both the data and the error, so JS settles the acks that
-  // arrived before it learns of the overrun and sends nothing in between.
-  napi_value out = NULL;
-  void *data;
-  if (used > 0 && napi_create_buffer_copy(env, used, s->buf, &data, &out) != napi_ok) out = NULL;
-  if (out != NULL || err != 0) deliver(s, out, err, drained);
-  napi_close_handle_scope(env, scope);
 }
 
 // ------------------------------------------------------------------ open
@@ -273,6 +296,7 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
   memset(&addr, 0, sizeof addr);
   addr.nl_family = AF_NETLINK;
   if (!err && bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) err = -errno;
+  int drain = 0;  // a monitor: joined at least one multicast group
   CHECK(napi_has_named_property(env, opts, "groups", &has));
   if (!err && has) {
     CHECK(napi_get_named_property(env, opts, "groups", &v));
@@ -284,6 +308,7 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
       napi_get_element(env, v, i, &g);
       if (!get_int(env, g, &group)) continue;
       if (set_int_opt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, (int)group) < 0) err = -errno;
+      else drain = 1;
     }
   }
   socklen_t alen = sizeof addr;
@@ -303,6 +328,7 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
   s->fd = fd;
   s->port_id = addr.nl_pid;
   s->env = env;
+  s->drain = drain;
   s->buf = malloc(READ_BUF);
   s->poll = malloc(sizeof(uv_poll_t));
   napi_value handle, name;

@@ -4,7 +4,7 @@
 # Layout of the package:
 #   /usr/lib/bgp-ts/            dist/, package.json, production node_modules/,
 #                               build/Release/bgpts_native.node, config/bgp-ts.schema.json
-#   /usr/bin/bgp-ts             -> ../lib/bgp-ts/dist/cli.js
+#   /usr/bin/bgp-ts             deploy/debian/bgp-ts: node <the daemon's V8 flags> /usr/lib/bgp-ts/dist/cli.js
 #   /lib/systemd/system/bgp-ts.service   (deploy/bgp-ts.service)
 #   /etc/bgp-ts/bgp-ts.yaml     conffile (deploy/debian/bgp-ts.yaml)
 #   /usr/share/doc/bgp-ts/      README, the config reference, examples, peer configs
@@ -41,7 +41,7 @@ rm -f "$lib/package-lock.json" "$lib/node_modules/.package-lock.json"
 rm -rf "$lib/node_modules/.vite" "$lib/node_modules/.vite-temp"
 find "$lib/node_modules" -depth -type d -empty -delete
 chmod 0755 "$lib/dist/cli.js"
-ln -s ../lib/bgp-ts/dist/cli.js "$stage/usr/bin/bgp-ts"
+install -m 0755 deploy/debian/bgp-ts "$stage/usr/bin/bgp-ts"
 
 cp deploy/bgp-ts.service "$stage/lib/systemd/system/bgp-ts.service"
 cp deploy/debian/bgp-ts.yaml "$stage/etc/bgp-ts/bgp-ts.yaml"

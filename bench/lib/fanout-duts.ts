@@ -18,6 +18,7 @@ import { pollUntil, runIn } from '../../test/interop/harness/exec.js';
 import { spawnIn, type ManagedProcess } from '../../test/interop/harness/processes.js';
 import { startBirdDaemon, withFileLimit } from './bird.js';
 import { CLIENT_RANGE } from './fanout-tally.js';
+import { daemonNodeFlags } from './node-flags.js';
 
 export type DutKind = 'bgp-ts' | 'bird';
 export const DUT_LABEL: Record<DutKind, string> = { 'bgp-ts': 'bgp-ts', bird: 'BIRD 2' };
@@ -74,7 +75,7 @@ listenRanges:
   - { prefix: ${CLIENT_RANGE}, asn: ${spec.asn}, routeReflectorClient: true, holdTime: ${spec.holdTime}, families: [ipv4-unicast] }
 `,
   );
-  const flags = (process.env.BGP_TS_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  const flags = daemonNodeFlags();
   const proc = spawnIn(spec.ns, 'bgp-ts', 'sh', withFileLimit([process.execPath, ...flags, CLI, 'daemon', '--config', config]));
   const api = `http://127.0.0.1:${API_PORT}`;
   try {

@@ -372,10 +372,11 @@ export class KernelFibWriter implements FibWriter {
 
   /**
    * Notifications were lost (ENOBUFS): resynchronise by dump, once no batch of
-   * ours is in flight. What overruns the monitor is mostly the echo of our own
-   * writes during a burst (one notification per route, read at most a few
-   * hundred per loop turn); a dump of the whole table in the middle of the
-   * burst would decode and diff every route while the writes it races go on.
+   * ours is in flight. What could overrun the monitor is the echo of our own
+   * writes during a burst (one notification per route; the addon drains the
+   * monitor every loop turn, so only a turn that outruns the receive queue
+   * does); a dump of the whole table in the middle of the burst would decode
+   * and diff every route while the writes it races go on.
    */
   overflow(): void {
     if (this.closed) return;
