@@ -12,17 +12,12 @@
 // BgpRegistry writes them as they are, the JSON form carries the same samples.
 
 import { Counter, type Registry } from 'prom-client';
-import { loopTurns } from '../lib/loop-turns.js';
 import type { ApiBfdList, ApiBfdSession } from './bfd-schemas.js';
 import type { ApiDeps } from './deps.js';
-import { BgpRegistry, escapeHelp, escapeLabelValue, PeerFamily, valueText } from './peer-metrics.js';
+import { BgpRegistry, escapeLabelValue, familyText, PeerFamily, valueText } from './peer-metrics.js';
 
 const STATE_VALUE: Record<string, number> = { AdminDown: 0, Down: 1, Init: 2, Up: 3 };
 
-/** Time one family's rendering may take per loop turn, ms (as peer-metrics.ts). */
-const SLICE_MS = 4;
-/** Sessions rendered between clock checks. */
-const STEP = 32;
 
 interface BfdSample {
   /** `,diagnostic="..."` or ''. */
@@ -72,22 +67,12 @@ class BfdFamily extends PeerFamily {
 
   override async text(): Promise<string> {
     const { sessions, labelText } = await this.sessions();
-    const lines = [`# HELP ${escapeHelp(this.name)} ${escapeHelp(this.help)}`, `# TYPE ${escapeHelp(this.name)} ${this.type}`];
-    const out: BfdSample[] = [];
-    let i = 0;
-    const step = (deadline: number): boolean => {
-      for (; i < sessions.length; i++) {
-        if (i % STEP === 0 && i > 0 && performance.now() >= deadline) return false;
-        out.length = 0;
-        this.bfd.samples(sessions[i]!, out);
-        const head = `${this.name}{${labelText[i]!}`;
-        for (const x of out) lines.push(`${head}${x.extra}} ${valueText(x.value)}`);
-      }
-      return true;
-    };
-    if (sessions.length > STEP) await loopTurns.sliced(step, SLICE_MS);
-    else step(Infinity);
-    return lines.join('\n');
+    const samples: BfdSample[] = [];
+    return familyText(this, sessions, labelText, (s, head, out) => {
+      samples.length = 0;
+      this.bfd.samples(s, samples);
+      for (const x of samples) out.push(`${head}${x.extra}} ${valueText(x.value)}`);
+    });
   }
 }
 

@@ -88,6 +88,32 @@ export class PeerLabelCache {
 
 /** Extra labels' text (`,type="update"`), cached per frozen label object. */
 const extraTextCache = new WeakMap<ExtraLabels, string>();
+/**
+ * One family in the text format, as prom-client writes it (HELP, TYPE, one line
+ * per sample; no final newline), built in loop-turn slices over `items`:
+ * `labelText[i]` is item i's cached label text, `lines(item, head, out)` pushes
+ * its sample lines, each starting with `head` (`name{labels`).
+ */
+export async function familyText<T>(
+  family: { readonly name: string; readonly help: string; readonly type: string },
+  items: readonly T[],
+  labelText: readonly string[],
+  lines: (item: T, head: string, out: string[]) => void,
+): Promise<string> {
+  const out = [`# HELP ${escapeHelp(family.name)} ${escapeHelp(family.help)}`, `# TYPE ${escapeHelp(family.name)} ${family.type}`];
+  let i = 0;
+  const step = (deadline: number): boolean => {
+    for (; i < items.length; i++) {
+      if (i % STEP === 0 && i > 0 && performance.now() >= deadline) return false;
+      lines(items[i]!, `${family.name}{${labelText[i]!}`, out);
+    }
+    return true;
+  };
+  if (items.length > STEP) await loopTurns.sliced(step, SLICE_MS);
+  else step(Infinity);
+  return out.join('\n');
+}
+
 function extraText(extra: ExtraLabels | undefined): string {
   if (!extra) return '';
   let t = extraTextCache.get(extra);
@@ -137,22 +163,12 @@ export class PeerFamily {
   /** The family in the text format, as prom-client writes one (HELP, TYPE, one line per sample; no final newline), built in loop-turn slices. */
   async text(): Promise<string> {
     const { peers, labelText } = await this.snapshot();
-    const lines = [`# HELP ${escapeHelp(this.name)} ${escapeHelp(this.help)}`, `# TYPE ${escapeHelp(this.name)} ${this.type}`];
-    const out: PeerSample[] = [];
-    let i = 0;
-    const step = (deadline: number): boolean => {
-      for (; i < peers.length; i++) {
-        if (i % STEP === 0 && i > 0 && performance.now() >= deadline) return false;
-        out.length = 0;
-        this.spec.samples(peers[i]!, out);
-        const head = `${this.name}{${labelText[i]!}`;
-        for (const s of out) lines.push(`${head}${extraText(s.extra)}} ${valueText(s.value)}`);
-      }
-      return true;
-    };
-    if (peers.length > STEP) await loopTurns.sliced(step, SLICE_MS);
-    else step(Infinity);
-    return lines.join('\n');
+    const samples: PeerSample[] = [];
+    return familyText(this, peers, labelText, (p, head, out) => {
+      samples.length = 0;
+      this.spec.samples(p, samples);
+      for (const s of samples) out.push(`${head}${extraText(s.extra)}} ${valueText(s.value)}`);
+    });
   }
 
   /** Nothing is kept between scrapes. */
