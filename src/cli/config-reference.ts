@@ -112,7 +112,7 @@ const MEANING: Record<string, string> = {
   'datastore.keyFile': 'TLS: client key (PEM)',
   'datastore.username': 'etcd user (with password)',
   'datastore.password': 'etcd password',
-  'datastore.nodeName': "this node's name in the datastore; default the hostname",
+  'datastore.nodeName': "this node's name in the datastore; default $NODENAME (Calico's variable; the DaemonSet sets it from the downward API), else the hostname",
   'datastore.kubeconfig': 'kubernetes: a kubeconfig file; absent: the in-cluster service account',
   'datastore.blocks': "kubernetes: this node's blocks from Calico IPAM (calico-ipam: BlockAffinities) or the Node's spec.podCIDRs (node-pod-cidr); absent: calico-ipam when BlockAffinities exist",
   'datastore.secretsNamespace': 'kubernetes: namespace of the Secrets that BGPPeer passwords and nodeMeshPassword name, read by name; default kube-system',

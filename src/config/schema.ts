@@ -196,7 +196,7 @@ export const DatastoreSchema = Type.Object(
     /** etcd user/password authentication. */
     username: Opt(Type.String({ minLength: 1 })),
     password: Opt(Type.String({ minLength: 1 })),
-    /** This node's name in the datastore; default the hostname. */
+    /** This node's name in the datastore; default $NODENAME, else the hostname. */
     nodeName: Opt(Type.String({ minLength: 1, maxLength: 253 })),
     kubeconfig: Opt(Type.String()),
     /** kubernetes: where this node's blocks come from; absent: calico-ipam when BlockAffinities exist, else node-pod-cidr. */
