@@ -41,7 +41,8 @@ export const StatusSchema = Type.Object({
   uptimeSeconds: Type.Number(),
   startedAt: Type.String({ description: 'ISO 8601' }),
   clusterId: Opt(Type.String()),
-  peers: Type.Object({ configured: Count, dynamic: Count, established: Count }),
+  /** adminShutdown: peers down on purpose (neighbors[].shutdown or POST .../shutdown), counted among configured too. */
+  peers: Type.Object({ configured: Count, dynamic: Count, established: Count, adminShutdown: Opt(Count) }),
   /** Loc-RIB prefixes (routes) and candidate paths per family. */
   routes: PerFamily,
   paths: PerFamily,

@@ -48,7 +48,7 @@ const MEANING: Record<string, string> = {
   'neighbors[].localAsn': 'local AS for this session (Calico localASNumber); default the global asn',
   'neighbors[].passive': 'never connect; wait for the peer',
   'neighbors[].connectRetryTime': 'seconds between connection attempts (jittered)',
-  'neighbors[].shutdown': 'administratively down: configured but not started',
+  'neighbors[].shutdown': 'administratively down: configured but not started; listed as Idle (admin shutdown) by the API, `bgp-ts peers` and bgp_peer_admin_shutdown',
   description: 'a name for the peer, shown by the CLI and accepted by `bgp-ts peer NAME` (Calico: Mesh_<ip>, Node_<ip>, Global_<ip>)',
   routeReflectorClient: 'the peer is our route reflector client (RFC 4456)',
   nextHopMode: 'auto: self toward eBGP, kept toward iBGP; self; keep (Calico nextHopMode)',

@@ -30,7 +30,7 @@ export function formatStatus(s: ApiStatus): string {
   const fam = (f: 'ipv4-unicast' | 'ipv6-unicast') => `${f} ${s.routes[f]} (${s.paths[f]} paths)`;
   return [
     `bgp-ts ${s.version}  router ID ${s.routerId}  AS ${s.asn}${s.clusterId ? `  cluster ${s.clusterId}` : ''}  up ${duration(s.uptimeSeconds)}`,
-    `Peers:  ${s.peers.configured} configured, ${s.peers.dynamic} dynamic, ${s.peers.established} established`,
+    `Peers:  ${s.peers.configured} configured, ${s.peers.dynamic} dynamic, ${s.peers.established} established${s.peers.adminShutdown ? `, ${s.peers.adminShutdown} admin shutdown` : ''}`,
     `Routes: ${fam('ipv4-unicast')}, ${fam('ipv6-unicast')}`,
     s.fib.mode === 'disabled'
       ? `FIB:    disabled (${s.fib.reason ?? 'fib.enabled is false'}): no kernel routes`
@@ -90,16 +90,21 @@ function sinceText(p: ApiPeer, now: number): string {
 
 function peerInfo(p: ApiPeer): string {
   const counts = `rx/acc/adv ${p.prefixes.received}/${p.prefixes.accepted}/${p.prefixes.advertised}`;
-  if (p.adminShutdown) return `${counts}  admin shutdown`;
+  // Shut down through the API: the Cease it sent (with its RFC 9003 text); in the config: no session, nothing more.
   const err = p.state !== 'Established' ? lastErrorText(p) : undefined;
   return err ? `${counts}  ${err}` : counts;
+}
+
+/** The state as birdc / vtysh would put it: an administratively shut down peer is "Idle (admin shutdown)". */
+export function stateText(p: ApiPeer): string {
+  return p.adminShutdown ? `${p.state} (admin shutdown)` : p.state;
 }
 
 export function formatPeers(peers: readonly ApiPeer[], now: number = Date.now()): string {
   if (peers.length === 0) return 'no peers\n';
   return table(
     ['Name', 'Address', 'ASN', 'Type', 'State', 'Since', 'Info'],
-    peers.map((p) => [p.description ?? '-', p.address, String(p.asn), peerType(p), p.state, sinceText(p, now), peerInfo(p)]),
+    peers.map((p) => [p.description ?? '-', p.address, String(p.asn), peerType(p), stateText(p), sinceText(p, now), peerInfo(p)]),
   );
 }
 
@@ -109,7 +114,7 @@ export function formatPeer(p: ApiPeer): string {
     ['Description', p.description],
     ['ASN', String(p.asn)],
     ['Router ID', p.routerId],
-    ['State', `${p.state}${p.adminShutdown ? ' (admin shutdown)' : ''}`],
+    ['State', stateText(p)],
     ['Uptime', p.state === 'Established' ? duration(p.uptimeSeconds) : undefined],
     ['Since', p.since],
     ['Type', `${peerType(p)}, ${p.dynamic ? 'dynamic (listen range)' : 'configured'}`],

@@ -123,7 +123,7 @@ export const NeighborSchema = Type.Object(
     passive: Type.Boolean({ default: false }),
     /** Seconds between connection attempts (jittered). */
     connectRetryTime: Type.Integer({ minimum: 1, maximum: 65535, default: 5 }),
-    /** Administratively down: configured but not started. */
+    /** Administratively down: configured but not started; still listed as a peer (Idle, adminShutdown). */
     shutdown: Type.Boolean({ default: false }),
     ...PeerCommon,
   },

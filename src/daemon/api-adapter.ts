@@ -116,9 +116,16 @@ export function buildApiDeps(parts: ApiParts): ApiDeps {
   const fibStats = (): FibStats => (parts.fib ? fibStatsOf(parts.fib.viewState().backend, parts.fib.viewState().table) : NO_FIB_STATS);
   const session = (address: string) => parts.peer(normalizeAddress(address));
 
+  /** Down on purpose: shut down in the config, or by an operator through the API. */
+  const isShutDown = (s: PeerSummary): boolean => {
+    if (s.adminShutdown) return true;
+    const ps = parts.peer(s.address);
+    return (ps !== undefined && history.get(ps)?.adminShutdown) || findNeighbor(parts.config(), s.address)?.shutdown === true;
+  };
+
   /** Why a configured peer holds readiness back, or undefined when it does not. */
   const notReady = (s: PeerSummary, now: number): string | undefined => {
-    if (s.kind !== 'configured' || s.state === 'Established') return undefined;
+    if (s.kind !== 'configured' || s.state === 'Established' || s.adminShutdown) return undefined;
     const ps = parts.peer(s.address);
     const r = ps && history.get(ps);
     if (!r || r.adminShutdown) return undefined;
@@ -128,6 +135,7 @@ export function buildApiDeps(parts: ApiParts): ApiDeps {
   };
 
   const apiPeer = (s: PeerSummary): ApiPeer | undefined => {
+    if (s.adminShutdown) return shutDownPeer(s);
     const ps = parts.peer(s.address);
     if (!ps) return undefined;
     const r = history.get(ps);
@@ -167,6 +175,31 @@ export function buildApiDeps(parts: ApiParts): ApiDeps {
     };
   };
 
+  /** A neighbor shut down in the config (neighbors[].shutdown): no session, so its config and zero counters. */
+  const shutDownPeer = (s: PeerSummary): ApiPeer => {
+    const pc = findNeighbor(parts.config(), s.address);
+    const zero = { received: 0, accepted: 0, advertised: 0 };
+    const noMessages = () => ({ open: 0, update: 0, notification: 0, keepalive: 0, 'route-refresh': 0 });
+    return {
+      address: s.address,
+      asn: s.asn,
+      ...(s.description !== undefined ? { description: s.description } : {}),
+      state: 'Idle',
+      uptimeSeconds: 0,
+      dynamic: false,
+      routeReflectorClient: pc?.routeReflectorClient ?? false,
+      adminShutdown: true,
+      holdTime: { configured: pc?.holdTime ?? 90 },
+      localAsn: pc?.localAsn ?? parts.config().asn,
+      ...restartTimers(pc?.gracefulRestart?.enabled ? pc.gracefulRestart.restartTime : undefined, undefined, restart.restartTimeLeft(s.address)),
+      establishedTransitions: 0,
+      prefixes: { ...zero },
+      prefixesByFamily: { 'ipv4-unicast': { ...zero }, 'ipv6-unicast': { ...zero } },
+      messages: { received: noMessages(), sent: noMessages() },
+      notifications: { sent: [], received: [] },
+    };
+  };
+
   const fibReady = (): string[] => parts.fib?.readyReasons() ?? [];
 
   return {
@@ -188,6 +221,7 @@ export function buildApiDeps(parts: ApiParts): ApiDeps {
           configured: sessions.filter((s) => s.kind === 'configured').length,
           dynamic: sessions.filter((s) => s.kind === 'dynamic').length,
           established: sessions.filter((s) => s.state === 'Established').length,
+          adminShutdown: sessions.filter(isShutDown).length,
         },
         routes: t.routes,
         paths: t.paths,

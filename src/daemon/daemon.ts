@@ -38,6 +38,7 @@ import { createFibWriter } from '../fib/factory.js';
 import type { BestPathChange } from '../fib/types.js';
 import { startApi, type RunningApi } from '../api/server.js';
 import { buildApiDeps, type DaemonControl } from './api-adapter.js';
+import { findNeighbor } from './peer-settings.js';
 import { GracefulRestart, restartPeers } from './graceful-restart.js';
 import { attachPeer, detachPeer, type PeerEventSinks } from './peer-events.js';
 import { PeerHistory } from './peer-history.js';
@@ -57,7 +58,7 @@ export interface Daemon {
   stop(opts?: { reason?: string }): Promise<void>;
   /** Applies a new validated config as a diff; rejected (running config kept) when it needs a restart. */
   reload(config: BgpConfig): Promise<ReloadOutcome>;
-  /** One summary per session (configured and dynamic). */
+  /** One summary per session (configured and dynamic), then the neighbors shut down in the config (adminShutdown, no session). */
   sessions(): PeerSummary[];
   /** The session for a peer address (any form), if any. */
   peer(address: string): PeerSession | undefined;
@@ -250,6 +251,9 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     logger.info({ event: 'config-applied', changes: plan.changes }, `config applied: ${plan.changes.length} change(s)`);
     return { ok: true, changes: plan.changes, deferred: plan.deferred };
   };
+  /** A neighbor shut down in the config has no session: operators are told so instead of "no peer". */
+  const shutInConfig = (address: string): boolean => findNeighbor(current, address)?.shutdown === true;
+  const shutInConfigText = (address: string) => `peer ${address} is shut down in the config (neighbors[].shutdown: true); set it to false and reload`;
   const control: DaemonControl = {
     announce(prefix, communities = []) {
       const r = runner.rib.announce(prefix, communities);
@@ -265,6 +269,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     },
     async resetPeer(address, soft) {
       const session = neighbors.get(address);
+      if (!session && shutInConfig(address)) return { ok: false, error: 'conflict', message: shutInConfigText(address) };
       if (!session) return { ok: false, error: 'not-found', message: `no peer ${address}` };
       if (soft) {
         if (!runner.rib.softReset(session.address, soft)) return { ok: false, error: 'unavailable', message: `peer ${address} is not Established` };
@@ -278,6 +283,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     },
     async shutdownPeer(address, message) {
       const session = neighbors.get(address);
+      if (!session && shutInConfig(address)) return { ok: true, detail: `peer ${address} is already shut down in the config (neighbors[].shutdown: true)` };
       if (!session) return { ok: false, error: 'not-found', message: `no peer ${address}` };
       bfd.adminDown(address, true); // RFC 5880 §6.8.16
       await session.stop({ subcode: CEASE_ADMIN_SHUTDOWN, ...(message !== undefined ? { text: message } : {}) });
@@ -285,6 +291,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     },
     async enablePeer(address) {
       const session = neighbors.get(address);
+      if (!session && shutInConfig(address)) return { ok: false, error: 'conflict', message: shutInConfigText(address) };
       if (!session) return { ok: false, error: 'not-found', message: `no peer ${address}` };
       bfd.adminDown(address, false);
       session.start();

@@ -27,6 +27,32 @@ describe('peers', () => {
     expect(out).not.toContain('2024-05-01');
   });
 
+  it('a peer shut down in the config or through the API is listed as "Idle (admin shutdown)", counted by status', () => {
+    const zero = { received: 0, accepted: 0, advertised: 0 };
+    // neighbors[].shutdown: no session, so nothing negotiated, no since, no last error.
+    const inConfig = peer({
+      address: '192.0.2.3', description: 'node-c', state: 'Idle', uptimeSeconds: 0, adminShutdown: true, since: undefined, holdTime: { configured: 90 },
+      capabilities: undefined, keepaliveTime: undefined, establishedTransitions: 0, prefixes: zero, prefixesByFamily: { 'ipv4-unicast': zero, 'ipv6-unicast': zero }, notifications: { sent: [], received: [] },
+    });
+    const viaApi = peer({
+      state: 'Idle', uptimeSeconds: 0, adminShutdown: true, lastError: 'admin-stop',
+      lastNotification: { direction: 'sent', code: 6, subcode: 2, name: 'Cease / Administrative Shutdown', message: 'maintenance', at: '2024-05-01T10:00:00.000Z' },
+    });
+    const out = formatPeers([peer({ address: '192.0.2.4', description: 'node-d' }), inConfig, viaApi], Date.parse('2024-05-01T10:03:12.000Z'));
+    const row = (name: string) => out.split('\n').find((l) => l.startsWith(name + ' '));
+    expect(row('node-c')).toMatch(/^node-c +192\.0\.2\.3 +64512 +iBGP mesh +Idle \(admin shutdown\) +down +rx\/acc\/adv 0\/0\/0$/);
+    expect(row('node-b')).toMatch(/ Idle \(admin shutdown\) +down 3m12s +rx\/acc\/adv 12\/10\/3  Sent: Cease \/ Administrative Shutdown "maintenance"$/);
+    expect(row('node-d')).toMatch(/ Established +1h02m05s /);
+    expect(row('node-d')).not.toContain('admin shutdown');
+    expect(formatPeer(inConfig)).toMatch(/^State: +Idle \(admin shutdown\)$/m);
+    const s: ApiStatus = {
+      routerId: '192.0.2.1', asn: 64512, version: '0.1.0', uptimeSeconds: 5, startedAt: '', peers: { configured: 3, dynamic: 0, established: 1, adminShutdown: 2 },
+      routes: { 'ipv4-unicast': 0, 'ipv6-unicast': 0 }, paths: { 'ipv4-unicast': 0, 'ipv6-unicast': 0 }, fib: { installed: 0, pending: 0, failed: 0 },
+    };
+    expect(formatStatus(s)).toContain('Peers:  3 configured, 0 dynamic, 1 established, 2 admin shutdown\n');
+    expect(formatStatus({ ...s, peers: { configured: 1, dynamic: 0, established: 1, adminShutdown: 0 } })).toContain('Peers:  1 configured, 0 dynamic, 1 established\n');
+  });
+
   it('type: iBGP mesh, iBGP RR client, iBGP dynamic, eBGP ToR/external', () => {
     expect(peerType(peer())).toBe('iBGP mesh');
     expect(peerType(peer({ routeReflectorClient: true }))).toBe('iBGP RR client');

@@ -1,4 +1,5 @@
-// The set of BGP peers: one PeerSession per configured neighbor, plus dynamic
+// The set of BGP peers: one PeerSession per configured neighbor (a neighbor
+// shut down in the config has none, but is listed as administratively down), plus dynamic
 // sessions created when a connection arrives from inside a listen range
 // (dynamic neighbors, as BIRD's and FRR's "bgp listen range"). It routes each
 // accepted connection (RFC 4271 §8.2.1.1, passive establishment) to its
@@ -61,6 +62,11 @@ export interface PeerSummary {
   readonly description?: string;
   readonly state: SessionState;
   readonly uptimeSeconds: number;
+  /**
+   * A configured neighbor with `shutdown: true`: listed (Idle) although it has
+   * no session, like BIRD's `disabled` or FRR's `Idle (Admin)`; `get` finds none.
+   */
+  readonly adminShutdown?: true;
 }
 
 interface Entry {
@@ -93,9 +99,28 @@ export class Neighbors {
     return this.peers.get(normalizeAddress(address))?.session;
   }
 
+  /**
+   * Every peer: one summary per session, then the configured neighbors shut
+   * down in the config (no session; Idle, adminShutdown), in config order.
+   */
   list(): PeerSummary[] {
     const now = this.opts.clock.now();
-    return [...this.peers.values()].map((e) => {
+    const shutDown: PeerSummary[] = [];
+    for (const n of this.config.neighbors) {
+      const address = normalizeAddress(n.address);
+      // While a reload ceases it, its session is still the one listed.
+      if (!n.shutdown || this.peers.has(address)) continue;
+      shutDown.push({
+        address,
+        asn: n.asn,
+        kind: 'configured',
+        ...(n.description !== undefined ? { description: n.description } : {}),
+        state: 'Idle',
+        uptimeSeconds: 0,
+        adminShutdown: true,
+      });
+    }
+    const sessions = [...this.peers.values()].map((e): PeerSummary => {
       const since = e.session.establishedSince;
       return {
         address: e.session.address,
@@ -106,6 +131,7 @@ export class Neighbors {
         uptimeSeconds: since === undefined ? 0 : Math.floor((now - since) / 1000),
       };
     });
+    return [...sessions, ...shutDown];
   }
 
   /** Routes an accepted connection: configured neighbor, else listen range, else reject. */
