@@ -115,6 +115,7 @@ export class BfdEngine {
   /** Removed sessions still sending AdminDown (§6.8.16), in byDiscriminator but not byKey / byPeer. */
   private readonly lingering = new Set<Entry>();
   private stopped: (() => void) | undefined;
+  private stopping: Promise<void> | undefined;
   private readonly byDiscriminator = new Map<number, Entry>();
   private readonly byPeer = new Map<string, Entry>();
   private readonly receivers = new Map<4 | 6, BfdSocket>();
@@ -221,7 +222,8 @@ export class BfdEngine {
    * every socket closed. Resolves when all are freed.
    */
   stop(budgetMs = STOP_BUDGET_MS): Promise<void> {
-    return new Promise((resolve) => {
+    if (this.stopping) return this.stopping; // a second stop meanwhile waits for the same end
+    const p = new Promise<void>((resolve) => {
       const done = (): void => {
         timer?.cancel();
         this.stopped = undefined;
@@ -230,7 +232,6 @@ export class BfdEngine {
         this.receivers.clear();
         resolve();
       };
-      this.stopped = done;
       let timer: TimerHandle | undefined;
       for (const e of [...this.byKey.values()]) {
         this.byKey.delete(e.key);
@@ -241,8 +242,14 @@ export class BfdEngine {
         else if (e.s.silent) this.free(e);
       }
       if (this.lingering.size === 0) return done();
+      this.stopped = done; // the last session freed (its window over) ends the stop early
       timer = this.opts.clock.after(budgetMs, done); // sessions already lingering with a longer window end here too
     });
+    this.stopping = p;
+    void p.then(() => {
+      if (this.stopping === p) this.stopping = undefined;
+    });
+    return p;
   }
 
   /** Closes a session's socket and timers and forgets it. */

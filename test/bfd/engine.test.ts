@@ -213,6 +213,32 @@ describe('BFD engine', () => {
     expect(changes['b']!.filter((c) => c.to === 'Down')).toEqual([expect.objectContaining({ diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' })]);
   });
 
+  it('stop with a peer shut down long ago (silent) and one Up: the Up one still gets its AdminDowns; a second stop waits for the same end', async () => {
+    const { wire, a, changes } = pair();
+    a.remove('10.0.0.2', false);
+    a.add({ peer: '10.0.0.3', minRx: 300, minTx: 300, multiplier: 3 }); // first in the table: freed first by stop
+    a.add({ peer: '10.0.0.2', minRx: 300, minTx: 300, multiplier: 3 });
+    wire.clock.advance(5_000);
+    expect(a.snapshot().sessions.find((x) => x.peer === '10.0.0.2')!.state).toBe('Up');
+    a.adminDown('10.0.0.3', true);
+    wire.clock.advance(10_000); // 10.0.0.3 silent now
+    const t0 = wire.clock.now();
+    wire.lose.set('10.0.0.1', 1);
+    const ends: number[] = [];
+    void a.stop().then(() => ends.push(1));
+    void a.stop().then(() => ends.push(2));
+    await Promise.resolve();
+    expect(wire.deliver.has('10.0.0.1')).toBe(true); // not closed early by the silent session's free
+    wire.clock.advance(1_000);
+    await Promise.resolve();
+    expect(ends.sort()).toEqual([1, 2]);
+    expect(wire.log.filter((x) => x.from === '10.0.0.1' && x.at >= t0).length).toBeGreaterThanOrEqual(3);
+    expect(changes['b']!.filter((c) => c.to === 'Down')).toEqual([expect.objectContaining({ diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' })]);
+    const empty = pair().a;
+    empty.remove('10.0.0.2', false);
+    await empty.stop(); // nothing to tell: resolves without the clock moving
+  });
+
   it('new timers take effect by Poll/Final without a flap', () => {
     const { wire, a, b, changes } = pair();
     wire.clock.advance(5_000);
