@@ -8,11 +8,18 @@
 // RFC 5881 §4: packets go to port 3784 from a source port in 49152–65535,
 // one source port per session for its whole life. RFC 5881 §5: sent with TTL
 // 255; received ones with a lower TTL are dropped (the transport reports it).
+//
+// RFC 5880 §6.8.16: a removed session (peer deconfigured or shut down in the
+// file, BFD turned off for it) is not freed at once: it keeps sending AdminDown
+// for its window (fsm.ts adminDownWindowUs), out of the table the API shows but
+// still owning its discriminator and source port, and is freed when the FSM
+// reports 'silent'. Added again meanwhile, it comes back (AdminDown → Down).
+// stop() does the same for every session at once, bounded by a stop budget.
 
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { canonicalIp } from '../lib/address.js';
 import { allocateDiscriminator, selectSession } from './demux.js';
-import { detectionTimeUs, initialSession, step, txInterval, type BfdEvent, type BfdSession, type BfdTimers } from './fsm.js';
+import { detectionTimeUs, initialSession, step, TIMER_EVENT, txInterval, type BfdEvent, type BfdSession, type BfdTimerName, type BfdTimers } from './fsm.js';
 import {
   BFD_CONTROL_PORT,
   BFD_SOURCE_PORT_MAX,
@@ -56,7 +63,11 @@ interface Entry {
   readonly peer: string;
   s: BfdSession;
   socket: BfdSocket | undefined;
-  readonly timers: Map<'tx' | 'detect', TimerHandle>;
+  readonly timers: Map<BfdTimerName, TimerHandle>;
+  /** Removed: sending AdminDown until the FSM says 'silent', then freed. */
+  removing: boolean;
+  /** Freed: sockets closed, out of every table; late timer events are ignored. */
+  freed: boolean;
   upSince: number | undefined;
   lastChange: number;
   lastDownDiagnostic: BfdDiagnostic;
@@ -92,8 +103,19 @@ export function toTimers(t: { minRx: number; minTx: number; multiplier: number }
   return { desiredMinTxUs: Math.round(t.minTx * 1000), requiredMinRxUs: Math.round(t.minRx * 1000), detectMult: t.multiplier };
 }
 
+/**
+ * Daemon stop (RFC 5880 §6.8.16): every session sends AdminDown in parallel
+ * for min(its window, this budget), so a stop takes at most about 1 s however
+ * many sessions there are. The first AdminDown of each goes out at once.
+ */
+export const STOP_BUDGET_MS = 1_000;
+
 export class BfdEngine {
   private readonly byKey = new Map<string, Entry>();
+  /** Removed sessions still sending AdminDown (§6.8.16), in byDiscriminator but not byKey / byPeer. */
+  private readonly lingering = new Set<Entry>();
+  private stopped: (() => void) | undefined;
+  private stopping: Promise<void> | undefined;
   private readonly byDiscriminator = new Map<number, Entry>();
   private readonly byPeer = new Map<string, Entry>();
   private readonly receivers = new Map<4 | 6, BfdSocket>();
@@ -114,6 +136,18 @@ export class BfdEngine {
       this.update(peer.address, spec);
       return;
     }
+    const back = [...this.lingering].find((e) => e.key === peer.address && e.spec.localAddress === spec.localAddress);
+    if (back && !this.stopped) {
+      // Re-enabled inside its AdminDown window: the same session (discriminator, source port) comes back Down.
+      this.lingering.delete(back);
+      back.removing = false;
+      Object.assign(back, { spec });
+      this.byKey.set(back.key, back);
+      this.byPeer.set(back.peer, back);
+      this.feed(back, { type: 'configure', timers: toTimers(spec) });
+      this.feed(back, { type: 'admin-up' });
+      return;
+    }
     this.ensureReceiver(peer.family);
     const discr = allocateDiscriminator(new Set(this.byDiscriminator.keys()), this.opts.random);
     const e: Entry = {
@@ -124,6 +158,8 @@ export class BfdEngine {
       s: initialSession(discr, toTimers(spec)),
       socket: undefined,
       timers: new Map(),
+      removing: false,
+      freed: false,
       upSince: undefined,
       lastChange: this.wall(),
       lastDownDiagnostic: 'none',
@@ -159,26 +195,76 @@ export class BfdEngine {
     return true;
   }
 
-  /** Removes a session; with `adminDown` the peer is first told AdminDown (§6.8.16) so it counts no failure. */
+  /**
+   * Removes a session; with `adminDown` the peer is told AdminDown (§6.8.16)
+   * for the session's window first, so it counts no failure, and the session is
+   * freed after; without, at once.
+   */
   remove(peer: string, adminDown = true): boolean {
     const e = this.entry(peer);
     if (!e) return false;
-    if (adminDown && e.s.state !== 'AdminDown') this.feed(e, { type: 'admin-down' });
+    this.byKey.delete(e.key);
+    this.byPeer.delete(e.peer);
+    if (!adminDown) {
+      this.free(e);
+      return true;
+    }
+    e.removing = true;
+    this.lingering.add(e);
+    if (e.s.state !== 'AdminDown') this.feed(e, { type: 'admin-down' });
+    else if (e.s.silent) this.free(e); // shut down long ago: the peer was told
+    return true;
+  }
+
+  /**
+   * Daemon stop: every session AdminDown (told to the peers at once), kept
+   * sending in parallel for min(its window, budgetMs) (STOP_BUDGET_MS), then
+   * every socket closed. Resolves when all are freed.
+   */
+  stop(budgetMs = STOP_BUDGET_MS): Promise<void> {
+    if (this.stopping) return this.stopping; // a second stop meanwhile waits for the same end
+    const p = new Promise<void>((resolve) => {
+      const done = (): void => {
+        timer?.cancel();
+        this.stopped = undefined;
+        for (const e of [...this.lingering]) this.free(e);
+        for (const r of this.receivers.values()) r.close();
+        this.receivers.clear();
+        resolve();
+      };
+      let timer: TimerHandle | undefined;
+      for (const e of [...this.byKey.values()]) {
+        this.byKey.delete(e.key);
+        this.byPeer.delete(e.peer);
+        e.removing = true;
+        this.lingering.add(e);
+        if (e.s.state !== 'AdminDown') this.feed(e, { type: 'admin-down', maxMs: budgetMs });
+        else if (e.s.silent) this.free(e);
+      }
+      if (this.lingering.size === 0) return done();
+      this.stopped = done; // the last session freed (its window over) ends the stop early
+      timer = this.opts.clock.after(budgetMs, done); // sessions already lingering with a longer window end here too
+    });
+    this.stopping = p;
+    void p.then(() => {
+      if (this.stopping === p) this.stopping = undefined;
+    });
+    return p;
+  }
+
+  /** Closes a session's socket and timers and forgets it. */
+  private free(e: Entry): void {
+    if (e.freed) return;
+    e.freed = true;
     for (const t of e.timers.values()) t.cancel();
     e.timers.clear();
     e.socket?.close();
     e.socket = undefined;
-    this.byKey.delete(e.key);
-    this.byDiscriminator.delete(e.s.localDiscr);
-    this.byPeer.delete(e.peer);
-    return true;
-  }
-
-  /** Every session AdminDown (told to the peers), then closed: daemon stop. */
-  stop(): void {
-    for (const key of [...this.byKey.keys()]) this.remove(key, true);
-    for (const r of this.receivers.values()) r.close();
-    this.receivers.clear();
+    this.lingering.delete(e);
+    if (this.byKey.get(e.key) === e) this.byKey.delete(e.key);
+    if (this.byPeer.get(e.peer) === e) this.byPeer.delete(e.peer);
+    if (this.byDiscriminator.get(e.s.localDiscr) === e) this.byDiscriminator.delete(e.s.localDiscr);
+    if (this.stopped && this.lingering.size === 0) this.stopped();
   }
 
   snapshot(): BfdSnapshot {
@@ -275,7 +361,7 @@ export class BfdEngine {
   }
 
   private feed(e: Entry, event: BfdEvent): void {
-    if (this.byKey.get(e.key) !== e && event.type !== 'start') return; // removed meanwhile
+    if (e.freed) return; // freed meanwhile (a late timer)
     const r = step(e.s, event, { random: this.opts.random });
     e.s = r.session;
     for (const a of r.actions) {
@@ -300,7 +386,7 @@ export class BfdEngine {
             timer,
             this.opts.clock.after(a.ms, () => {
               e.timers.delete(timer);
-              this.feed(e, { type: timer === 'tx' ? 'tx-timer' : 'detect-timer' });
+              this.feed(e, { type: TIMER_EVENT[timer] });
             }),
           );
           break;
@@ -313,6 +399,9 @@ export class BfdEngine {
           this.changed(e, a.from, a.to, a.diagnostic);
           break;
         case 'poll-complete':
+          break;
+        case 'silent':
+          if (e.removing) this.free(e); // §6.8.16: its AdminDown window is over
           break;
       }
     }

@@ -14,6 +14,14 @@
 // - Remote Demand mode (D bit) is recorded but not honoured: we keep sending.
 // - The C bit (§4.1) is never set: the daemon's BFD shares fate with its
 //   control plane. The peer's C bit is kept for RFC 5882 §4.3.2.
+// - AdminDown (§6.8.16): "BFD Control packets SHOULD be transmitted for at
+//   least a Detection Time after transitioning to AdminDown state", so one
+//   lost packet does not make the peer detect a failure (and, RFC 5882 §3.2,
+//   tear down BGP). We keep sending AdminDown for adminDownWindowUs (the
+//   larger of the two Detection Times, capped) at the transmit interval in use
+//   before (the one the peer's Detection Time counts on; the advertised
+//   DesiredMinTx still goes to the ≥ 1 s idle value of §6.8.3), then cease
+//   (the 'admin' timer, then the 'silent' action). admin-up resumes at once.
 
 import type { BfdControlFields, BfdControlPacket, BfdDiagnostic, BfdState } from './packet.js';
 
@@ -57,16 +65,28 @@ export interface BfdSession {
   readonly polling: boolean;
   /** The transmit interval last armed (µs before jitter), so a change re-arms the timer. */
   readonly txIntervalUs: number;
+  /** AdminDown, and its packets went out for the window: transmission ceased (§6.8.16). */
+  readonly silent: boolean;
 }
 
-export type BfdTimerName = 'tx' | 'detect';
+export type BfdTimerName = 'tx' | 'detect' | 'admin';
+
+/** The event each timer's expiry feeds back. */
+export const TIMER_EVENT = { tx: 'tx-timer', detect: 'detect-timer', admin: 'admin-timer' } as const satisfies Record<BfdTimerName, BfdEvent['type']>;
+
+/**
+ * The longest we keep sending AdminDown (a peer with a multiplier of 255 and
+ * 1 s intervals would otherwise keep a removed session for minutes). µs.
+ */
+export const ADMIN_DOWN_MAX_US = 30_000_000;
 
 export type BfdEvent =
   | { readonly type: 'start' } // the session is created: begin transmitting
   | { readonly type: 'packet'; readonly packet: BfdControlPacket } // passed decodeControl and demux
   | { readonly type: 'tx-timer' } // the periodic transmit timer fired
   | { readonly type: 'detect-timer' } // the Detection Time passed without a packet (§6.8.4)
-  | { readonly type: 'admin-down' } // §6.8.16: administrative shutdown
+  | { readonly type: 'admin-down'; readonly maxMs?: number } // §6.8.16: administrative shutdown (maxMs bounds the AdminDown window)
+  | { readonly type: 'admin-timer' } // the AdminDown window (§6.8.16) is over
   | { readonly type: 'admin-up' } // leave AdminDown
   | { readonly type: 'configure'; readonly timers: BfdTimers }; // new timers (reload)
 
@@ -80,7 +100,9 @@ export type BfdAction =
       readonly to: BfdState;
       readonly diagnostic: BfdDiagnostic;
     }
-  | { readonly type: 'poll-complete' };
+  | { readonly type: 'poll-complete' }
+  /** §6.8.16: AdminDown went out for the window; no more packets (a removed session may be freed now). */
+  | { readonly type: 'silent' };
 
 export interface BfdStepResult {
   readonly session: BfdSession;
@@ -115,6 +137,7 @@ export function initialSession(localDiscr: number, timers: BfdTimers): BfdSessio
     remoteCpi: false,
     polling: false,
     txIntervalUs: Math.max(timers.desiredMinTxUs, IDLE_TX_US),
+    silent: false,
   };
 }
 
@@ -142,6 +165,19 @@ export function jitteredMs(intervalUs: number, _detectMult: number, random: () =
  */
 export function detectionTimeUs(s: BfdSession): number {
   return s.remoteDetectMult * Math.max(s.rxBaseUs, s.remoteDesiredMinTxUs);
+}
+
+/**
+ * §6.8.16: how long AdminDown is sent before transmission ceases: at least a
+ * Detection Time, whichever side's: ours of the peer (§6.8.4, 0 while it was
+ * never heard) and the peer's of us (our DetectMult × our transmit interval,
+ * ≥ 1 s × DetectMult while the session was never Up). Capped at
+ * ADMIN_DOWN_MAX_US; 0 when the peer wants no periodic packets. µs.
+ */
+export function adminDownWindowUs(s: BfdSession): number {
+  const tx = txInterval(s);
+  if (tx === 0) return 0;
+  return Math.min(Math.max(detectionTimeUs(s), s.detectMult * tx), ADMIN_DOWN_MAX_US);
 }
 
 /** §6.8.7: the fields of the next packet we send. */
@@ -181,7 +217,7 @@ class Steps {
   armTx(): void {
     const us = txInterval(this.s);
     this.set({ txIntervalUs: us });
-    if (us === 0) this.actions.push({ type: 'disarm', timer: 'tx' });
+    if (us === 0 || this.s.silent) this.actions.push({ type: 'disarm', timer: 'tx' });
     else this.actions.push({ type: 'arm', timer: 'tx', ms: jitteredMs(us, this.s.detectMult, this.ctx.random) });
   }
 
@@ -248,6 +284,7 @@ export function step(session: BfdSession, event: BfdEvent, ctx: BfdContext): Bfd
 
     case 'tx-timer':
       // §6.8.7: periodic transmission (P set while a Poll Sequence runs).
+      if (t.s.silent) break;
       if (txInterval(t.s) !== 0) t.send();
       t.armTx();
       break;
@@ -260,19 +297,39 @@ export function step(session: BfdSession, event: BfdEvent, ctx: BfdContext): Bfd
       t.retuneTx();
       break;
 
-    case 'admin-down':
-      // §6.8.16: AdminDown with diagnostic 7, told to the peer at once.
-      if (t.s.state !== 'AdminDown') {
-        t.changeState('AdminDown', 'administratively-down');
-        t.actions.push({ type: 'disarm', timer: 'detect' });
-        t.send();
+    case 'admin-down': {
+      // §6.8.16: AdminDown with diagnostic 7, told to the peer at once, then
+      // periodically for the window (see the header), then no more.
+      if (t.s.state === 'AdminDown') break;
+      const windowUs = Math.min(adminDownWindowUs(t.s), event.maxMs === undefined ? Infinity : Math.max(0, event.maxMs) * 1000);
+      const txBaseUs = t.s.txBaseUs; // the interval in use: the peer's Detection Time of us counts on it
+      t.changeState('AdminDown', 'administratively-down');
+      t.set({ txBaseUs });
+      t.actions.push({ type: 'disarm', timer: 'detect' });
+      t.send();
+      if (windowUs > 0) {
         t.armTx();
+        t.actions.push({ type: 'arm', timer: 'admin', ms: windowUs / 1000 });
+      } else {
+        t.set({ silent: true });
+        t.actions.push({ type: 'disarm', timer: 'tx' }, { type: 'silent' });
       }
+      break;
+    }
+
+    case 'admin-timer':
+      if (t.s.state !== 'AdminDown' || t.s.silent) break;
+      t.set({ silent: true, txBaseUs: t.s.desiredMinTxUs });
+      t.actions.push({ type: 'disarm', timer: 'tx' }, { type: 'silent' });
       break;
 
     case 'admin-up':
       if (t.s.state === 'AdminDown') {
+        // Re-enabled (inside the window or after it): Down, transmitting at the idle rate again.
+        t.set({ silent: false });
+        t.actions.push({ type: 'disarm', timer: 'admin' });
         t.changeState('Down', 'none');
+        t.set({ txBaseUs: t.s.desiredMinTxUs });
         t.armTx();
       }
       break;

@@ -157,7 +157,7 @@ class InlineBfdService extends BaseService {
     return s;
   }
   async stop(): Promise<void> {
-    this.engine.stop();
+    await this.engine.stop();
   }
 }
 

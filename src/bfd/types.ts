@@ -97,7 +97,7 @@ export interface BfdService {
   add(spec: BfdSessionSpec): void;
   /** New timers, applied by Poll / Final (RFC 5880 §6.8.3). */
   update(spec: BfdSessionSpec): void;
-  /** Removes the session, telling the peer AdminDown first (RFC 5880 §6.8.16). */
+  /** Removes the session, telling the peer AdminDown for a Detection Time first (RFC 5880 §6.8.16). */
   remove(peer: string): void;
   /** AdminDown (true) or back to Down (false), e.g. while the BGP peer is shut down. */
   adminDown(peer: string, down: boolean): void;
@@ -105,6 +105,6 @@ export interface BfdService {
   stateOf(peer: string): BfdState | undefined;
   onStateChange(listener: (change: BfdStateChange) => void): () => void;
   snapshot(): Promise<BfdSnapshot>;
-  /** Every session AdminDown, sockets closed, the worker ended. */
+  /** Every session AdminDown (sent on in parallel for at most about 1 s, engine.ts STOP_BUDGET_MS), sockets closed, the worker ended. */
   stop(): Promise<void>;
 }

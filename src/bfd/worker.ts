@@ -51,9 +51,11 @@ port.on('message', (m: ToWorker) => {
         if (m.resetGaps) engine.resetGaps();
         break;
       case 'stop':
-        engine.stop();
-        post({ type: 'stopped', id: m.id });
-        port.close();
+        // AdminDown to every peer at once, sent on for at most STOP_BUDGET_MS (engine.ts), then stopped.
+        void engine.stop().then(() => {
+          post({ type: 'stopped', id: m.id });
+          port.close();
+        });
         break;
     }
   } catch (err) {

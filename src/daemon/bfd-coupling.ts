@@ -154,7 +154,7 @@ export class BfdCoupling {
     return this.running.has(peer) ? (this.service?.stateOf(peer) ?? 'Down') : undefined;
   }
 
-  /** Daemon stop: every session AdminDown, then the worker ends. */
+  /** Daemon stop: every session AdminDown (sent on for at most 1 s, in parallel), then the worker ends. */
   async stop(): Promise<void> {
     this.running.clear();
     const service = this.service;

@@ -341,7 +341,10 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         // Before the Ceases withdraw everything: with graceful restart our kernel
         // routes stay for the next run to adopt (RFC 4724 §4.1), else they go.
         await fib.stop({ keepRoutes: restartPeers(current).length > 0 });
-        await bfd.stop(); // AdminDown to every BFD peer first (RFC 5880 §6.8.16): our Cease is no path failure
+        // AdminDown to every BFD peer first (RFC 5880 §6.8.16): our Cease is no path failure. All
+        // sessions send it in parallel for min(Detection Time, 1 s) (bfd/engine.ts STOP_BUDGET_MS),
+        // so this waits at most about 1 s however many sessions run, not a Detection Time each.
+        await bfd.stop();
         // RFC 4724 §4: sessions that negotiated GR close without a NOTIFICATION (we send N = 0),
         // the rest get a Cease.
         const out = await neighbors.stopAll({ subcode: CEASE_ADMIN_SHUTDOWN, text: SHUTDOWN_TEXT, gracefulRestart: true });

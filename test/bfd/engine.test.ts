@@ -4,13 +4,19 @@
 // the peer AdminDown on remove and stop, and renegotiate timers without a flap.
 import { describe, expect, it } from 'vitest';
 import { BfdEngine, type BfdSocket, type BfdTransport } from '../../src/bfd/engine.js';
-import { encodeControl } from '../../src/bfd/packet.js';
+import { decodeControl, encodeControl, type BfdState } from '../../src/bfd/packet.js';
 import type { BfdStateChange } from '../../src/bfd/types.js';
 import { FakeClock } from '../../src/lib/clock.js';
 
 interface Wire {
   clock: FakeClock;
   cut: boolean;
+  /** Packets from these senders still to lose (one each per count). */
+  lose: Map<string, number>;
+  /** Every packet sent: when, by whom, its state. */
+  log: { at: number; from: string; state: BfdState }[];
+  /** Sender sockets closed, by owner. */
+  closed: string[];
   deliver: Map<string, (data: Buffer, address: string, port: number, ttl: number) => void>;
 }
 
@@ -29,17 +35,23 @@ function fakeTransport(wire: Wire, self: string): BfdTransport & { sentPorts: nu
         port,
         send(data, address, dport) {
           expect(dport).toBe(3784); // RFC 5881 §4
-          if (!wire.cut) wire.clock.after(1, () => wire.deliver.get(address)?.(Buffer.from(data), self, port, 255));
+          const d = decodeControl(data);
+          if (d.ok) wire.log.push({ at: wire.clock.now(), from: self, state: d.packet.state });
+          const lose = wire.lose.get(self) ?? 0;
+          if (lose > 0) wire.lose.set(self, lose - 1);
+          else if (!wire.cut) wire.clock.after(1, () => wire.deliver.get(address)?.(Buffer.from(data), self, port, 255));
           return data.length;
         },
-        close() {},
+        close() {
+          wire.closed.push(self);
+        },
       };
     },
   };
 }
 
 function pair() {
-  const wire: Wire = { clock: new FakeClock(), cut: false, deliver: new Map() };
+  const wire: Wire = { clock: new FakeClock(), cut: false, deliver: new Map(), lose: new Map(), log: [], closed: [] };
   let seed = 3;
   const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
   const changes: Record<string, BfdStateChange[]> = { a: [], b: [] };
@@ -118,6 +130,113 @@ describe('BFD engine', () => {
     expect(changes['b']!.filter((c) => c.to === 'Down')).toHaveLength(1);
     expect(a.snapshot().sessions).toEqual([]);
     expect(b.snapshot().sessions[0]!.downReason).toBe('neighbor-signaled-down'); // its AdminDowns ended: the last Down diagnostic
+  });
+
+  it('remove keeps sending AdminDown for a Detection Time (RFC 5880 §6.8.16): one lost packet is no failure at the peer, then the session is freed', () => {
+    const { wire, a, changes } = pair();
+    wire.clock.advance(5_000);
+    const t0 = wire.clock.now();
+    wire.lose.set('10.0.0.1', 1); // the first AdminDown is lost
+    a.remove('10.0.0.2');
+    wire.clock.advance(10_000);
+    // b heard a later AdminDown: Down by neighbor-signaled-down, no detection-time expiry (RFC 5882 §3.2: BGP stays)
+    expect(changes['b']!.filter((c) => c.to === 'Down')).toEqual([expect.objectContaining({ from: 'Up', diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' })]);
+    const admin = wire.log.filter((x) => x.from === '10.0.0.1' && x.at >= t0);
+    expect(admin.every((x) => x.state === 'AdminDown')).toBe(true);
+    // at the 300 ms interval in use (jittered), for one Detection Time (3 x 300 ms), then no more
+    expect(admin.length).toBeGreaterThanOrEqual(3);
+    const gaps = admin.slice(1).map((x, i) => x.at - admin[i]!.at);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(300);
+    expect(admin.at(-1)!.at - t0).toBeGreaterThanOrEqual(900 - 300);
+    expect(admin.at(-1)!.at - t0).toBeLessThanOrEqual(900);
+    expect(wire.closed).toContain('10.0.0.1'); // freed: its socket closed
+    expect(a.snapshot().sessions).toEqual([]);
+  });
+
+  it('a session added again inside its AdminDown window comes back (Down, then Up) on the same source port', () => {
+    const { wire, a, ta, changes } = pair();
+    wire.clock.advance(5_000);
+    const discr = a.snapshot().sessions[0]!.localDiscriminator;
+    a.remove('10.0.0.2');
+    wire.clock.advance(200);
+    a.add({ peer: '10.0.0.2', minRx: 300, minTx: 300, multiplier: 3 });
+    wire.clock.advance(10_000);
+    expect(a.snapshot().sessions).toEqual([expect.objectContaining({ peer: '10.0.0.2', state: 'Up', localDiscriminator: discr })]);
+    const seq = changes['a']!.map((c) => `${c.from}>${c.to}`);
+    const back = seq.slice(seq.lastIndexOf('Up>AdminDown'));
+    expect(back.slice(0, 2)).toEqual(['Up>AdminDown', 'AdminDown>Down']); // a new start: Down, then the handshake
+    expect(back.at(-1)).toMatch(/>Up$/);
+    expect(ta.sentPorts).toHaveLength(1);
+    expect(wire.closed).not.toContain('10.0.0.1');
+    // b saw AdminDown, no failure
+    expect(changes['b']!.some((c) => c.diagnostic === 'control-detection-time-expired')).toBe(false);
+    wire.clock.advance(30_000);
+    expect(a.snapshot().sessions[0]!.state).toBe('Up'); // the old window's timer did not end the revived session
+  });
+
+  it('a peer shut down (adminDown) sends AdminDown for the window, then falls silent but stays; enabling it brings it Up', () => {
+    const { wire, a, changes } = pair();
+    wire.clock.advance(5_000);
+    const t0 = wire.clock.now();
+    wire.lose.set('10.0.0.1', 1);
+    a.adminDown('10.0.0.2', true);
+    wire.clock.advance(10_000);
+    const sent = wire.log.filter((x) => x.from === '10.0.0.1' && x.at >= t0);
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    expect(sent.at(-1)!.at - t0).toBeLessThanOrEqual(900); // ceased after the window
+    expect(changes['b']!.filter((c) => c.to === 'Down')).toEqual([expect.objectContaining({ diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' })]);
+    expect(a.snapshot().sessions[0]!).toMatchObject({ state: 'AdminDown', downReason: 'administratively-down' });
+    a.adminDown('10.0.0.2', false);
+    wire.clock.advance(10_000);
+    expect(a.snapshot().sessions[0]!.state).toBe('Up');
+  });
+
+  it('stop sends AdminDown to every session in parallel for min(Detection Time, the 1 s budget), then closes everything', async () => {
+    const { wire, a, changes } = pair();
+    a.add({ peer: '10.0.0.3', minRx: 1000, minTx: 1000, multiplier: 10 }); // nobody there: a 10 s window, cut to the budget
+    wire.clock.advance(5_000);
+    const t0 = wire.clock.now();
+    wire.lose.set('10.0.0.1', 2); // the first AdminDowns (to 10.0.0.2 and 10.0.0.3) are lost
+    let done = false;
+    void a.stop().then(() => (done = true));
+    await Promise.resolve();
+    expect(done).toBe(false); // still telling the peers
+    wire.clock.advance(1_000);
+    await Promise.resolve();
+    expect(done).toBe(true);
+    const sent = wire.log.filter((x) => x.from === '10.0.0.1' && x.at >= t0);
+    expect(sent.every((x) => x.state === 'AdminDown')).toBe(true);
+    expect(sent.length).toBeGreaterThanOrEqual(4);
+    expect(wire.deliver.has('10.0.0.1')).toBe(false); // the receiver closed
+    wire.clock.advance(10_000);
+    expect(wire.log.filter((x) => x.from === '10.0.0.1').length).toBe(wire.log.filter((x) => x.from === '10.0.0.1' && x.at <= t0 + 1_000).length);
+    expect(changes['b']!.filter((c) => c.to === 'Down')).toEqual([expect.objectContaining({ diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' })]);
+  });
+
+  it('stop with a peer shut down long ago (silent) and one Up: the Up one still gets its AdminDowns; a second stop waits for the same end', async () => {
+    const { wire, a, changes } = pair();
+    a.remove('10.0.0.2', false);
+    a.add({ peer: '10.0.0.3', minRx: 300, minTx: 300, multiplier: 3 }); // first in the table: freed first by stop
+    a.add({ peer: '10.0.0.2', minRx: 300, minTx: 300, multiplier: 3 });
+    wire.clock.advance(5_000);
+    expect(a.snapshot().sessions.find((x) => x.peer === '10.0.0.2')!.state).toBe('Up');
+    a.adminDown('10.0.0.3', true);
+    wire.clock.advance(10_000); // 10.0.0.3 silent now
+    const t0 = wire.clock.now();
+    wire.lose.set('10.0.0.1', 1);
+    const ends: number[] = [];
+    void a.stop().then(() => ends.push(1));
+    void a.stop().then(() => ends.push(2));
+    await Promise.resolve();
+    expect(wire.deliver.has('10.0.0.1')).toBe(true); // not closed early by the silent session's free
+    wire.clock.advance(1_000);
+    await Promise.resolve();
+    expect(ends.sort()).toEqual([1, 2]);
+    expect(wire.log.filter((x) => x.from === '10.0.0.1' && x.at >= t0).length).toBeGreaterThanOrEqual(3);
+    expect(changes['b']!.filter((c) => c.to === 'Down')).toEqual([expect.objectContaining({ diagnostic: 'neighbor-signaled-down', remoteState: 'AdminDown' })]);
+    const empty = pair().a;
+    empty.remove('10.0.0.2', false);
+    await empty.stop(); // nothing to tell: resolves without the clock moving
   });
 
   it('new timers take effect by Poll/Final without a flap', () => {

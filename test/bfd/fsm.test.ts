@@ -4,7 +4,10 @@
 // driven against each other through the codec on a fake clock.
 import { describe, expect, it } from 'vitest';
 import {
+  ADMIN_DOWN_MAX_US,
   IDLE_TX_US,
+  TIMER_EVENT,
+  adminDownWindowUs,
   detectionTimeUs,
   initialSession,
   jitteredMs,
@@ -255,6 +258,76 @@ describe('AdminDown (§6.8.16)', () => {
   });
 });
 
+describe('AdminDown window (§6.8.16: sent for at least a Detection Time, then ceased)', () => {
+  /** Drives one session alone on a fake clock, recording what it sends and reports. */
+  function alone(s: BfdSession) {
+    const clock = new FakeClock();
+    const timers = new Map<string, TimerHandle>();
+    const sent: { at: number; state: BfdState; desiredMinTxUs: number }[] = [];
+    const other: BfdAction['type'][] = [];
+    const st = { s };
+    const feed = (e: BfdEvent): void => {
+      const r = step(st.s, e, ctx);
+      st.s = r.session;
+      for (const a of r.actions) {
+        if (a.type === 'arm') {
+          timers.get(a.timer)?.cancel();
+          timers.set(a.timer, clock.after(a.ms, () => feed({ type: TIMER_EVENT[a.timer] })));
+        } else if (a.type === 'disarm') timers.get(a.timer)?.cancel();
+        else if (a.type === 'send') sent.push({ at: clock.now(), state: a.fields.state, desiredMinTxUs: a.fields.desiredMinTxUs });
+        else other.push(a.type);
+      }
+    };
+    return { clock, sent, other, st, feed };
+  }
+  // Up at 300 ms x 3 with a peer at 300 ms x 3: both Detection Times are 900 ms
+  const upHeard = (): BfdSession => ({ ...inState('Up'), txBaseUs: 300_000, desiredMinTxUs: 300_000, txIntervalUs: 300_000, remoteMinRxUs: 300_000, remoteDesiredMinTxUs: 300_000, remoteDetectMult: 3 });
+
+  it('keeps sending AdminDown at the interval in use for one Detection Time, then stops and says silent', () => {
+    const w = alone(upHeard());
+    expect(adminDownWindowUs(w.st.s)).toBe(900_000);
+    w.feed({ type: 'admin-down' });
+    w.clock.advance(60_000);
+    expect(w.sent.every((x) => x.state === 'AdminDown')).toBe(true);
+    expect(w.sent.every((x) => x.desiredMinTxUs >= IDLE_TX_US)).toBe(true); // §6.8.3: advertised ≥ 1 s while not Up
+    expect(w.sent.length).toBeGreaterThanOrEqual(4); // at once, then every 225–270 ms
+    expect(w.sent.at(-1)!.at).toBeLessThanOrEqual(900);
+    expect(w.sent.at(-1)!.at).toBeGreaterThanOrEqual(900 - 300);
+    expect(w.other).toEqual(['state-change', 'silent']);
+    expect(w.st.s).toMatchObject({ state: 'AdminDown', silent: true });
+  });
+
+  it('a peer never heard: the slow rate (1 s) x our multiplier; capped; bounded by maxMs; none when the peer wants no packets', () => {
+    expect(adminDownWindowUs(inState('Down'))).toBe(3 * IDLE_TX_US);
+    expect(adminDownWindowUs({ ...inState('Down'), detectMult: 255 })).toBe(ADMIN_DOWN_MAX_US);
+    const w = alone(upHeard());
+    w.feed({ type: 'admin-down', maxMs: 400 });
+    w.clock.advance(10_000);
+    expect(w.sent.at(-1)!.at).toBeLessThanOrEqual(400);
+    expect(w.other).toContain('silent');
+    const none = alone({ ...upHeard(), remoteMinRxUs: 0 });
+    none.feed({ type: 'admin-down' });
+    expect(none.sent).toHaveLength(1); // the one AdminDown, then silent at once
+    expect(none.other).toContain('silent');
+  });
+
+  it('admin-up inside the window or after it: Down, transmitting again at the idle rate, no late silent', () => {
+    for (const after of [200, 5_000]) {
+      const w = alone(upHeard());
+      w.feed({ type: 'admin-down' });
+      w.clock.advance(after);
+      w.feed({ type: 'admin-up' });
+      const n = w.sent.length;
+      const silentBefore = w.other.filter((x) => x === 'silent').length;
+      w.clock.advance(10_000);
+      expect(w.st.s).toMatchObject({ state: 'Down', silent: false });
+      expect(w.sent.slice(n).every((x) => x.state === 'Down')).toBe(true);
+      expect(w.sent.length - n).toBeGreaterThanOrEqual(10); // ~ every 750–900 ms
+      expect(w.other.filter((x) => x === 'silent').length).toBe(silentBefore);
+    }
+  });
+});
+
 /** Two sessions wired through the codec on a fake clock; `cut` drops every packet. */
 class Pair {
   readonly clock = new FakeClock();
@@ -277,7 +350,7 @@ class Pair {
     for (const a of r.actions) {
       if (a.type === 'arm') {
         end.timers.get(a.timer)?.cancel();
-        end.timers.set(a.timer, this.clock.after(a.ms, () => this.feed(i, { type: a.timer === 'tx' ? 'tx-timer' : 'detect-timer' })));
+        end.timers.set(a.timer, this.clock.after(a.ms, () => this.feed(i, { type: TIMER_EVENT[a.timer] })));
       } else if (a.type === 'disarm') end.timers.get(a.timer)?.cancel();
       else if (a.type === 'state-change') end.changes.push(`${a.from}>${a.to}:${a.diagnostic}`);
       else if (a.type === 'send') {

@@ -261,6 +261,23 @@ describe.skipIf(reason !== undefined)(`BFD against FRR bfdd${reason ? ` (skipped
     expect(dut.filter(eventIs('session-down', { peer: PEER.v4 }), since)).toEqual([]);
   });
 
+  it('bgp-ts shutting its peer: FRR sees AdminDown (no detection expiry), also after our AdminDowns cease (RFC 5880 §6.8.16); enable brings it Up', async () => {
+    await pollUntil(async () => (await frrPeer())?.status === 'up', { timeoutMs: 15_000, what: 'FRR: BFD up' });
+    await runIn(topo.node('dut').ns, 'curl', ['-sS', '--fail-with-body', '--max-time', '5', '-X', 'POST', 'http://127.0.0.1:9179/api/v1/peers/' + PEER.v4 + '/shutdown']);
+    const p = await pollUntil(async () => {
+      const x = await frrPeer();
+      return x && x.status !== 'up' ? x : undefined;
+    }, { timeoutMs: 5_000, what: 'FRR: BFD down after our shutdown' });
+    expect(p['remote-diagnostic']).toMatch(/administratively down/);
+    expect(p.diagnostic).toMatch(/neighbor signaled session down/);
+    await sleep(3_000); // well past our window of one Detection Time: we have gone silent
+    expect((await frrPeer())!.diagnostic).toMatch(/neighbor signaled session down/);
+    expect(await ours(PEER.v4)).toMatchObject({ state: 'AdminDown' });
+    await runIn(topo.node('dut').ns, 'curl', ['-sS', '--fail-with-body', '--max-time', '5', '-X', 'POST', 'http://127.0.0.1:9179/api/v1/peers/' + PEER.v4 + '/enable']);
+    await pollUntil(async () => (await frrPeer())?.status === 'up', { timeoutMs: 15_000, what: 'FRR: BFD up after enable' });
+    await pollUntil(async () => (await ours(PEER.v4))?.state === 'Up', { timeoutMs: 10_000, what: 'bgp-ts: BFD up after enable' });
+  });
+
   it('bgp-ts stopping sends AdminDown (FRR: neighbor signaled down, no detection expiry)', async () => {
     await pollUntil(async () => (await frrPeer())?.status === 'up', { timeoutMs: 15_000, what: 'FRR: BFD up' });
     await dut.stop();
