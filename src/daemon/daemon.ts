@@ -145,13 +145,19 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
     session: (a) => neighbors.get(a),
     createService: () => defaultBfdService({ onError: (message, peer) => logger.error({ event: 'bfd-error', ...(peer ? { peer } : {}), err: message }, message) }),
   });
+  // Configured neighbors an operator shut down through the API: kept down across a
+  // reload that resets their session (it is made again, not started), until enabled,
+  // removed from the config or shut down there.
+  const heldDown = new Set<string>();
   const neighbors: Neighbors = new Neighbors(config, {
     clock,
     logger,
+    heldDown: (address) => heldDown.has(address),
     ...(opts.random ? { random: opts.random } : {}),
     restartState: () => restart.restartState(),
     onSession: (session, kind) => {
       attachPeer(session, kind, sinks);
+      if (kind === 'configured' && heldDown.has(session.address)) history.markShutdown(session, true);
       if (kind === 'dynamic') bfd.dynamicPeer(session.address, true);
       opts.onSession?.(session, kind);
     },
@@ -247,6 +253,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
         });
       },
     });
+    for (const a of heldDown) if (findNeighbor(next, a)?.shutdown ?? true) heldDown.delete(a);
     for (const d of plan.deferred) logger.warn({ event: 'config-change-deferred', change: d }, d);
     logger.info({ event: 'config-applied', changes: plan.changes }, `config applied: ${plan.changes.length} change(s)`);
     return { ok: true, changes: plan.changes, deferred: plan.deferred };
@@ -286,6 +293,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       if (!session && shutInConfig(address)) return { ok: true, detail: `peer ${address} is already shut down in the config (neighbors[].shutdown: true)` };
       if (!session) return { ok: false, error: 'not-found', message: `no peer ${address}` };
       bfd.adminDown(address, true); // RFC 5880 §6.8.16
+      if (findNeighbor(current, address)) heldDown.add(address);
       await session.stop({ subcode: CEASE_ADMIN_SHUTDOWN, ...(message !== undefined ? { text: message } : {}) });
       return { ok: true };
     },
@@ -294,6 +302,7 @@ export async function startDaemon(config: BgpConfig, opts: DaemonOptions): Promi
       if (!session && shutInConfig(address)) return { ok: false, error: 'conflict', message: shutInConfigText(address) };
       if (!session) return { ok: false, error: 'not-found', message: `no peer ${address}` };
       bfd.adminDown(address, false);
+      heldDown.delete(address);
       session.start();
       return { ok: true };
     },

@@ -138,3 +138,38 @@ describe('a neighbor shut down in the config', () => {
     await until(async () => (await metric('bgp_peer_state', '127.0.6.3')) === undefined, 3000, 'removed from the metrics');
   });
 });
+
+describe('a neighbor shut down through the API', () => {
+  it('stays down across a reload that resets its session, until enabled; removed and added again it starts fresh', async () => {
+    const peerLine = (hold: number) => `  - { address: 127.0.6.12, asn: 65062, passive: true, holdTime: ${hold}, description: node-api }\n`;
+    const { d } = await start(base + 'neighbors:\n' + peerLine(90), { api: true });
+    const json = async (path: string) => (await (await fetch(d.apiUrl + path)).json()) as Peer;
+    const post = async (path: string) => (await fetch(d.apiUrl + path, { method: 'POST' })).status;
+    expect(await post('/api/v1/peers/127.0.6.12/shutdown')).toBe(200);
+    const first = d.peer('127.0.6.12');
+    expect(await json('/api/v1/peers/127.0.6.12')).toMatchObject({ state: 'Idle', adminShutdown: true });
+
+    // holdTime is carried in the OPEN: the reload resets the session (a new one is made) but does not start it.
+    expect(await d.reload(configOf(base + 'neighbors:\n' + peerLine(30), { api: true }))).toMatchObject({ ok: true });
+    const second = d.peer('127.0.6.12');
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    expect(await json('/api/v1/peers/127.0.6.12')).toMatchObject({ state: 'Idle', adminShutdown: true, holdTime: { configured: 30 } });
+    expect(second!.state).toBe('Idle');
+
+    // Enabled: it starts (passive: Active, waiting for the peer) and is no longer admin shut down.
+    expect(await post('/api/v1/peers/node-api/enable')).toBe(200);
+    const enabled = await json('/api/v1/peers/127.0.6.12');
+    expect(enabled.adminShutdown).toBe(false);
+    expect(['Connect', 'Active']).toContain(enabled.state);
+
+    // Shut down again, removed from the config, then added back: a fresh start, not held down.
+    expect(await post('/api/v1/peers/127.0.6.12/shutdown')).toBe(200);
+    await d.reload(configOf(base + 'neighbors: []\n', { api: true }));
+    expect(d.peer('127.0.6.12')).toBeUndefined();
+    await d.reload(configOf(base + 'neighbors:\n' + peerLine(30), { api: true }));
+    const fresh = await json('/api/v1/peers/127.0.6.12');
+    expect(fresh.adminShutdown).toBe(false);
+    expect(['Connect', 'Active']).toContain(fresh.state);
+  });
+});

@@ -37,6 +37,11 @@ export interface NeighborsOptions {
   readonly onSessionRemoved?: (session: PeerSession, kind: PeerKind) => void;
   /** Our RFC 4724 restart state for the OPENs built from now on; none: not restarting. */
   readonly restartState?: () => RestartState;
+  /**
+   * A configured neighbor an operator shut down through the API: a session made
+   * for it again (a reload's reset) is not started, so the shutdown outlives it.
+   */
+  readonly heldDown?: (address: string) => boolean;
 }
 
 /** What our graceful restart capability says about us (RFC 4724 §3). */
@@ -242,7 +247,7 @@ export class Neighbors {
       config: n,
     });
     this.opts.onSession?.(session, 'configured');
-    session.start();
+    if (!this.opts.heldDown?.(address)) session.start();
     return session;
   }
 
